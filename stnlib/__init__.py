@@ -13,3 +13,31 @@ The package follows the STN's own anatomy (Jaderberg et al. 2015):
 """
 
 __version__ = "0.1.0"
+
+from . import decoder, diagnostics, grids, kernels, localization, sampler, theta, transformer
+from .decoder import SpatialDecoder, scatter_decode
+from .diagnostics import CollapseDetector, ThetaCollapseError, theta_stats
+from .grids import (
+    affine_grid,
+    attention_grid,
+    make_grid_generator,
+    projective_grid,
+    regular_control_points,
+    timewarp_grid,
+    tps_grid,
+)
+from .kernels import KERNELS, get_kernel
+from .localization import LocalizationNet, identity_params, init_identity
+from .sampler import grid_sample_native, grid_sample_reference, sample, sample_1d
+from .theta import affine_theta, compose, invert, theta_from_pixel_matrix
+from .transformer import SpatialTransformer
+
+__all__ = [
+    "decoder", "diagnostics", "grids", "kernels", "localization", "sampler", "theta", "transformer",
+    "SpatialDecoder", "scatter_decode", "CollapseDetector", "ThetaCollapseError", "theta_stats",
+    "affine_grid", "attention_grid", "make_grid_generator", "projective_grid",
+    "regular_control_points", "timewarp_grid", "tps_grid", "KERNELS", "get_kernel",
+    "LocalizationNet", "identity_params", "init_identity", "grid_sample_native",
+    "grid_sample_reference", "sample", "sample_1d", "affine_theta", "compose", "invert",
+    "theta_from_pixel_matrix", "SpatialTransformer",
+]

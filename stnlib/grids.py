@@ -288,10 +288,15 @@ TRANSFORMS = {
 }
 
 
-def make_grid_generator(transform: str, **kwargs) -> GridGenerator:
-    """Build the grid generator for ``transform`` (one of :data:`TRANSFORMS`)."""
+def make_grid_generator(transform: str, *, tps_points: int = 4) -> GridGenerator:
+    """Build the grid generator for ``transform`` (one of :data:`TRANSFORMS`).
+
+    ``tps_points`` (control points per side) is used by ``"tps"`` only.
+    """
     _validate.choice(transform, "transform", tuple(TRANSFORMS))
-    return TRANSFORMS[transform](**kwargs)
+    if transform == "tps":
+        return TPSGrid(tps_points)
+    return TRANSFORMS[transform]()
 
 
 __all__ = [

@@ -43,8 +43,8 @@ whatever ``torch.abs`` happens to do at zero.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

@@ -69,7 +69,9 @@ def affine_theta(angle=0.0, scale=1.0, shear=0.0, translation=(0.0, 0.0), *,
     Each argument may be a float or a tensor of N values; the result is 2×3,
     or N×2×3 when any argument is batched. Differentiable w.r.t. tensor inputs.
     """
-    to = (lambda v: _as_tensor(v, dtype, device))
+    def to(v):
+        return _as_tensor(v, dtype, device)
+
     a = to(angle)
     s = to(scale)
     sh = to(shear)
@@ -113,7 +115,9 @@ def compose(*thetas: torch.Tensor) -> torch.Tensor:
 
     Warping U with θ₁ gives V₁(x) = U(θ₁x); warping V₁ with θ₂ gives
     V₂(x) = U(θ₁θ₂x), so the composition is the matrix product θ₁θ₂⋯ (in the
-    order the warps are applied). Returns 2×3 if all inputs are affine, else 3×3.
+    order the warps are applied). Returns 2×3 if all inputs are affine, else
+    3×3 scaled so that its [2, 2] entry is 1 (projective matrices are only
+    defined up to scale).
     """
     if not thetas:
         raise ValueError("compose needs at least one theta")
@@ -122,7 +126,7 @@ def compose(*thetas: torch.Tensor) -> torch.Tensor:
         out = out @ to_homogeneous(th)
     if all(th.shape[-2:] == (2, 3) for th in thetas):
         return out[..., :2, :]
-    return out
+    return out / out[..., 2:, 2:]
 
 
 def normalized_to_pixel(size, *, align_corners: bool, dtype=torch.float64,

@@ -1,0 +1,112 @@
+"""Localization networks: U → θ, initialized so that a new transformer is the identity.
+
+The localization network f_loc can be any network "as long as there is a
+regression layer at the end" (Jaderberg et al. 2015, §3.1). Here it is a
+*body* (features, N×F) followed by a linear *head* (F → number of
+parameters). The head starts with zero weights and the identity parameters
+as its bias, so at initialization θ is the identity for every input and the
+transformer passes its input through unchanged; training then moves θ away
+from the identity only as far as the loss asks for. Without this, a random
+θ often zooms out or flips the input and training stalls (COURSE.md, known
+traps).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from . import _validate
+from .grids import GridGenerator, make_grid_generator
+
+
+def identity_params(transform: str, *, tps_points: int = 4) -> torch.Tensor:
+    """Flat identity parameters for ``transform`` (e.g. affine → [1, 0, 0, 0, 1, 0])."""
+    return make_grid_generator(transform, tps_points=tps_points).identity()
+
+
+def init_identity(head: nn.Linear, identity: torch.Tensor) -> nn.Linear:
+    """Zero the head's weight and set its bias to ``identity`` (repeated if the head is wider).
+
+    A head with ``k × len(identity)`` outputs (k parallel or per-channel
+    transforms) gets the identity k times.
+    """
+    if not isinstance(head, nn.Linear):
+        raise TypeError(f"head must be an nn.Linear, got {type(head).__name__}")
+    if head.out_features % identity.numel() != 0:
+        raise ValueError(
+            f"head has {head.out_features} outputs, not a multiple of the "
+            f"{identity.numel()} identity parameters"
+        )
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.copy_(identity.repeat(head.out_features // identity.numel()))
+    return head
+
+
+def conv_body(in_channels: int, *, channels: int = 20, hidden: int = 50, ndim: int = 2) -> nn.Sequential:
+    """A small convolutional body for images (``ndim=2``) or time series (``ndim=1``).
+
+    conv 5 → max-pool 2 → ReLU → conv 5 → max-pool 2 → ReLU → adaptive
+    average pool to 4 (×4) → flatten → linear → ReLU. Works for any input size
+    ≥ 4; outputs N×``hidden`` features. Size and shape follow the
+    localization nets of the paper's MNIST experiments and the PyTorch tutorial.
+    """
+    Conv, Pool, Adaptive = (
+        (nn.Conv2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d) if ndim == 2
+        else (nn.Conv1d, nn.MaxPool1d, nn.AdaptiveAvgPool1d)
+    )
+    return nn.Sequential(
+        Conv(in_channels, channels, 5, padding=2), Pool(2, ceil_mode=True), nn.ReLU(),
+        Conv(channels, channels, 5, padding=2), Pool(2, ceil_mode=True), nn.ReLU(),
+        Adaptive(4), nn.Flatten(),
+        nn.Linear(channels * 4 ** ndim, hidden), nn.ReLU(),
+    )
+
+
+def fc_body(in_features: int, *, hidden: int = 32) -> nn.Sequential:
+    """A fully connected body: flatten → linear → ReLU → linear → ReLU (N×``hidden``)."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(in_features, hidden), nn.ReLU(),
+                         nn.Linear(hidden, hidden), nn.ReLU())
+
+
+class LocalizationNet(nn.Module):
+    """``body`` (U → N×F features) + identity-initialized linear head (F → P·k parameters).
+
+    Args:
+        body: any module mapping the input to N×``n_features``.
+        n_features: F, the width of the body's output.
+        grid_generator: the transform θ is for (gives P and the identity).
+        copies: k, the number of θ to regress (parallel or per-channel transforms).
+        extra_identity: identity values of extra parameters appended to each θ
+            (the 1-D transformer's amplitude scale and offset, for example).
+    Forward: U → flat parameters, N×k×(P + extra).
+    """
+
+    def __init__(self, body: nn.Module, n_features: int, grid_generator: GridGenerator, *,
+                 copies: int = 1, extra_identity: torch.Tensor | None = None):
+        super().__init__()
+        identity = grid_generator.identity()
+        if extra_identity is not None:
+            identity = torch.cat([identity, extra_identity.to(identity)])
+        self.n_params = identity.numel()
+        self.copies = copies
+        self.body = body
+        self.head = init_identity(nn.Linear(n_features, self.n_params * copies), identity)
+
+    def forward(self, U: torch.Tensor) -> torch.Tensor:
+        features = self.body(U)
+        if features.dim() != 2:
+            raise ValueError(
+                f"the localization body must return N×F features, got shape {tuple(features.shape)}"
+            )
+        return self.head(features).view(U.shape[0], self.copies, self.n_params)
+
+
+def default_localization(in_channels: int, grid_generator: GridGenerator, *, copies: int = 1,
+                         extra_identity: torch.Tensor | None = None) -> LocalizationNet:
+    """The default localization net: :func:`conv_body` + identity head."""
+    _validate.size(in_channels, "in_channels", 1)
+    body = conv_body(in_channels, ndim=grid_generator.ndim)
+    return LocalizationNet(body, body[-2].out_features, grid_generator, copies=copies,
+                           extra_identity=extra_identity)

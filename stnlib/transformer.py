@@ -1,0 +1,148 @@
+"""The spatial transformer module: localization net → grid generator → sampler.
+
+``SpatialTransformer`` is the layer of Jaderberg et al. (2015, Fig. 2). Given
+U (N×C×H×W) it regresses θ with its localization network, builds the
+sampling grid T_θ(G) for the output size and samples U there:
+
+    V, theta = st(U)
+
+It returns θ as well, so training loops and lessons can log θ statistics
+(:mod:`stnlib.diagnostics`). Options cover the paper's variants:
+
+* ``transform``: ``"affine"``, ``"attention"``, ``"projective"``, ``"tps"``
+  (images) or ``"timewarp"`` (N×C×L time series; optional amplitude scale
+  and offset with ``amplitude=True``);
+* ``n_transformers=K``: K parallel transformers, each with its own
+  localization net that sees all channels; their outputs are concatenated
+  along the channel axis (N×K·C×H'×W'), as in the paper's MNIST addition;
+* ``per_channel=True``: one θ per input channel, each channel warped by its own;
+* ``kernel``, ``padding_mode``, ``align_corners`` (required), ``out_size``
+  (default: the input size; smaller sizes downsample), and
+  ``sampler="native"`` or ``"reference"``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from . import _validate
+from .grids import make_grid_generator
+from .kernels import get_kernel
+from .localization import LocalizationNet, default_localization
+from .sampler import METHODS, sample, sample_1d
+
+
+class SpatialTransformer(nn.Module):
+    """A spatial transformer layer; ``forward(U)`` returns ``(V, theta)``.
+
+    Args:
+        in_channels: C of the input (used by the default localization net).
+        align_corners: how normalized coordinates meet pixels; required.
+        transform: ``"affine"`` | ``"attention"`` | ``"projective"`` | ``"tps"`` | ``"timewarp"``.
+        out_size: (H', W') for images, L' for time series; ``None`` keeps the input size.
+        kernel: ``"nearest"`` | ``"bilinear"`` | ``"bicubic"``.
+        padding_mode: ``"zeros"`` | ``"border"`` | ``"reflection"``.
+        sampler: ``"native"`` (``grid_sample``) or ``"reference"`` (eq. 3 gather).
+        loc_body: optional body for the localization net (U → N×F); with it,
+            give ``loc_features=F``. Default: :func:`stnlib.localization.conv_body`.
+        n_transformers: K parallel transformers (outputs concatenated on channels).
+        per_channel: one θ per channel instead of one per image.
+        tps_points: control points per side for ``"tps"`` (4 → 16 points).
+        amplitude: for ``"timewarp"``, also learn an amplitude scale and offset.
+
+    Shapes: U N×C×H×W (N×C×L for time warps) → V N×C'×H'×W' with C' = K·C,
+    θ N×(K or C)×… (the extra axis only when K > 1 or ``per_channel``):
+    affine 2×3, attention 3, projective 3×3, tps K_points×2, timewarp 2 (4
+    with amplitude).
+    """
+
+    def __init__(self, in_channels: int, *, align_corners: bool, transform: str = "affine",
+                 out_size=None, kernel: str = "bilinear", padding_mode: str = "zeros",
+                 sampler: str = "native", loc_body: nn.Module | None = None,
+                 loc_features: int | None = None, n_transformers: int = 1,
+                 per_channel: bool = False, tps_points: int = 4, amplitude: bool = False):
+        super().__init__()
+        _validate.size(in_channels, "in_channels", 1)
+        _validate.flag(align_corners, "align_corners")
+        _validate.choice(padding_mode, "padding_mode", _validate.PADDING_MODES)
+        _validate.choice(sampler, "sampler", METHODS)
+        _validate.size(n_transformers, "n_transformers", 1)
+        get_kernel(kernel)
+        if n_transformers > 1 and per_channel:
+            raise ValueError("choose either n_transformers > 1 or per_channel=True, not both")
+        self.generator = make_grid_generator(transform, tps_points=tps_points)
+        self.transform = transform
+        self.in_channels = in_channels
+        self.out_size = None if out_size is None else _validate.size(out_size, "out_size",
+                                                                        self.generator.ndim)
+        self.kernel, self.padding_mode, self.sampler = kernel, padding_mode, sampler
+        self.align_corners = align_corners
+        self.per_channel = per_channel
+        self.n_transformers = n_transformers
+        if amplitude and transform != "timewarp":
+            raise ValueError("amplitude=True is only available for transform='timewarp'")
+        self.amplitude = amplitude
+        extra = torch.tensor([1.0, 0.0]) if amplitude else None
+        copies = in_channels if per_channel else 1
+        if loc_body is not None and loc_features is None:
+            raise ValueError("loc_features (the width F of loc_body's N×F output) is required "
+                             "with loc_body")
+
+        def make_loc():
+            if loc_body is None:
+                return default_localization(in_channels, self.generator, copies=copies,
+                                            extra_identity=extra)
+            return LocalizationNet(copy.deepcopy(loc_body), loc_features, self.generator,
+                                   copies=copies, extra_identity=extra)
+
+        self.loc = nn.ModuleList(make_loc() for _ in range(n_transformers))
+
+    def localization_parameters(self):
+        """Parameters of the localization nets (for a separate, often lower, learning rate)."""
+        return self.loc.parameters()
+
+    def forward(self, U: torch.Tensor):
+        ndim = self.generator.ndim
+        layout = "N×C×H×W" if ndim == 2 else "N×C×L"
+        _validate.tensor(U, "U", ndim=ndim + 2, layout=layout)
+        if U.shape[1] != self.in_channels:
+            raise ValueError(f"U must have {self.in_channels} channels ({layout}), "
+                             f"got shape {tuple(U.shape)}")
+        out_size = self.out_size or tuple(U.shape[2:])
+        outputs, thetas = [], []
+        for loc in self.loc:
+            flat = loc(U)  # N×copies×P
+            V, theta = self._warp(U, flat, out_size)
+            outputs.append(V)
+            thetas.append(theta)
+        V = torch.cat(outputs, dim=1)
+        theta = torch.stack(thetas, dim=1) if self.n_transformers > 1 else thetas[0]
+        return V, theta
+
+    def _warp(self, U, flat, out_size):
+        N, C = U.shape[:2]
+        if self.per_channel:  # every channel is its own image with its own θ
+            U = U.reshape(N * C, 1, *U.shape[2:])
+        flat = flat.reshape(U.shape[0], -1)
+        P = self.generator.n_params
+        theta = self.generator.unflatten(flat[:, :P])
+        grid = self.generator(theta, out_size, align_corners=self.align_corners)
+        opts = dict(kernel=self.kernel, padding_mode=self.padding_mode,
+                    align_corners=self.align_corners, method=self.sampler)
+        V = sample(U, grid, **opts) if self.generator.ndim == 2 else sample_1d(U, grid, **opts)
+        if self.amplitude:
+            V = V * flat[:, P, None, None] + flat[:, P + 1, None, None]
+            theta = flat
+        if self.per_channel:
+            V = V.reshape(N, C, *V.shape[2:])
+            theta = theta.reshape(N, C, *theta.shape[1:])
+        return V, theta
+
+    def extra_repr(self) -> str:
+        return (f"transform={self.transform!r}, out_size={self.out_size}, kernel={self.kernel!r}, "
+                f"padding_mode={self.padding_mode!r}, align_corners={self.align_corners}, "
+                f"sampler={self.sampler!r}, n_transformers={self.n_transformers}, "
+                f"per_channel={self.per_channel}")
