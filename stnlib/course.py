@@ -262,16 +262,21 @@ def _resolve_results_file(path: str | os.PathLike | None) -> Path:
     return path
 
 
-def report(path: str | os.PathLike | None = None) -> str:
+def report(path: str | os.PathLike | None = None, *, lessons: Sequence[str] | None = None,
+           title: bool = True) -> str:
     """The replication table of a run, as markdown.
 
     ``path``: a ``results.json`` or the run folder holding it (default: the
-    current results file). Columns: lesson | quantity | paper | ours | budget | seeds.
+    current results file). ``lessons``: only these lessons (``["00"]``).
+    Columns: lesson | quantity | paper | ours | budget | seeds.
     """
     file = _resolve_results_file(path)
     rows = sorted(_load_results(file)["results"], key=lambda r: r["lesson"])  # stable: keeps order
-    lines = [f"# Replication table ({file.parent.name})", "",
-             "| lesson | quantity | paper | ours | budget | seeds |",
+    if lessons is not None:
+        wanted = {_lesson_id(x) for x in lessons}
+        rows = [r for r in rows if r["lesson"] in wanted]
+    lines = [f"# Replication table ({file.parent.name})", ""] if title else []
+    lines += ["| lesson | quantity | paper | ours | budget | seeds |",
              "|---|---|---|---|---|---|"]
     notes = []
     for r in rows:

@@ -88,3 +88,10 @@ def test_check_env_runs(capsys):
     out = capsys.readouterr().out
     assert "torch" in out and "device" in out and "kernel python3" in out and "data" in out
     assert code in (0, 1)
+
+
+def test_report_filters_lessons(results):
+    course.record("a", 1.0, lesson="00", budget="smoke")
+    course.record("b", 2.0, lesson="01", budget="smoke")
+    text = course.report(results, lessons=["1"], title=False)
+    assert text.startswith("| lesson |") and "| 01 | b |" in text and "| 00 |" not in text
