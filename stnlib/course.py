@@ -561,23 +561,27 @@ def check_env() -> tuple[list[tuple[str, str, bool]], bool]:
 
 
 def _data_rows() -> list[tuple[str, str, bool]]:
-    """Data sets present, as far as ``stnlib.data`` can tell (it may not exist yet)."""
+    """Data sets present and verified (sha256), as far as ``stnlib.data`` can tell.
+
+    Degrades to one informative row when ``stnlib.data`` is not installed or
+    has another shape; a missing data set is reported, not a failure, since
+    the lessons fetch what they need on first use.
+    """
     try:
-        from . import data  # noqa: F401
-    except ImportError:
-        return [("data", "stnlib.data is not part of this installation", True)]
-    for fn_name in ("status", "check", "available"):
-        fn = getattr(data, fn_name, None)
-        if callable(fn):
-            try:
-                result = fn()
-            except Exception as err:  # noqa: BLE001
-                return [("data", f"stnlib.data.{fn_name}() failed: {err}", False)]
-            if isinstance(result, dict):
-                return [(f"data: {k}", str(v), not (v is False or str(v).startswith("missing")))
-                        for k, v in result.items()]
-            return [("data", str(result), True)]
-    return [("data", f"stnlib.data loaded from {Path(data.__file__).parent}", True)]
+        from .data.fetch import CHECKSUMS, data_root, raw_folder, verify_file
+    except ImportError as err:
+        return [("data", f"stnlib.data is not available ({err})", True)]
+    try:
+        rows = [("data root", str(data_root()), True)]
+        for dataset, files in CHECKSUMS.items():
+            folder = raw_folder(dataset)
+            bad = [name for name in files if not verify_file(folder / name, dataset, name)]
+            rows.append((f"data: {dataset}", "present, checksums verified" if not bad else
+                         f"missing or corrupt ({len(bad)} of {len(files)} files); fetched on "
+                         f"first use, or now with `stn-course data fetch {dataset}`", True))
+        return rows
+    except Exception as err:  # noqa: BLE001 - check-env must always finish
+        return [("data", f"could not inspect the data folder: {err}", False)]
 
 
 # --------------------------------------------------------------------------- CLI
