@@ -12,8 +12,9 @@ writes ``lessons/NN_name.ipynb``:
   a markdown cell tagged ``solution`` becomes "*Your answer here.*";
 * cells tagged ``teacher`` are dropped;
 * every exercise cell gets the tag ``raises-exception`` (nbval then expects
-  the ``NotImplementedError``), outputs and execution counts are cleared and
-  run metadata (papermill, execution times, widget state) is removed.
+  the ``NotImplementedError``), outputs and execution counts are cleared,
+  ``# NBVAL_CHECK_OUTPUT`` comments (meaningless without stored outputs) are
+  dropped and run metadata (papermill, execution times, widget state) is removed.
 
 ``stn-course make-lessons --check`` writes nothing and exits non-zero when
 ``lessons/`` differs from what the solutions generate.
@@ -36,6 +37,8 @@ SOLUTION_TAG = "solution"
 TEACHER_TAG = "teacher"
 EXERCISE_TAG = "raises-exception"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+#: nbval comments that make sense only with stored outputs (solutions), dropped in lessons
+NBVAL_MARKERS = ("# NBVAL_CHECK_OUTPUT", "# NBVAL_IGNORE_OUTPUT")
 #: notebook-level metadata a lesson keeps (everything else is run state)
 KEEP_NB_METADATA = ("kernelspec", "language_info")
 #: cell-level metadata a lesson keeps
@@ -125,6 +128,9 @@ def make_lesson(nb, *, name: str = "notebook"):
         elif cell.cell_type == "code" and BEGIN in cell.source:
             cell.source = strip_solution(cell.source, where=where)
             exercise = True
+        if cell.cell_type == "code":  # students have no stored outputs to compare with
+            cell.source = "\n".join(ln for ln in cell.source.splitlines()
+                                    if ln.strip() not in NBVAL_MARKERS)
         elif BEGIN in cell.source or END in cell.source:
             raise MarkerError(f"{where}: solution markers only work in code cells")
         if exercise and EXERCISE_TAG not in tags:
