@@ -103,6 +103,14 @@ LESSON_OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
     # lesson 00: ST-CNN vs CNN on RTS MNIST. standard = the calibration in
     # COURSE.md (4 epochs of the 60k digits: about 4 % vs 1.4 % test error).
     "00": {},
+    # lesson 01: recover a known θ by gradient descent with each kernel (no training set);
+    # fit_size: side of the image that is warped, fit_steps: Adam steps per kernel.
+    "01": {"smoke": {"fit_size": 40, "fit_steps": 40},
+           "standard": {"fit_size": 96, "fit_steps": 200},
+           "full": {"fit_size": 128, "fit_steps": 400}},
+    # lesson 02: grids and θ, drawn on an image of image_size² pixels (no training).
+    "02": {"smoke": {"image_size": 64}, "standard": {"image_size": 128},
+           "full": {"image_size": 128}},
 }
 
 

@@ -336,6 +336,9 @@ class _Explorer(w.VBox):
         self.grid: torch.Tensor | None = None
         self.output: torch.Tensor | None = None
 
+    def __repr__(self) -> str:  # the text a notebook shows where no widget can be drawn
+        return f"{type(self).__name__}: live in JupyterLab with a running kernel"
+
     @contextlib.contextmanager
     def _quiet(self):
         """Change widget values without triggering redraws (restores the previous state)."""
