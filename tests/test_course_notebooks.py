@@ -55,7 +55,8 @@ def test_solution_runs_at_smoke_with_papermill(path, tmp_path):
             text = out.get("text", "") if out.output_type == "stream" else ""
             assert not (out.output_type == "stream" and out.name == "stderr"), (
                 f"{path.name}, code cell {i}: prints to stderr (warnings?): {text[:500]}")
-    results = json.loads((tmp_path / "results.json").read_text())["results"]
+    results_file = tmp_path / "results.json"  # absent when a lesson compares nothing with a paper
+    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
     assert all(r["budget"] == "smoke" for r in results)
 
 
