@@ -98,8 +98,12 @@ def jupyterlab(tmp_path_factory, lesson02):
     (cfg / "labconfig").mkdir(parents=True)
     (cfg / "labconfig" / "page_config.json").write_text(json.dumps(
         {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    # render every cell (JupyterLab 4 otherwise only attaches the cells near the viewport)
+    tracker = work / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(cfg), "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(cfg), "JUPYTERLAB_SETTINGS_DIR": str(work / "settings"), "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
            "IPYTHONDIR": str(work / "ipython"), "MPLBACKEND": "module://matplotlib_inline.backend_inline",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     log = work / "jupyterlab.log"
@@ -140,37 +144,51 @@ def test_explorer_slider_changes_the_picture_in_jupyterlab(jupyterlab):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
-            page.goto(f"{base}/lab/tree/{name}?token={token}")
-            page.wait_for_selector(".jp-Notebook .jp-CodeCell")
-            _wait(lambda: _kernel_idle(base, token), 90, "the kernel to be ready", log=log)
-
-            cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="theta_explorer(").first
-            assert cell.count() == 1, "lesson 02 has no code cell calling theta_explorer("
-            cell.scroll_into_view_if_needed()
-            cell.locator(".jp-InputPrompt").first.click()  # select the cell (command mode)
-            page.keyboard.press("Shift+Enter")
-
-            picture = cell.locator("img.stn-explorer-image")
-            picture.wait_for(state="visible", timeout=90_000)
-            page.wait_for_function(
-                "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
-            src_before = picture.get_attribute("src")
-            shot_before = picture.screenshot()
-
-            handle = cell.locator(".stn-slider-angle .noUi-handle").first
-            handle.scroll_into_view_if_needed()
-            handle.focus()
-            handle.press("ArrowRight")
-            page.wait_for_function(
-                "([img, src]) => img.getAttribute('src') !== src && img.complete && img.naturalWidth > 0",
-                arg=[picture.element_handle(), src_before], timeout=60_000)
-            shot_after = picture.screenshot()
-            readout = cell.locator(".stn-slider-angle .widget-readout").first.inner_text()
+            try:
+                shots = _drive_explorer(page, base, token, name, log)
+            except Exception as err:
+                page.screenshot(path=str(log.with_name("failure.png")))
+                log.with_name("failure.html").write_text(page.content())
+                raise AssertionError(
+                    f"browser test failed: {type(err).__name__}: {err}\nscreenshot and page in "
+                    f"{log.parent}; JupyterLab log tail:\n{log.read_text()[-2000:]}") from err
         finally:
             browser.close()
+    shot_before, shot_after, readout = shots
     assert shot_after != shot_before, "the picture did not change after moving the rotation slider"
     assert readout.strip() != f"{30.0:.2f}", f"the slider did not move (readout {readout!r})"
     assert time.monotonic() - start < DEADLINE_S
+
+
+def _drive_explorer(page, base, token, name, log):
+    """Open the lesson, run the explorer cell, press ArrowRight on the rotation slider.
+
+    Returns (screenshot before, screenshot after, the slider's readout).
+    """
+    page.goto(f"{base}/lab/tree/{name}?token={token}")
+    cell = page.locator(".jp-Notebook .jp-CodeCell").filter(has_text="theta_explorer(").first
+    cell.wait_for(state="attached")
+    _wait(lambda: _kernel_idle(base, token), 90, "the kernel to be ready", log=log)
+    cell.scroll_into_view_if_needed()
+    cell.locator(".jp-InputPrompt").first.click()  # select the cell (command mode)
+    page.keyboard.press("Shift+Enter")
+
+    picture = cell.locator("img.stn-explorer-image")
+    picture.wait_for(state="visible", timeout=90_000)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=picture.element_handle())
+    src_before = picture.get_attribute("src")
+    shot_before = picture.screenshot()
+
+    handle = cell.locator(".stn-slider-angle .noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    handle.press("ArrowRight")
+    page.wait_for_function(
+        "([img, src]) => img.getAttribute('src') !== src && img.complete && img.naturalWidth > 0",
+        arg=[picture.element_handle(), src_before], timeout=60_000)
+    readout = cell.locator(".stn-slider-angle .widget-readout").first.inner_text()
+    return shot_before, picture.screenshot(), readout
 
 
 def test_ci_installs_chromium_and_playwright_so_this_test_cannot_be_skipped_there():
