@@ -369,7 +369,10 @@ def _this_python_kernel() -> Iterator[None]:
     over the virtual environment's and run the notebooks in another Python.
     """
     with tempfile.TemporaryDirectory(prefix="stn-kernel-") as tmp:
-        spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        # --log-level=ERROR: no start-up chatter of the kernel process on the terminal
+        # (notebook output, warnings printed by cells included, is not affected)
+        spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                         "--log-level=ERROR"],
                 "display_name": "Python 3 (ipykernel)", "language": "python"}
         write_text(Path(tmp) / "kernels" / "python3" / "kernel.json", json.dumps(spec))
         path = os.pathsep.join(p for p in (tmp, os.environ.get("JUPYTER_PATH", "")) if p)
