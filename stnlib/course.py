@@ -41,6 +41,7 @@ from typing import Any
 
 from . import __version__, budgets
 from ._io import atomic_path, write_text
+from .notebooks import NOTEBOOK_GLOB
 
 #: environment variables the runner sets for the notebooks it executes
 RESULTS_ENV = "STN_RESULTS"
@@ -50,7 +51,6 @@ LESSON_ENV = "STN_LESSON"
 PROGRESS_ENV = "STN_PROGRESS"
 
 RESULTS_SCHEMA = 1
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 
 # --------------------------------------------------------------------------- paths
 
@@ -426,9 +426,9 @@ def run_notebook(nb_path: Path, out_nb: Path, *, budget: str, seed: int, device:
     handler = _Collect(log)
     pm_logger = logging.getLogger("papermill")
     pm_logger.addHandler(handler)
-    old_level = pm_logger.level
+    old_level, old_propagate = pm_logger.level, pm_logger.propagate
     pm_logger.setLevel(logging.INFO)
-    pm_logger.propagate = False
+    pm_logger.propagate = False  # cell output goes to run.log, not to the terminal
     try:
         with _environ(**env), atomic_path(out_nb, suffix=".ipynb") as tmp:
             try:
@@ -448,7 +448,7 @@ def run_notebook(nb_path: Path, out_nb: Path, *, budget: str, seed: int, device:
     finally:
         pm_logger.removeHandler(handler)
         pm_logger.setLevel(old_level)
-        pm_logger.propagate = True
+        pm_logger.propagate = old_propagate
     run.seconds = time.perf_counter() - start
     return run
 
