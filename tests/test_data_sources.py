@@ -149,3 +149,4 @@ def test_cli_data_commands(tmp_path, capsys):
     assert main(["data", "preview", "mnist-r", "mnist-tc", "--out", str(out), "-n", "2"]) == 0
     assert out.exists()
     assert main(["data", "preview", "nope"]) == 2
+    assert main(["data", "fetch", "emnist"]) == 2
