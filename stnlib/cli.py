@@ -14,6 +14,7 @@ import sys
 #: modules that contribute sub-commands, in the order ``--help`` lists them
 COMMAND_MODULES = [
     "stnlib.demo",
+    "stnlib.data.cli",
 ]
 
 
