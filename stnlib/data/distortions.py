@@ -165,10 +165,7 @@ def placement_theta(angle, scale, shift, in_size: int, canvas: int) -> torch.Ten
     """
     shift = torch.as_tensor(shift, dtype=torch.float64)
     scale = torch.as_tensor(scale, dtype=torch.float64)
-    # scale as explicit (sx, sy) pairs: affine_theta would read a batch of exactly two
-    # isotropic scales as one (sx, sy)
-    th = affine_theta(torch.as_tensor(angle, dtype=torch.float64),
-                      torch.stack([scale, scale], -1),
+    th = affine_theta(torch.as_tensor(angle, dtype=torch.float64), scale,
                       translation=shift / (canvas / 2), dtype=torch.float64)
     return th * (canvas / in_size)
 
