@@ -60,8 +60,8 @@ def run_demo(out: str | Path = "figures/demo.png", *, size: int = 128,
     fig, axes = plt.subplots(len(grid_by_name), 1 + len(KERNEL_NAMES),
                              figsize=(3 * (1 + len(KERNEL_NAMES)), 3 * len(grid_by_name)))
     for row, (name, grid) in zip(axes, grid_by_name.items()):
-        row[0].imshow(U[0].permute(1, 2, 0))
-        px = (grid[0, ::8, ::8] + 1) / 2 * size - 0.5  # normalized → pixel (align_corners=False)
+        row[0].imshow(U[0].permute(1, 2, 0).numpy())
+        px = ((grid[0, ::8, ::8] + 1) / 2 * size - 0.5).numpy()  # normalized → pixel (align_corners=False)
         row[0].plot(px[..., 0], px[..., 1], "y-", lw=0.6)
         row[0].plot(px[..., 0].T, px[..., 1].T, "y-", lw=0.6)
         row[0].set_xlim(-0.5, size - 0.5)
@@ -70,7 +70,7 @@ def run_demo(out: str | Path = "figures/demo.png", *, size: int = 128,
         for ax, kernel in zip(row[1:], KERNEL_NAMES):
             V = sampler.sample(U, grid, kernel=kernel, padding_mode="zeros",
                                align_corners=False, method=method)
-            ax.imshow(V[0].permute(1, 2, 0).clamp(0, 1))
+            ax.imshow(V[0].permute(1, 2, 0).clamp(0, 1).numpy())
             ax.set_title(f"{name}, {kernel}")
         for ax in row:
             ax.set_axis_off()
