@@ -41,6 +41,7 @@ from typing import Any
 
 from . import __version__, budgets
 from ._io import atomic_path, write_text
+from .notebooks import NOTEBOOK_GLOB
 
 #: environment variables the runner sets for the notebooks it executes
 RESULTS_ENV = "STN_RESULTS"
@@ -50,7 +51,6 @@ LESSON_ENV = "STN_LESSON"
 PROGRESS_ENV = "STN_PROGRESS"
 
 RESULTS_SCHEMA = 1
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 
 # --------------------------------------------------------------------------- paths
 
@@ -369,7 +369,10 @@ def _this_python_kernel() -> Iterator[None]:
     over the virtual environment's and run the notebooks in another Python.
     """
     with tempfile.TemporaryDirectory(prefix="stn-kernel-") as tmp:
-        spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        # --log-level=ERROR: no start-up chatter of the kernel process on the terminal
+        # (notebook output, warnings printed by cells included, is not affected)
+        spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                         "--log-level=ERROR"],
                 "display_name": "Python 3 (ipykernel)", "language": "python"}
         write_text(Path(tmp) / "kernels" / "python3" / "kernel.json", json.dumps(spec))
         path = os.pathsep.join(p for p in (tmp, os.environ.get("JUPYTER_PATH", "")) if p)
@@ -398,11 +401,14 @@ def _failing_cell(nb_path: Path) -> tuple[int | None, int | None, str | None]:
     cells = [c for c in nb.cells
              if not {"injected-parameters", "papermill-error-cell-tag"}
              & set(c.get("metadata", {}).get("tags", []))]
-    status = [c.get("metadata", {}).get("papermill", {}).get("status") for c in cells]
-    started = [i for i, s in enumerate(status) if s not in (None, "pending")]
-    if "failed" in status:
-        i = status.index("failed")
-    elif started:  # a timeout: papermill marks the cell completed, later ones stay pending
+    # papermill marks every cell "completed" at the end, so status does not tell; a cell that
+    # raised has exception True, one that timed out is the last one that started at all
+    meta = [c.get("metadata", {}).get("papermill", {}) for c in cells]
+    failed = [i for i, m in enumerate(meta) if m.get("exception") is True]
+    started = [i for i, m in enumerate(meta) if m.get("start_time")]
+    if failed:
+        i = failed[0]
+    elif started:
         i = started[-1]
     else:
         return None, None, None
@@ -423,9 +429,9 @@ def run_notebook(nb_path: Path, out_nb: Path, *, budget: str, seed: int, device:
     handler = _Collect(log)
     pm_logger = logging.getLogger("papermill")
     pm_logger.addHandler(handler)
-    old_level = pm_logger.level
+    old_level, old_propagate = pm_logger.level, pm_logger.propagate
     pm_logger.setLevel(logging.INFO)
-    pm_logger.propagate = False
+    pm_logger.propagate = False  # cell output goes to run.log, not to the terminal
     try:
         with _environ(**env), atomic_path(out_nb, suffix=".ipynb") as tmp:
             try:
@@ -445,7 +451,7 @@ def run_notebook(nb_path: Path, out_nb: Path, *, budget: str, seed: int, device:
     finally:
         pm_logger.removeHandler(handler)
         pm_logger.setLevel(old_level)
-        pm_logger.propagate = True
+        pm_logger.propagate = old_propagate
     run.seconds = time.perf_counter() - start
     return run
 

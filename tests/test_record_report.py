@@ -95,3 +95,15 @@ def test_report_filters_lessons(results):
     course.record("b", 2.0, lesson="01", budget="smoke")
     text = course.report(results, lessons=["1"], title=False)
     assert text.startswith("| lesson |") and "| 01 | b |" in text and "| 00 |" not in text
+
+
+def test_files_written_atomically_get_the_usual_mode(results):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        course.record("x", 1.0, lesson="00", budget="smoke")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(results.stat().st_mode) == 0o644  # not mkstemp's 0600
