@@ -13,6 +13,8 @@ import sys
 
 #: modules that contribute sub-commands, in the order ``--help`` lists them
 COMMAND_MODULES = [
+    "stnlib.course",
+    "stnlib.notebooks",
     "stnlib.demo",
 ]
 
