@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "stnlib.course",
     "stnlib.notebooks",
     "stnlib.demo",
+    "stnlib.data.cli",
 ]
 
 
