@@ -37,7 +37,6 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from ._io import atomic_path
 
-
 #: the learning-rate schedules and optimizers :func:`train` knows
 SCHEDULES = ("onecycle", "constant", "step")
 OPTIMIZERS = ("adam", "sgd")

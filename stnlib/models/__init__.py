@@ -24,7 +24,6 @@ from torch import nn
 
 from .. import _validate
 from ..transformer import SpatialTransformer
-
 from .mnist import (
     CNN3,
     FCN3,

@@ -50,7 +50,6 @@ import torch
 from torch import nn
 
 from .. import _validate
-from ..localization import LocalizationNet
 from ..transformer import SpatialTransformer
 
 __all__ = [
@@ -303,7 +302,8 @@ def build_model(name: str, *, in_size: int = 28, n_classes: int = 10,
 
 def parameter_table(in_size: int = 28, *, params: int = DEFAULT_PARAMS) -> str:
     """A text table of every Table-1 model: classifier width, localization and total parameters."""
-    lines = [f"{'model':13s} {'classifier':>16s} {'loc. net':>9s} {'total':>8s}   (input {in_size}×{in_size})"]
+    lines = [f"{'model':13s} {'classifier':>16s} {'loc. net':>9s} {'total':>8s}   "
+             f"(input {in_size}×{in_size})"]
     for name in model_names():
         m = build_model(name, in_size=in_size, params=params)
         clf = m.classifier if isinstance(m, STClassifier) else m
