@@ -41,6 +41,7 @@ from typing import Any
 
 from . import __version__, budgets
 from ._io import atomic_path, write_text
+from .notebooks import NOTEBOOK_GLOB
 
 #: environment variables the runner sets for the notebooks it executes
 RESULTS_ENV = "STN_RESULTS"
@@ -50,7 +51,6 @@ LESSON_ENV = "STN_LESSON"
 PROGRESS_ENV = "STN_PROGRESS"
 
 RESULTS_SCHEMA = 1
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 
 # --------------------------------------------------------------------------- paths
 
@@ -262,16 +262,21 @@ def _resolve_results_file(path: str | os.PathLike | None) -> Path:
     return path
 
 
-def report(path: str | os.PathLike | None = None) -> str:
+def report(path: str | os.PathLike | None = None, *, lessons: Sequence[str] | None = None,
+           title: bool = True) -> str:
     """The replication table of a run, as markdown.
 
     ``path``: a ``results.json`` or the run folder holding it (default: the
-    current results file). Columns: lesson | quantity | paper | ours | budget | seeds.
+    current results file). ``lessons``: only these lessons (``["00"]``).
+    Columns: lesson | quantity | paper | ours | budget | seeds.
     """
     file = _resolve_results_file(path)
     rows = sorted(_load_results(file)["results"], key=lambda r: r["lesson"])  # stable: keeps order
-    lines = [f"# Replication table ({file.parent.name})", "",
-             "| lesson | quantity | paper | ours | budget | seeds |",
+    if lessons is not None:
+        wanted = {_lesson_id(x) for x in lessons}
+        rows = [r for r in rows if r["lesson"] in wanted]
+    lines = [f"# Replication table ({file.parent.name})", ""] if title else []
+    lines += ["| lesson | quantity | paper | ours | budget | seeds |",
              "|---|---|---|---|---|---|"]
     notes = []
     for r in rows:
@@ -364,7 +369,10 @@ def _this_python_kernel() -> Iterator[None]:
     over the virtual environment's and run the notebooks in another Python.
     """
     with tempfile.TemporaryDirectory(prefix="stn-kernel-") as tmp:
-        spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        # --log-level=ERROR: no start-up chatter of the kernel process on the terminal
+        # (notebook output, warnings printed by cells included, is not affected)
+        spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                         "--log-level=ERROR"],
                 "display_name": "Python 3 (ipykernel)", "language": "python"}
         write_text(Path(tmp) / "kernels" / "python3" / "kernel.json", json.dumps(spec))
         path = os.pathsep.join(p for p in (tmp, os.environ.get("JUPYTER_PATH", "")) if p)
@@ -418,9 +426,9 @@ def run_notebook(nb_path: Path, out_nb: Path, *, budget: str, seed: int, device:
     handler = _Collect(log)
     pm_logger = logging.getLogger("papermill")
     pm_logger.addHandler(handler)
-    old_level = pm_logger.level
+    old_level, old_propagate = pm_logger.level, pm_logger.propagate
     pm_logger.setLevel(logging.INFO)
-    pm_logger.propagate = False
+    pm_logger.propagate = False  # cell output goes to run.log, not to the terminal
     try:
         with _environ(**env), atomic_path(out_nb, suffix=".ipynb") as tmp:
             try:
@@ -440,7 +448,7 @@ def run_notebook(nb_path: Path, out_nb: Path, *, budget: str, seed: int, device:
     finally:
         pm_logger.removeHandler(handler)
         pm_logger.setLevel(old_level)
-        pm_logger.propagate = True
+        pm_logger.propagate = old_propagate
     run.seconds = time.perf_counter() - start
     return run
 
@@ -556,23 +564,27 @@ def check_env() -> tuple[list[tuple[str, str, bool]], bool]:
 
 
 def _data_rows() -> list[tuple[str, str, bool]]:
-    """Data sets present, as far as ``stnlib.data`` can tell (it may not exist yet)."""
+    """Data sets present and verified (sha256), as far as ``stnlib.data`` can tell.
+
+    Degrades to one informative row when ``stnlib.data`` is not installed or
+    has another shape; a missing data set is reported, not a failure, since
+    the lessons fetch what they need on first use.
+    """
     try:
-        from . import data  # noqa: F401
-    except ImportError:
-        return [("data", "stnlib.data is not part of this installation", True)]
-    for fn_name in ("status", "check", "available"):
-        fn = getattr(data, fn_name, None)
-        if callable(fn):
-            try:
-                result = fn()
-            except Exception as err:  # noqa: BLE001
-                return [("data", f"stnlib.data.{fn_name}() failed: {err}", False)]
-            if isinstance(result, dict):
-                return [(f"data: {k}", str(v), not (v is False or str(v).startswith("missing")))
-                        for k, v in result.items()]
-            return [("data", str(result), True)]
-    return [("data", f"stnlib.data loaded from {Path(data.__file__).parent}", True)]
+        from .data.fetch import CHECKSUMS, data_root, raw_folder, verify_file
+    except ImportError as err:
+        return [("data", f"stnlib.data is not available ({err})", True)]
+    try:
+        rows = [("data root", str(data_root()), True)]
+        for dataset, files in CHECKSUMS.items():
+            folder = raw_folder(dataset)
+            bad = [name for name in files if not verify_file(folder / name, dataset, name)]
+            rows.append((f"data: {dataset}", "present, checksums verified" if not bad else
+                         f"missing or corrupt ({len(bad)} of {len(files)} files); fetched on "
+                         f"first use, or now with `stn-course data fetch {dataset}`", True))
+        return rows
+    except Exception as err:  # noqa: BLE001 - check-env must always finish
+        return [("data", f"could not inspect the data folder: {err}", False)]
 
 
 # --------------------------------------------------------------------------- CLI

@@ -12,8 +12,9 @@ writes ``lessons/NN_name.ipynb``:
   a markdown cell tagged ``solution`` becomes "*Your answer here.*";
 * cells tagged ``teacher`` are dropped;
 * every exercise cell gets the tag ``raises-exception`` (nbval then expects
-  the ``NotImplementedError``), outputs and execution counts are cleared and
-  run metadata (papermill, execution times, widget state) is removed.
+  the ``NotImplementedError``), outputs and execution counts are cleared,
+  ``# NBVAL_CHECK_OUTPUT`` comments (meaningless without stored outputs) are
+  dropped and run metadata (papermill, execution times, widget state) is removed.
 
 ``stn-course make-lessons --check`` writes nothing and exits non-zero when
 ``lessons/`` differs from what the solutions generate.
@@ -36,6 +37,8 @@ SOLUTION_TAG = "solution"
 TEACHER_TAG = "teacher"
 EXERCISE_TAG = "raises-exception"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+#: nbval comments that make sense only with stored outputs (solutions), dropped in lessons
+NBVAL_MARKERS = ("# NBVAL_CHECK_OUTPUT", "# NBVAL_IGNORE_OUTPUT")
 #: notebook-level metadata a lesson keeps (everything else is run state)
 KEEP_NB_METADATA = ("kernelspec", "language_info")
 #: cell-level metadata a lesson keeps
@@ -125,6 +128,9 @@ def make_lesson(nb, *, name: str = "notebook"):
         elif cell.cell_type == "code" and BEGIN in cell.source:
             cell.source = strip_solution(cell.source, where=where)
             exercise = True
+        if cell.cell_type == "code":  # students have no stored outputs to compare with
+            cell.source = "\n".join(ln for ln in cell.source.splitlines()
+                                    if ln.strip() not in NBVAL_MARKERS)
         elif BEGIN in cell.source or END in cell.source:
             raise MarkerError(f"{where}: solution markers only work in code cells")
         if exercise and EXERCISE_TAG not in tags:
@@ -180,6 +186,97 @@ def make_lessons(solutions_dir: str | os.PathLike, lessons_dir: str | os.PathLik
     return problems
 
 
+PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+
+
+def store_outputs(executed, solution, *, name: str = "notebook"):
+    """The solution notebook with the outputs of ``executed`` (a papermill run of it).
+
+    Cells papermill added are dropped, execution counts are renumbered 1, 2,
+    … top to bottom, and run metadata (papermill, timings) is not copied. The
+    sources must be unchanged since the run; otherwise :class:`ValueError`
+    names the first cell that differs.
+    """
+    import nbformat
+
+    cells = [c for c in executed.cells
+             if not PAPERMILL_TAGS & set(c.get("metadata", {}).get("tags", []))]
+    if len(cells) != len(solution.cells):
+        raise ValueError(f"{name}: the run has {len(cells)} cells, the solution "
+                         f"{len(solution.cells)}; run the notebook again")
+    out = copy.deepcopy(solution)
+    count = 0
+    for index, (ran, cell) in enumerate(zip(cells, out.cells, strict=True)):
+        if ran.source != cell.source:
+            raise ValueError(f"{name}, cell {index}: the source changed since the run; "
+                             "run the notebook again")
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = copy.deepcopy(ran.outputs)
+        if ran.get("execution_count") is None:
+            raise ValueError(f"{name}, cell {index} did not run (a failed run?)")
+        count += 1
+        cell.execution_count = count
+        for o in cell.outputs:
+            if "execution_count" in o:
+                o.execution_count = count
+        cell.metadata = nbformat.NotebookNode(
+            {k: v for k, v in cell.metadata.items() if k != "papermill"})
+        cell.metadata.pop("execution", None)
+    return out
+
+
+def store_run_outputs(run_dir: str | os.PathLike, solutions_dir: str | os.PathLike,
+                      lessons: list[str] | None = None, *, budget: str = "standard") -> list[Path]:
+    """Copy the outputs of ``stn-course run``'s executed notebooks into ``solutions_dir``.
+
+    Only notebooks that ran without error at ``budget`` (``run.json``) are
+    stored; the solutions' stored outputs are meant to come from one
+    ``standard`` run (the hygiene tests check it).
+    """
+    import json
+
+    import nbformat
+
+    run_dir, solutions_dir = Path(run_dir), Path(solutions_dir)
+    info_file = run_dir / "run.json"
+    if not info_file.exists():
+        raise FileNotFoundError(f"{info_file} does not exist; pass the folder of a "
+                                "`stn-course run` (e.g. runs/standard)")
+    info = json.loads(info_file.read_text(encoding="utf-8"))
+    if info.get("budget") != budget:
+        raise ValueError(f"{run_dir} is a {info.get('budget')!r} run; stored outputs come from "
+                         f"a {budget!r} run (pass --budget to override)")
+    written = []
+    for nb_run in info["notebooks"]:
+        nb_name = nb_run["name"]
+        if lessons is not None and nb_name[:2] not in {x.zfill(2) for x in lessons}:
+            continue
+        if not nb_run["ok"]:
+            raise ValueError(f"{nb_name} failed in {run_dir}; fix it and run again")
+        target = solutions_dir / nb_name
+        stored = store_outputs(nbformat.read(run_dir / nb_name, as_version=4),
+                               nbformat.read(target, as_version=4), name=nb_name)
+        write_text(target, render(stored))
+        written.append(target)
+    return written
+
+
+def _cli_store(args: argparse.Namespace) -> int:
+    from .course import repo_root
+
+    solutions = Path(args.solutions) if args.solutions else (repo_root() or Path.cwd()) / "solutions"
+    lessons = args.lessons.split(",") if args.lessons else None
+    try:
+        written = store_run_outputs(args.run, solutions, lessons, budget=args.budget)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"stn-course store-outputs: error: {err}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"stored the outputs of {Path(args.run) / path.name} in {path}")
+    return 0
+
+
 def _cli(args: argparse.Namespace) -> int:
     from .course import repo_root
 
@@ -214,3 +311,13 @@ def add_cli(sub) -> None:
     p.add_argument("--solutions", default=None, help="source folder (default: solutions/)")
     p.add_argument("--lessons", default=None, help="target folder (default: lessons/)")
     p.set_defaults(func=_cli)
+
+    p = sub.add_parser("store-outputs",
+                       help="copy the outputs of a standard run into solutions/ (for teachers)")
+    p.add_argument("run", nargs="?", default="runs/standard",
+                   help="folder of a `stn-course run` (default: runs/standard)")
+    p.add_argument("--lessons", default=None, metavar="00,03", help="only these lessons")
+    p.add_argument("--budget", default="standard",
+                   help="the budget the run must have used (default: standard)")
+    p.add_argument("--solutions", default=None, help="target folder (default: solutions/)")
+    p.set_defaults(func=_cli_store)

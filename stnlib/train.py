@@ -14,9 +14,9 @@ with one row per epoch. It
   one line per epoch instead;
 * stops at the first non-finite loss with :class:`NonFiniteLossError`
   saying where and what to try;
-* calls an optional ``on_step`` hook after every optimizer step (θ
-  statistics, collapse detection: a model with a spatial transformer keeps
-  its last θ in ``model.last_theta``);
+* calls an optional ``on_step`` hook after every optimizer step; the one
+  for θ statistics and collapse detection is :func:`theta_monitor` (a model
+  with a spatial transformer keeps its last θ in ``model.last_theta``);
 * writes a checkpoint atomically after every epoch and resumes from it.
 """
 
@@ -356,4 +356,43 @@ def _load_checkpoint(path: Path, config, model, optimizer, scheduler, history, d
     random.setstate(state["python_rng"])
     history.rows[:] = state["history"]
     return len(history.rows)
+
+
+def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None
+                  ) -> Callable[[StepInfo], None]:
+    """An ``on_step`` hook that logs θ statistics and stops a collapsing transformer.
+
+    Every ``every`` steps it summarizes the model's last θ with
+    :func:`stnlib.diagnostics.theta_stats` and feeds a
+    :class:`~stnlib.diagnostics.CollapseDetector` (default limits), which
+    raises :class:`~stnlib.diagnostics.ThetaCollapseError` with advice when θ
+    stays degenerate. The rows (with ``step``) collect in ``hook.history``::
+
+        monitor = theta_monitor("affine", every=50)
+        train(model, data, epochs=2, on_step=monitor)
+        monitor.history[-1]["scale_mean"]
+
+    The model must keep its last θ in ``last_theta`` (as :class:`stnlib.models.STCNN`).
+    """
+    from .diagnostics import CollapseDetector, theta_stats
+
+    if not isinstance(every, int) or every < 1:
+        raise ValueError(f"every must be a positive int, got {every!r}")
+    detector = CollapseDetector() if detector is None else detector
+    history: list[dict[str, float]] = []
+
+    def hook(info: StepInfo) -> None:
+        if info.step % every:
+            return
+        theta = getattr(info.model, "last_theta", None)
+        if theta is None:
+            raise ValueError(f"theta_monitor needs a model that keeps its last θ in `last_theta` "
+                             f"(like stnlib.models.STCNN); {type(info.model).__name__} has none")
+        stats = theta_stats(theta, transform)
+        history.append({"step": info.step, **stats})
+        detector.update(stats)
+
+    hook.history = history
+    hook.detector = detector
+    return hook
 

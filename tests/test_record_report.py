@@ -88,3 +88,22 @@ def test_check_env_runs(capsys):
     out = capsys.readouterr().out
     assert "torch" in out and "device" in out and "kernel python3" in out and "data" in out
     assert code in (0, 1)
+
+
+def test_report_filters_lessons(results):
+    course.record("a", 1.0, lesson="00", budget="smoke")
+    course.record("b", 2.0, lesson="01", budget="smoke")
+    text = course.report(results, lessons=["1"], title=False)
+    assert text.startswith("| lesson |") and "| 01 | b |" in text and "| 00 |" not in text
+
+
+def test_files_written_atomically_get_the_usual_mode(results):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        course.record("x", 1.0, lesson="00", budget="smoke")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(results.stat().st_mode) == 0o644  # not mkstemp's 0600

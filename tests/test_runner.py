@@ -64,3 +64,25 @@ def test_cell_timeout_is_reported_as_a_failure(tmp_path, capsys):
     err = capsys.readouterr().err
     assert ("04_slow.ipynb: cell 2 (In [3] in the executed copy) `import time`: "
             "CellTimeoutError") in err
+
+
+def test_store_outputs_copies_a_run_into_the_solution(tmp_path, capsys):
+    import nbformat
+
+    sol, out = tmp_path / "solutions", tmp_path / "runs" / "smoke"
+    write(sol / "06_store.ipynb", notebook(PARAMETERS, code("print('stored', BUDGET)"),
+                                           code("1 + 1")))
+    assert main(["run", "--budget", "smoke", "--solutions", str(sol), "--out", str(out)]) == 0
+    assert main(["store-outputs", str(out), "--solutions", str(sol)]) == 2
+    assert "is a 'smoke' run" in capsys.readouterr().err
+    assert main(["store-outputs", str(out), "--solutions", str(sol), "--budget", "smoke"]) == 0
+    nb = nbformat.read(sol / "06_store.ipynb", as_version=4)
+    assert [c.execution_count for c in nb.cells] == [1, 2, 3]
+    assert nb.cells[1].outputs[0].text == "stored smoke\n"
+    assert nb.cells[2].outputs[0].execution_count == 3
+    assert all("papermill" not in c.metadata for c in nb.cells)
+    assert "papermill" not in nb.metadata
+    nb.cells[2].source = "2 + 2"  # edited after the run
+    nbformat.write(nb, sol / "06_store.ipynb")
+    assert main(["store-outputs", str(out), "--solutions", str(sol), "--budget", "smoke"]) == 2
+    assert "cell 2: the source changed since the run" in capsys.readouterr().err

@@ -111,3 +111,21 @@ def test_models_shapes_and_the_calibrated_size():
         CNN()(torch.rand(3, 1, 28, 28))
     ev = tr.evaluate(CNN(), (x, torch.tensor([0, 1, 2])))
     assert set(ev) == {"loss", "error"} and 0 <= ev["error"] <= 100
+
+
+def test_theta_monitor_logs_and_stops_a_collapse():
+    from stnlib.diagnostics import CollapseDetector, ThetaCollapseError
+
+    model = STCNN(in_size=12, channels=(4, 4), hidden=8)
+    x, y = torch.rand(20, 1, 12, 12), torch.randint(0, 10, (20,))
+    monitor = tr.theta_monitor("affine", every=2)
+    tr.train(model, (x, y), epochs=2, batch_size=8, progress=False, on_step=monitor)
+    assert [row["step"] for row in monitor.history] == [0, 2, 4]
+    assert monitor.history[0]["scale_mean"] == pytest.approx(1.0)  # identity at the start
+    strict = tr.theta_monitor("affine", every=1,
+                              detector=CollapseDetector(max_scale=0.5, patience=2))
+    with pytest.raises(ThetaCollapseError, match="2 bad batches in a row"):
+        tr.train(model, (x, y), epochs=1, batch_size=8, progress=False, on_step=strict)
+    with pytest.raises(ValueError, match="needs a model that keeps its last θ"):
+        tr.train(toy_model(), toy_data(), epochs=1, progress=False,
+                 on_step=tr.theta_monitor(every=1))

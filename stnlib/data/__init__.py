@@ -11,7 +11,7 @@ One entry point::
 each is. Modules, one concept each:
 
 * :mod:`~stnlib.data.fetch`        acquisition with sha256 checksums (MNIST, Fashion-MNIST)
-* :mod:`~stnlib.data.mnist`        MNIST / Fashion-MNIST tensors via torchvision
+* :mod:`~stnlib.data.datasets`     MNIST / Fashion-MNIST tensors via torchvision
 * :mod:`~stnlib.data.distortions`  R, RTS, P, E, TC, clutter, time warp (batched, seeded)
 * :mod:`~stnlib.data.catalog`      the named datasets, the paper choices, :func:`load`
 * :mod:`~stnlib.data.cache`        fixed test sets on disk under a content hash
@@ -23,6 +23,7 @@ each is. Modules, one concept each:
 
 from __future__ import annotations
 
+from . import fetch
 from .catalog import (
     CATALOG,
     describe,
@@ -34,10 +35,10 @@ from .catalog import (
     sweep_004,
 )
 from .cifar import cifar10
+from .datasets import fashion_mnist, mnist, raw_digits
 from .distortions import Affine, Clutter, Elastic, Projective, TimeWarp, distort
-from .fetch import CHECKSUMS, FetchError, data_root, fetch, fetch_fashion_mnist, fetch_mnist
+from .fetch import CHECKSUMS, FetchError, data_root, fetch_fashion_mnist, fetch_mnist
 from .kitti import kitti_road
-from .mnist import fashion_mnist, mnist, raw_digits
 from .roads import RoadScene, road_scenes
 from .samples import Samples
 from .timeseries import MIMIC_NOTE, gunpoint, mnist1d, ucr

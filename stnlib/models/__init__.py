@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .. import _validate
+from ..localization import conv_body
 from ..transformer import SpatialTransformer
 from .mnist import (
     CNN3,
@@ -97,6 +98,9 @@ class STCNN(nn.Module):
             here, the convention of every lesson).
         padding_mode: ``"zeros"`` is the background of [0, 1] MNIST images;
             use ``"border"`` for normalized inputs (see COURSE.md, known traps).
+        loc_channels: channels of the localization net's two convolutions
+            (:func:`stnlib.localization.conv_body`, 32 hidden units). 16 keeps
+            the transformer at a fraction of the CNN's cost on a CPU.
         **cnn_kwargs: ``channels``, ``hidden`` of the CNN.
 
     Attributes:
@@ -107,12 +111,14 @@ class STCNN(nn.Module):
 
     def __init__(self, in_channels: int = 1, in_size: int = 42, n_classes: int = 10, *,
                  transform: str = "affine", out_size: int | None = None,
-                 align_corners: bool = False, padding_mode: str = "zeros", **cnn_kwargs):
+                 align_corners: bool = False, padding_mode: str = "zeros",
+                 loc_channels: int = 16, **cnn_kwargs):
         super().__init__()
         out_size = in_size if out_size is None else out_size
-        self.stn = SpatialTransformer(in_channels, align_corners=align_corners,
-                                      transform=transform, out_size=out_size,
-                                      padding_mode=padding_mode)
+        self.stn = SpatialTransformer(
+            in_channels, align_corners=align_corners, transform=transform, out_size=out_size,
+            padding_mode=padding_mode, loc_features=32,
+            loc_body=conv_body(in_channels, channels=loc_channels, hidden=32))
         self.cnn = CNN(in_channels, out_size, n_classes, **cnn_kwargs)
         self.last_theta: torch.Tensor | None = None
 
