@@ -210,7 +210,7 @@ class STClassifier(nn.Module):
             (:data:`LOC_PREFIX`).
         classifier: the classification network.
         last_theta, last_output: θ and V of the last forward pass (detached),
-            for θ statistics during training (:class:`stnlib.hooks.ThetaMonitor`).
+            for θ statistics during training (:func:`stnlib.train.theta_monitor`).
 
     Forward: N×C×H×W → N×n_classes logits. :meth:`transform` returns ``(V, θ)``.
     """
