@@ -488,3 +488,84 @@ def check_theta_from_cv2(student: Callable, *, verbose: bool = True) -> bool:
                 hint = (" — M maps source to destination, but θ maps destination (output) to "
                         "source (input): invert M first")
         raise CheckError(f"{err}{hint}") from None
+# --------------------------------------------------------------------------- lesson 03
+
+
+def check_identity_head(student: Callable, *, verbose: bool = True) -> bool:
+    """Lesson 03, exercise 1: ``identity_head(n_features, transform)``, the localization net's last layer.
+
+    It must be an ``nn.Linear(n_features, P)`` with zero weights and the
+    identity parameters of ``transform`` as its bias (affine P = 6,
+    projective P = 8, 16-point TPS P = 32), so that a new spatial transformer
+    passes its input through unchanged.
+    """
+    from torch import nn
+
+    from .localization import identity_params
+
+    cases = [(20, "affine"), (32, "projective"), (7, "tps")]
+    for n_features, transform in cases:
+        where = f"identity_head({n_features}, {transform!r})"
+        try:
+            head = student(n_features, transform)
+        except NotImplementedError:
+            if verbose:
+                print("… identity_head is not implemented yet: write its body in the exercise "
+                      "cell above, run that cell, then this one again.")
+            return False
+        except Exception as err:
+            raise CheckError(f"{where} raised {type(err).__name__}: {err}") from err
+        if not isinstance(head, nn.Linear):
+            raise CheckError(f"{where} must return an nn.Linear, got {type(head).__name__}")
+        expected = identity_params(transform)
+        if (head.in_features, head.out_features) != (n_features, expected.numel()):
+            raise CheckError(f"{where}: the layer maps {head.in_features} → {head.out_features} "
+                             f"features, expected {n_features} → {expected.numel()} (the number of "
+                             f"parameters of a {transform} transform)")
+        if head.bias is None:
+            raise CheckError(f"{where}: the layer needs a bias (it holds the identity)")
+        compare_tensors(head.weight.detach(), torch.zeros_like(head.weight), name=f"{where}.weight")
+        compare_tensors(head.bias.detach(), expected, name=f"{where}.bias (the identity parameters)")
+        if not (head.weight.requires_grad and head.bias.requires_grad):
+            raise CheckError(f"{where}: weight and bias must stay trainable (requires_grad=True)")
+    if verbose:
+        print("✓ identity_head is correct: zero weights and the identity as bias for affine, "
+              "projective and TPS")
+    return True
+
+
+def _similarity_thetas() -> torch.Tensor:
+    from .theta import affine_theta
+
+    g = torch.Generator().manual_seed(3)
+    angles = torch.rand(6, generator=g) * 340 - 170
+    scales = torch.rand(6, generator=g) * 1.5 + 0.5
+    shifts = torch.rand(6, 2, generator=g) - 0.5
+    return torch.stack([affine_theta(angle=a.item(), scale=s.item(), translation=t.tolist())
+                        for a, s, t in zip(angles, scales, shifts)]).float()
+
+
+def picture_angle_reference(theta: torch.Tensor) -> torch.Tensor:
+    """The reference of lesson 03, exercise 2: by how many degrees warping with θ turns the picture.
+
+    θ (N×2×3) → angles (N,), counter-clockwise positive, as
+    :func:`stnlib.theta.affine_theta`; :func:`stnlib.theta.decompose_affine`'s ``angle``.
+    """
+    from .theta import decompose_affine
+
+    return decompose_affine(theta)["angle"]
+
+
+def check_picture_angle(student: Callable, *, verbose: bool = True) -> bool:
+    """Lesson 03, exercise 2: ``picture_angle(theta)`` for rotations, zooms and shifts."""
+    from .theta import affine_theta
+
+    cases = [
+        ("identity", {"theta": affine_theta().unsqueeze(0).float()}),
+        ("turn 30° counter-clockwise", {"theta": affine_theta(angle=30.0).unsqueeze(0).float()}),
+        ("turn −120°, zoom out 2×", {"theta": affine_theta(angle=-120.0, scale=0.5)
+                                     .unsqueeze(0).float()}),
+        ("batch of 6 rotations, zooms and shifts", {"theta": _similarity_thetas()}),
+    ]
+    return check_function(student, picture_angle_reference, cases, name="picture_angle",
+                          rtol=1e-4, atol=1e-3, verbose=verbose)

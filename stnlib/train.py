@@ -1,7 +1,8 @@
 """One training loop for every lesson: seeded, device-agnostic, resumable, honest.
 
 :func:`train` fits a classifier with Adam and a one-cycle learning-rate
-schedule (the calibration of ``COURSE.md``) and returns a :class:`History`
+schedule (the calibration of ``COURSE.md``; SGD with momentum and the
+paper's stepped schedule are options) and returns a :class:`History`
 with one row per epoch. It
 
 * is seeded: the same seed gives the same batches and the same initial
@@ -26,7 +27,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from ._io import atomic_path
+
+#: the learning-rate schedules and optimizers :func:`train` knows
+SCHEDULES = ("onecycle", "constant", "step")
+OPTIMIZERS = ("adam", "sgd")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -162,6 +167,8 @@ def _progress_mode(progress: bool | None) -> str:
 def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_size: int = 64,
           device=None, seed: int = 0, val_data=None, weight_decay: float = 0.0,
           schedule: str = "onecycle", lr_scale: Mapping[str, float] | None = None,
+          optimizer: str = "adam", momentum: float = 0.0,
+          milestones: Sequence[int] | None = None, gamma: float = 0.1,
           on_step: Callable[[StepInfo], Any] | None = None,
           checkpoint: str | os.PathLike | None = None, resume: bool = True,
           progress: bool | None = None, desc: str = "train") -> History:
@@ -171,17 +178,25 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
         model: any ``nn.Module`` mapping N×C×H×W images to N×classes logits.
         train_data: a ``Dataset`` or an ``(images, labels)`` pair of tensors.
         epochs: passes over ``train_data`` (≥ 1).
-        lr: peak learning rate (Adam; one-cycle schedule unless
-            ``schedule="constant"``).
+        lr: peak learning rate (one-cycle schedule unless ``schedule`` says
+            otherwise).
         batch_size: mini-batch size.
         device: where to train; ``None``: where the model is.
         seed: seeds initial shuffling and the global RNGs (call
             :func:`seed_everything` before building the model for
             reproducible weights).
         val_data: evaluated after every epoch (``val_loss``, ``val_error`` %).
-        weight_decay: Adam's L2 penalty.
+        weight_decay: the optimizer's L2 penalty.
+        schedule: ``"onecycle"`` (the course default), ``"constant"``, or
+            ``"step"``: ``lr`` multiplied by ``gamma`` at each epoch in
+            ``milestones`` (default: after 1/3 and 2/3 of the epochs, the
+            stepped schedule of Jaderberg et al.).
         lr_scale: per-parameter-name-prefix learning-rate factors, e.g.
-            ``{"stn.loc_net": 0.1}`` trains a localization net 10× slower.
+            ``{"stn.loc": 0.1}`` trains a localization net 10× slower.
+        optimizer: ``"adam"`` (the course default) or ``"sgd"`` (with
+            ``momentum``; the paper's and the PyTorch tutorial's choice).
+        momentum: SGD momentum (ignored by Adam).
+        milestones, gamma: the ``"step"`` schedule.
         on_step: called with a :class:`StepInfo` after every step.
         checkpoint: file written (atomically) after every epoch; with
             ``resume=True`` an existing one is loaded and training goes on from it.
@@ -204,20 +219,42 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if schedule not in ("onecycle", "constant"):
-        raise ValueError(f"schedule must be 'onecycle' or 'constant', got {schedule!r}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(map(repr, SCHEDULES))}, "
+                         f"got {schedule!r}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))}, "
+                         f"got {optimizer!r}")
+    if schedule == "step":
+        milestones = (sorted({max(1, epochs // 3), max(1, 2 * epochs // 3)} - {epochs})
+                      if milestones is None else sorted(milestones))
+        if any(not isinstance(m, int) or isinstance(m, bool) or not 0 < m < epochs
+               for m in milestones):
+            raise ValueError(f"milestones must be epochs in 1..{epochs - 1}, got {milestones!r}")
     device = _device(model, device)
     dataset = as_dataset(train_data, "train_data")
     if len(dataset) == 0:
         raise ValueError("train_data is empty")
     model.to(device)
     steps_per_epoch = math.ceil(len(dataset) / batch_size)
-    optimizer = torch.optim.Adam(_param_groups(model, lr, lr_scale), weight_decay=weight_decay)
-    scheduler = (torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
-        total_steps=epochs * steps_per_epoch) if schedule == "onecycle" else None)
+    groups = _param_groups(model, lr, lr_scale)
+    opt_name = optimizer
+    if optimizer == "sgd":
+        optimizer = torch.optim.SGD(groups, momentum=momentum, weight_decay=weight_decay)
+    else:
+        optimizer = torch.optim.Adam(groups, weight_decay=weight_decay)
+    scheduler = None
+    if schedule == "onecycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
+            total_steps=epochs * steps_per_epoch)
+    elif schedule == "step":
+        scheduler = torch.optim.lr_scheduler.MultiStepLR(
+            optimizer, milestones=[m * steps_per_epoch for m in milestones], gamma=gamma)
     config = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
               "schedule": schedule, "n_train": len(dataset)}
+    if opt_name != "adam" or schedule == "step":  # (keeps older checkpoints resumable)
+        config.update(optimizer=opt_name, momentum=momentum, milestones=milestones, gamma=gamma)
     history = History()
     start_epoch = 0
     if checkpoint is not None and resume and Path(checkpoint).exists():

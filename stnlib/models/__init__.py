@@ -10,6 +10,11 @@
 Both map N×C×H×W images to N×``n_classes`` logits. :class:`STCNN` also keeps
 the θ of its last forward pass in ``last_theta`` (for θ statistics during
 training) and has :meth:`STCNN.transform` to show what it learned.
+
+The distorted-MNIST models of lesson 03 (Table 1 of Jaderberg et al.: FCN,
+CNN, ST-FCN and ST-CNN with affine, projective and TPS transformers, all
+sized to one parameter budget, and the PyTorch tutorial's network) live in
+:mod:`stnlib.models.mnist` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -20,8 +25,19 @@ from torch import nn
 from .. import _validate
 from ..localization import conv_body
 from ..transformer import SpatialTransformer
+from .mnist import (
+    CNN3,
+    FCN3,
+    PAPER_TABLE1,
+    STClassifier,
+    TutorialNet,
+    build_model,
+    model_names,
+    parameter_table,
+)
 
-__all__ = ["CNN", "STCNN", "count_parameters"]
+__all__ = ["CNN", "STCNN", "count_parameters", "FCN3", "CNN3", "STClassifier", "TutorialNet",
+           "build_model", "model_names", "parameter_table", "PAPER_TABLE1"]
 
 
 def count_parameters(model: nn.Module) -> int:
