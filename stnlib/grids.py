@@ -69,6 +69,10 @@ def attention_grid(params: torch.Tensor, out_size, *, align_corners: bool) -> to
     return affine_grid(attention_theta(params), out_size, align_corners=align_corners)
 
 
+#: the normalized position given to output points that no input point reaches
+OUTSIDE = 4.0
+
+
 def projective_matrix(theta: torch.Tensor) -> torch.Tensor:
     """Projective θ as N×3×3: N×8 (a, b, c, d, e, f, g, h) gets the fixed last entry 1."""
     _validate.tensor(theta, "theta", ndim=(2, 3), layout="N×8 or N×3×3")
@@ -83,14 +87,21 @@ def projective_matrix(theta: torch.Tensor) -> torch.Tensor:
 def projective_grid(theta: torch.Tensor, out_size, *, align_corners: bool) -> torch.Tensor:
     """Projective (homography) grid: θ N×8 or N×3×3 → N×H'×W'×2.
 
-    The source point is the dehomogenized θ · (x, y, 1)ᵀ. Where the
-    denominator reaches 0 the point goes to infinity (the sampler then reads
-    padding); keep θ near the identity.
+    The source point is the dehomogenized θ · (x, y, 1)ᵀ. Output points
+    whose denominator w = g x + h y + 1 is ≤ 1e-6 lie on or beyond the
+    horizon: no input point projects there (dividing would give infinity, or a
+    mirrored ghost of the input for w < 0), so they get the position
+    (OUTSIDE, OUTSIDE), far outside the input, where the sampler reads padding
+    (and passes no gradient). Near the identity, w ≈ 1 everywhere.
     """
     M = projective_matrix(theta)
     H, W = _validate.size(out_size, "out_size", 2)
     h = _homogeneous((H, W), align_corners, M) @ M.transpose(1, 2)  # (N, H'W', 3)
-    return (h[..., :2] / h[..., 2:]).view(M.shape[0], H, W, 2)
+    w = h[..., 2:]
+    visible = w > 1e-6
+    xy = h[..., :2] / torch.where(visible, w, torch.ones_like(w))
+    xy = torch.where(visible, xy, torch.full_like(xy, OUTSIDE))
+    return xy.view(M.shape[0], H, W, 2)
 
 
 def regular_control_points(n: int = 4, *, dtype=torch.float32, device=None) -> torch.Tensor:

@@ -57,6 +57,17 @@ def test_projective_reduces_to_affine_when_last_row_is_identity():
                                affine_grid(A, (5, 6), align_corners=True))
 
 
+def test_projective_points_beyond_the_horizon_read_padding():
+    """w = g x + h y + 1 ≤ 0 on part of the output: those points go far outside, never NaN."""
+    M = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.5, 0.0, 1.0]]], dtype=torch.float64)
+    g = projective_grid(M, (9, 9), align_corners=True)
+    assert torch.isfinite(g).all()
+    beyond = 1.5 * torch.linspace(-1, 1, 9, dtype=torch.float64) + 1 <= 1e-6  # columns with w ≤ 0
+    assert (g[0][:, beyond] == grids.OUTSIDE).all()
+    V = torch.nn.functional.grid_sample(torch.ones(1, 1, 5, 5, dtype=torch.float64), g, align_corners=True)
+    assert (V[0, 0][:, beyond] == 0).all() and (V[0, 0][:, -1] > 0).all()
+
+
 def test_projective_maps_straight_lines_to_straight_lines():
     M = torch.tensor([[[1.0, 0.2, 0.1], [0.1, 0.9, 0.0], [0.3, -0.2, 1.0]]], dtype=torch.float64)
     row = projective_grid(M, (7, 9), align_corners=True)[0, 3]  # one output row

@@ -307,6 +307,11 @@ class Projective:
             noise is clipped to ±truncate·corner_std, and a draw whose moved
             frame is not a convex quadrilateral (a folded, mirror-imaged digit)
             is made again.
+        min_angle: our choice: every interior angle of the moved frame must
+            lie in [min_angle, 180° − min_angle] degrees, else the draw is made
+            again. A convex frame with an angle near 180° is almost a
+            triangle, and the homography then squashes the digit into a
+            stroke (about 4% of draws with convexity alone).
         canvas: output side; paper 28.
         inside: our choice: a draw that would cut the digit off (ink just
             outside the canvas) is made again (about 2% of draws).
@@ -315,6 +320,7 @@ class Projective:
     scale: tuple[float, float] = (0.75, 1.0)
     corner_std: float = 5.0
     truncate: float = 2.0
+    min_angle: float = 30.0
     canvas: int = 28
     inside: bool = True
 
@@ -322,6 +328,8 @@ class Projective:
         object.__setattr__(self, "scale", _range(self.scale, "scale", positive=True))
         _nonneg(self.corner_std, "corner_std")
         _nonneg(self.truncate, "truncate")
+        if not 0 <= self.min_angle < 90:
+            raise ValueError(f"min_angle must be in [0, 90) degrees, got {self.min_angle!r}")
         _positive_int(self.canvas, "canvas")
         if not isinstance(self.inside, bool):
             raise ValueError(f"inside must be True or False, got {self.inside!r}")
@@ -343,10 +351,14 @@ def homography(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
     return torch.cat([h, torch.ones_like(h[:, :1])], 1).view(-1, 3, 3)
 
 
-def _convex(quad: torch.Tensor) -> torch.Tensor:
+def _well_shaped(quad: torch.Tensor, min_angle: float) -> torch.Tensor:
+    """Convex quadrilaterals (N×4×2) whose interior angles all lie in [min_angle, 180° − min_angle]."""
     e = quad.roll(-1, 1) - quad
-    cross = e[..., 0] * e.roll(-1, 1)[..., 1] - e[..., 1] * e.roll(-1, 1)[..., 0]
-    return (cross > 0).all(1) | (cross < 0).all(1)
+    nxt = e.roll(-1, 1)
+    cross = e[..., 0] * nxt[..., 1] - e[..., 1] * nxt[..., 0]
+    sine = cross / (e.norm(dim=-1) * nxt.norm(dim=-1)).clamp_min(1e-12)  # sin of the turn at a corner
+    limit = math.sin(math.radians(min_angle))
+    return (sine >= limit).all(1) | (sine <= -limit).all(1)
 
 
 def projective(images: torch.Tensor, spec: Projective, generator: torch.Generator):
@@ -374,7 +386,7 @@ def projective(images: torch.Tensor, spec: Projective, generator: torch.Generato
                 break
             noise[todo] = (torch.randn(m, 4, 2, generator=generator, dtype=torch.float64)
                            * spec.corner_std).clamp(-lim, lim)
-            todo = ~_convex(scale[:, None, None] * frame + noise)
+            todo = ~_well_shaped(scale[:, None, None] * frame + noise, spec.min_angle)
         else:
             raise ValueError(f"corner_std {spec.corner_std} folds the image too often; use a "
                              "smaller value")
