@@ -13,7 +13,10 @@ import sys
 
 #: modules that contribute sub-commands, in the order ``--help`` lists them
 COMMAND_MODULES = [
+    "stnlib.course",
+    "stnlib.notebooks",
     "stnlib.demo",
+    "stnlib.data.cli",
 ]
 
 

@@ -66,21 +66,39 @@ def affine_theta(angle=0.0, scale=1.0, shear=0.0, translation=(0.0, 0.0), *,
         shear: x-shear angle, or (shear_x, shear_y) angles.
         translation: (tx, ty) in normalized units; +x moves the picture
             right, +y moves it down; 1.0 is half the image width / height.
-    Each argument may be a float or a tensor of N values; the result is 2×3,
-    or N×2×3 when any argument is batched. Differentiable w.r.t. tensor inputs.
+    Batches: a tensor of shape (N,) is N values of a scalar argument (angle,
+    isotropic scale, x-shear); a tensor of shape N×2 is N pairs; a Python
+    tuple or list of two numbers is one pair (sx, sy). So
+    ``scale=torch.tensor([0.5, 2.0])`` is a batch of two isotropic scales, while
+    ``scale=(0.5, 2.0)`` is one anisotropic scale. The result is 2×3, or
+    N×2×3 when any argument is batched. Differentiable w.r.t. tensor inputs.
     """
     def to(v):
         return _as_tensor(v, dtype, device)
 
+    def pair(v, name, second):
+        """(…, 2) pairs from a scalar, a batch of scalars, a Python pair or a batch of pairs."""
+        if isinstance(v, (tuple, list)):
+            v = to(v)
+            if v.shape != (2,):
+                raise ValueError(f"{name} must be a number, a pair (x, y), or a tensor of shape (N,) "
+                                 f"or N×2, got a sequence of shape {tuple(v.shape)}")
+            return v
+        v = to(v)
+        if v.dim() <= 1:
+            return torch.stack([v, second(v)], -1)
+        if v.dim() == 2 and v.shape[1] == 2:
+            return v
+        raise ValueError(f"{name} must be a number, a pair (x, y), or a tensor of shape (N,) or N×2, "
+                         f"got shape {tuple(v.shape)}")
+
     a = to(angle)
-    s = to(scale)
-    sh = to(shear)
+    if a.dim() > 1:
+        raise ValueError(f"angle must be a number or a tensor of shape (N,), got shape {tuple(a.shape)}")
+    s = pair(scale, "scale", lambda v: v)
+    sh = pair(shear, "shear", torch.zeros_like)
     t = to(translation)
-    if s.shape[-1:] != (2,) or s.dim() == 0:
-        s = torch.stack([s, s], -1)
-    if sh.shape[-1:] != (2,) or sh.dim() == 0:
-        sh = torch.stack([sh, torch.zeros_like(sh)], -1)
-    if t.shape[-1:] != (2,):
+    if t.shape[-1:] != (2,) or t.dim() > 2:
         raise ValueError(f"translation must be (tx, ty) or N×2, got shape {tuple(t.shape)}")
     if degrees:
         a = a * (math.pi / 180)

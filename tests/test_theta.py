@@ -75,6 +75,17 @@ def test_batched_parameters_and_decompose_round_trip():
     torch.testing.assert_close(parts["det"], 1 / scales.prod(-1))
 
 
+def test_batch_of_two_isotropic_scales_is_not_read_as_one_pair():
+    batch = affine_theta(0.0, torch.tensor([0.5, 2.0]))
+    assert batch.shape == (2, 2, 3)
+    torch.testing.assert_close(batch[:, 0, 0], torch.tensor([2.0, 0.5]))
+    torch.testing.assert_close(batch[:, 1, 1], torch.tensor([2.0, 0.5]))
+    pair = affine_theta(0.0, (0.5, 2.0))
+    assert pair.shape == (2, 3) and pair[0, 0] == 2.0 and pair[1, 1] == 0.5
+    with pytest.raises(ValueError, match="scale must be a number, a pair"):
+        affine_theta(0.0, (1.0, 2.0, 3.0))
+
+
 def test_affine_theta_is_differentiable():
     a = torch.tensor([15.0], dtype=torch.float64, requires_grad=True)
     s = torch.tensor([1.3], dtype=torch.float64, requires_grad=True)

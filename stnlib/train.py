@@ -1,0 +1,361 @@
+"""One training loop for every lesson: seeded, device-agnostic, resumable, honest.
+
+:func:`train` fits a classifier with Adam and a one-cycle learning-rate
+schedule (the calibration of ``COURSE.md``) and returns a :class:`History`
+with one row per epoch. It
+
+* is seeded: the same seed gives the same batches and the same initial
+  weights (bit-identical on CPU; ``grid_sample`` backward is not
+  deterministic on CUDA);
+* runs wherever the model should (``device="cpu"``, ``"cuda"``...);
+* shows a progress bar (``tqdm.auto``: a widget in JupyterLab) or, when
+  ``$STN_PROGRESS=log`` (set by ``stn-course run`` and the tests), prints
+  one line per epoch instead;
+* stops at the first non-finite loss with :class:`NonFiniteLossError`
+  saying where and what to try;
+* calls an optional ``on_step`` hook after every optimizer step; the one
+  for θ statistics and collapse detection is :func:`theta_monitor` (a model
+  with a spatial transformer keeps its last θ in ``model.last_theta``);
+* writes a checkpoint atomically after every epoch and resumes from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+from ._io import atomic_path
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite: training stopped instead of producing garbage."""
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's random number generators (all devices)."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % 2**32)  # noqa: NPY002 - seeds legacy global users too
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        pass
+
+
+def as_dataset(data, name: str = "data") -> Dataset:
+    """A ``Dataset`` from a ``Dataset`` or an ``(images, labels)`` pair of tensors."""
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, (tuple, list)) and len(data) == 2 and all(
+            isinstance(t, torch.Tensor) for t in data):
+        x, y = data
+        if x.shape[0] != y.shape[0]:
+            raise ValueError(f"{name}: images and labels differ in length "
+                             f"({x.shape[0]} vs {y.shape[0]})")
+        return TensorDataset(x, y)
+    raise TypeError(f"{name} must be a torch Dataset or an (images, labels) pair of tensors, "
+                    f"got {type(data).__name__}")
+
+
+@dataclasses.dataclass
+class History:
+    """Per-epoch records of :func:`train`: ``history["val_error"]`` is a list over epochs."""
+
+    rows: list[dict[str, float]] = dataclasses.field(default_factory=list)
+
+    def __getitem__(self, key: str) -> list[float]:
+        if self.rows and key not in self.rows[0]:
+            raise KeyError(f"history has no {key!r}; it has {', '.join(self.rows[0])}")
+        return [r[key] for r in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def last(self) -> dict[str, float]:
+        """The last epoch's row."""
+        if not self.rows:
+            raise IndexError("history is empty: no epoch has finished")
+        return self.rows[-1]
+
+
+@dataclasses.dataclass
+class StepInfo:
+    """What ``on_step`` receives after every optimizer step."""
+
+    epoch: int  # 0-based
+    step: int  # global step, 0-based
+    loss: float
+    model: nn.Module
+    images: torch.Tensor
+    labels: torch.Tensor
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data, *, device=None, batch_size: int = 256) -> dict[str, float]:
+    """Mean cross-entropy ``loss`` and classification ``error`` (in %) of ``model`` on ``data``."""
+    device = _device(model, device)
+    loader = DataLoader(as_dataset(data), batch_size=batch_size, shuffle=False)
+    was_training = model.training
+    model.eval()
+    loss_sum, wrong, n = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        logits = model(x)
+        loss_sum += nn.functional.cross_entropy(logits, y, reduction="sum").item()
+        wrong += (logits.argmax(1) != y).sum().item()
+        n += y.numel()
+    model.train(was_training)
+    if n == 0:
+        raise ValueError("cannot evaluate on an empty data set")
+    return {"loss": loss_sum / n, "error": 100.0 * wrong / n}
+
+
+def _device(model: nn.Module, device) -> torch.device:
+    if device is not None:
+        from .budgets import resolve_device
+
+        return resolve_device(device)
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+def _param_groups(model: nn.Module, lr: float, lr_scale: Mapping[str, float] | None):
+    if not lr_scale:
+        return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
+    names = dict(model.named_parameters())
+    groups, used = [], set()
+    for prefix, scale in lr_scale.items():
+        params = [p for n, p in names.items() if n.startswith(prefix) and n not in used]
+        if not params:
+            raise ValueError(f"lr_scale: no parameter of the model starts with {prefix!r}; "
+                             f"parameters are named like {', '.join(list(names)[:4])}...")
+        used.update(n for n in names if n.startswith(prefix))
+        groups.append({"params": params, "lr": lr * scale})
+    rest = [p for n, p in names.items() if n not in used]
+    if rest:
+        groups.append({"params": rest, "lr": lr})
+    return groups
+
+
+def _progress_mode(progress: bool | None) -> str:
+    if progress is False:
+        return "off"
+    if progress is None and os.environ.get("STN_PROGRESS", "").strip() == "log":
+        return "log"
+    return "bar"
+
+
+def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_size: int = 64,
+          device=None, seed: int = 0, val_data=None, weight_decay: float = 0.0,
+          schedule: str = "onecycle", lr_scale: Mapping[str, float] | None = None,
+          on_step: Callable[[StepInfo], Any] | None = None,
+          checkpoint: str | os.PathLike | None = None, resume: bool = True,
+          progress: bool | None = None, desc: str = "train") -> History:
+    """Train a classifier (logits, cross-entropy) and return its :class:`History`.
+
+    Args:
+        model: any ``nn.Module`` mapping N×C×H×W images to N×classes logits.
+        train_data: a ``Dataset`` or an ``(images, labels)`` pair of tensors.
+        epochs: passes over ``train_data`` (≥ 1).
+        lr: peak learning rate (Adam; one-cycle schedule unless
+            ``schedule="constant"``).
+        batch_size: mini-batch size.
+        device: where to train; ``None``: where the model is.
+        seed: seeds initial shuffling and the global RNGs (call
+            :func:`seed_everything` before building the model for
+            reproducible weights).
+        val_data: evaluated after every epoch (``val_loss``, ``val_error`` %).
+        weight_decay: Adam's L2 penalty.
+        lr_scale: per-parameter-name-prefix learning-rate factors, e.g.
+            ``{"stn.loc_net": 0.1}`` trains a localization net 10× slower.
+        on_step: called with a :class:`StepInfo` after every step.
+        checkpoint: file written (atomically) after every epoch; with
+            ``resume=True`` an existing one is loaded and training goes on from it.
+        progress: ``None``: a bar, or per-epoch lines if ``$STN_PROGRESS=log``;
+            ``False``: silent.
+        desc: the progress bar's label (``"CNN"``, ``"ST-CNN"``).
+
+    Returns:
+        :class:`History`, one row per epoch: ``epoch``, ``train_loss``,
+        ``train_error`` (%), ``lr``, ``seconds`` and, with ``val_data``,
+        ``val_loss`` and ``val_error`` (%).
+
+    Raises:
+        NonFiniteLossError: the loss became NaN or inf; the message names
+            epoch and step.
+    """
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if not (isinstance(lr, (int, float)) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if schedule not in ("onecycle", "constant"):
+        raise ValueError(f"schedule must be 'onecycle' or 'constant', got {schedule!r}")
+    device = _device(model, device)
+    dataset = as_dataset(train_data, "train_data")
+    if len(dataset) == 0:
+        raise ValueError("train_data is empty")
+    model.to(device)
+    steps_per_epoch = math.ceil(len(dataset) / batch_size)
+    optimizer = torch.optim.Adam(_param_groups(model, lr, lr_scale), weight_decay=weight_decay)
+    scheduler = (torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
+        total_steps=epochs * steps_per_epoch) if schedule == "onecycle" else None)
+    config = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
+              "schedule": schedule, "n_train": len(dataset)}
+    history = History()
+    start_epoch = 0
+    if checkpoint is not None and resume and Path(checkpoint).exists():
+        start_epoch = _load_checkpoint(Path(checkpoint), config, model, optimizer, scheduler,
+                                       history, device)
+    mode = _progress_mode(progress)
+    bar = None
+    if mode == "bar" and start_epoch < epochs:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=(epochs - start_epoch) * steps_per_epoch, desc=desc, unit="batch")
+    try:
+        for epoch in range(start_epoch, epochs):
+            row = _train_epoch(model, dataset, optimizer, scheduler, epoch, epochs, batch_size,
+                               seed, device, on_step, bar, steps_per_epoch)
+            if val_data is not None:
+                ev = evaluate(model, val_data, device=device, batch_size=max(256, batch_size))
+                row.update(val_loss=ev["loss"], val_error=ev["error"])
+            history.rows.append(row)
+            if checkpoint is not None:
+                _save_checkpoint(Path(checkpoint), config, model, optimizer, scheduler, history)
+            if mode != "off":
+                line = _epoch_line(desc, row, epochs)
+                if bar is not None:
+                    bar.write(line)
+                else:
+                    print(line, flush=True)
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _train_epoch(model, dataset, optimizer, scheduler, epoch, epochs, batch_size, seed, device,
+                 on_step, bar, steps_per_epoch) -> dict[str, float]:
+    gen = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=gen)
+    model.train()
+    start = time.perf_counter()
+    loss_sum, wrong, n = 0.0, 0, 0
+    for i, (x, y) in enumerate(loader):
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        logits = model(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"the loss became {value} at epoch {epoch + 1}/{epochs}, batch {i + 1}: training "
+                "stopped. Usual causes: a learning rate too high (try lr / 10), a localization "
+                "net that was not initialized to the identity, or NaN in the input images.")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        loss_sum += value * y.numel()
+        wrong += (logits.detach().argmax(1) != y).sum().item()
+        n += y.numel()
+        if on_step is not None:
+            on_step(StepInfo(epoch, epoch * steps_per_epoch + i, value, model, x, y))
+        if bar is not None:
+            bar.update(1)
+    return {"epoch": epoch + 1, "train_loss": loss_sum / n, "train_error": 100.0 * wrong / n,
+            "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
+
+
+def _epoch_line(desc: str, row: Mapping[str, float], epochs: int) -> str:
+    text = (f"{desc}: epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.3f}  "
+            f"train error {row['train_error']:.1f}%")
+    if "val_error" in row:
+        text += f"  test error {row['val_error']:.2f}%"
+    return text + f"  {row['seconds']:.0f} s"
+
+
+def _save_checkpoint(path: Path, config, model, optimizer, scheduler, history) -> None:
+    state = {"config": config, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+             "scheduler": scheduler.state_dict() if scheduler is not None else None,
+             "history": history.rows, "torch_rng": torch.get_rng_state(),
+             "python_rng": random.getstate()}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load_checkpoint(path: Path, config, model, optimizer, scheduler, history, device) -> int:
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+    except Exception as err:  # noqa: BLE001 - any unreadable file gets the same advice
+        raise ValueError(f"checkpoint {path} cannot be read ({err}); delete it to start over, "
+                         "or pass resume=False") from err
+    if state.get("config") != config:
+        raise ValueError(f"checkpoint {path} was written for {state.get('config')}, but this call "
+                         f"asks for {config}; delete it, pass another checkpoint path, or "
+                         "resume=False")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state["scheduler"] is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"].cpu())
+    random.setstate(state["python_rng"])
+    history.rows[:] = state["history"]
+    return len(history.rows)
+
+
+def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None
+                  ) -> Callable[[StepInfo], None]:
+    """An ``on_step`` hook that logs θ statistics and stops a collapsing transformer.
+
+    Every ``every`` steps it summarizes the model's last θ with
+    :func:`stnlib.diagnostics.theta_stats` and feeds a
+    :class:`~stnlib.diagnostics.CollapseDetector` (default limits), which
+    raises :class:`~stnlib.diagnostics.ThetaCollapseError` with advice when θ
+    stays degenerate. The rows (with ``step``) collect in ``hook.history``::
+
+        monitor = theta_monitor("affine", every=50)
+        train(model, data, epochs=2, on_step=monitor)
+        monitor.history[-1]["scale_mean"]
+
+    The model must keep its last θ in ``last_theta`` (as :class:`stnlib.models.STCNN`).
+    """
+    from .diagnostics import CollapseDetector, theta_stats
+
+    if not isinstance(every, int) or every < 1:
+        raise ValueError(f"every must be a positive int, got {every!r}")
+    detector = CollapseDetector() if detector is None else detector
+    history: list[dict[str, float]] = []
+
+    def hook(info: StepInfo) -> None:
+        if info.step % every:
+            return
+        theta = getattr(info.model, "last_theta", None)
+        if theta is None:
+            raise ValueError(f"theta_monitor needs a model that keeps its last θ in `last_theta` "
+                             f"(like stnlib.models.STCNN); {type(info.model).__name__} has none")
+        stats = theta_stats(theta, transform)
+        history.append({"step": info.step, **stats})
+        detector.update(stats)
+
+    hook.history = history
+    hook.detector = detector
+    return hook
+
