@@ -248,14 +248,13 @@ class _Sampler(torch.autograd.Function):
             wx, wy = taps.weight.view(S, 2, N, P).unbind(1)
             sx, sy = taps.slope(ctx.kernel).view(S, 2, N, P).unbind(1)
             U_flat = U.reshape(N, C, H * W)
-            grad_xy = U.new_zeros(2, N, P)
+            G = U.new_empty(S, S, N, P)                  # G_nm = Σ_c ∂L/∂V_i · U_nm, per tap
             for tap in range(len(index)):
-                n, m = divmod(tap, S)
                 torch.gather(U_flat, 2, index[tap].expand(N, C, -1), out=scratch)
-                g = scratch.mul_(grad_V).sum(1)          # Σ_c ∂L/∂V_i · U_nm
-                grad_xy[0].addcmul_(g, wy[n] * sx[m])
-                grad_xy[1].addcmul_(g, sy[n] * wx[m])
-            grad_grid = grad_xy.permute(1, 2, 0).reshape(ctx.grid_shape)
+                torch.sum(scratch.mul_(grad_V), dim=1, out=G.view(-1, N, P)[tap])
+            grad_x = (G * sx.unsqueeze(0)).sum(1).mul_(wy).sum(0)   # Σ_n k(y − n) Σ_m G_nm k'(x − m)
+            grad_y = (G * wx.unsqueeze(0)).sum(1).mul_(sy).sum(0)   # Σ_n k'(y − n) Σ_m G_nm k(x − m)
+            grad_grid = torch.stack([grad_x, grad_y], dim=-1).view(ctx.grid_shape)
         return grad_U, grad_grid, None, None, None
 
 
