@@ -461,18 +461,36 @@ def read_run(folder: str | os.PathLike) -> dict | None:
             "all_ok": all(nb["ok"] for nb in notebooks)}
 
 
-def bench_course(runs_dir: str | os.PathLike | None = None,
+def bench_course(runs_dir: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
                  budgets: Sequence[str] = ("smoke", "standard")) -> dict:
-    """The notebooks' wall times per budget from ``runs/<budget>/``; absent runs say so."""
+    """The notebooks' wall times per budget from ``<runs_dir>/<budget>/``; absent runs say so.
+
+    ``runs_dir`` may be several folders (e.g. partial runs from several
+    checkouts): a notebook is taken from the first folder that has it.
+    """
     if runs_dir is None:
         from .course import repo_root
 
         runs_dir = (repo_root() or Path.cwd()) / "runs"
-    out = {"runs_dir": str(runs_dir)}
+    dirs = [Path(runs_dir)] if isinstance(runs_dir, (str, os.PathLike)) else [Path(d) for d in runs_dir]
+    out: dict = {"runs_dir": ", ".join(map(str, dirs))}
     for b in budgets:
-        out[b] = read_run(Path(runs_dir) / b) or {
-            "missing": f"no run.json or run.log in {Path(runs_dir) / b}: run "
-                       f"`stn-course run --budget {b}` first"}
+        runs = [r for r in (read_run(d / b) for d in dirs) if r is not None]
+        if not runs:
+            out[b] = {"missing": f"no run.json or run.log in {' or '.join(str(d / b) for d in dirs)}: "
+                                 f"run `stn-course run --budget {b}` first"}
+            continue
+        seen, notebooks = set(), []
+        for r in runs:
+            for nb in r["notebooks"]:
+                if nb["name"] not in seen:
+                    seen.add(nb["name"])
+                    notebooks.append({**nb, "folder": r["folder"]})
+        notebooks.sort(key=lambda nb: nb["name"])
+        out[b] = {"folder": ", ".join(r["folder"] for r in runs),
+                  "device": ", ".join(sorted({str(r["device"] or "default") for r in runs})),
+                  "notebooks": notebooks, "total_s": sum(nb["seconds"] for nb in notebooks),
+                  "all_ok": all(nb["ok"] for nb in notebooks)}
     return out
 
 
@@ -591,7 +609,7 @@ def format_table(result: dict) -> str:
                 continue
             nbs = ", ".join(f"{nb['name']} {nb['seconds']:.0f}{'' if nb['ok'] else ' (FAILED)'}"
                             for nb in run["notebooks"])
-            lines.append(f"- {b} (device {run['device'] or 'default'}): {nbs}; total {run['total_s']:.0f} s")
+            lines.append(f"- {b} (device {run['device']}): {nbs}; total {run['total_s']:.0f} s")
     return "\n".join(lines) + "\n"
 
 
@@ -622,8 +640,9 @@ def add_cli(sub) -> None:
     p.add_argument("--device", default=None,
                    help="cpu, cuda (default: the CPU, and CUDA too when present)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
-    p.add_argument("--runs", default=None, help="folder with runs/<budget>/ of stn-course run "
-                   "(default: runs/ of the repository)")
+    p.add_argument("--runs", action="append", default=None,
+                   help="folder holding <budget>/run.json of stn-course run (repeatable; "
+                   "default: runs/ of the repository)")
     p.add_argument("--time-cap", type=float, default=900.0, metavar="SECONDS",
                    help="time-to-accuracy: training time cap per recipe (default 900)")
     p.set_defaults(func=_cli)

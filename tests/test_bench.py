@@ -88,9 +88,16 @@ def test_course_times_from_run_json_and_run_log_and_absent(tmp_path):
         "=== 00_orientation.ipynb\nok     00_orientation.ipynb    100.0 s\n")
     c = bench.bench_course(tmp_path, budgets=("smoke", "standard", "full"))
     assert c["smoke"]["total_s"] == 42.5 and not c["smoke"]["all_ok"]
-    assert c["standard"]["notebooks"] == [{"name": "00_orientation.ipynb", "seconds": 100.0, "ok": True}]
+    assert [(nb["name"], nb["seconds"], nb["ok"]) for nb in c["standard"]["notebooks"]] == [
+        ("00_orientation.ipynb", 100.0, True)]
     assert c["standard"]["device"] == "cpu"
     assert "missing" in c["full"]
+    other = tmp_path / "other"
+    (other / "standard").mkdir(parents=True)
+    (other / "standard" / "run.log").write_text("ok     00_orientation.ipynb  1.0 s\nok     02_grids.ipynb  5.0 s\n")
+    both = bench.bench_course([tmp_path, other], budgets=("standard",))["standard"]
+    assert [(nb["name"], nb["seconds"]) for nb in both["notebooks"]] == [
+        ("00_orientation.ipynb", 100.0), ("02_grids.ipynb", 5.0)]  # the first folder wins
 
 
 def test_run_bench_writes_complete_json_atomically_and_prints_a_table(tmp_path):
