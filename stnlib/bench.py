@@ -86,9 +86,16 @@ def summarize(seconds: Sequence[float]) -> dict[str, float]:
             "n": len(ms)}
 
 
+#: ``wall``: elapsed time (what a user waits). ``cpu``: this thread's CPU time, which a busy
+#: neighbour on a shared machine disturbs far less; meaningful with one thread, CPU only.
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+_clock = CLOCKS["wall"]
+
+
 def time_pair(fa: Callable[[], object], fb: Callable[[], object], *, repeats: int, warmup: int,
               device: torch.device) -> tuple[list[float], list[float]]:
     """Time ``fa`` and ``fb`` in alternation: ``warmup`` untimed rounds, then ``repeats`` timed ones."""
+    clock = CLOCKS["wall"] if device.type == "cuda" else _clock
     for _ in range(warmup):
         fa()
         fb()
@@ -96,10 +103,10 @@ def time_pair(fa: Callable[[], object], fb: Callable[[], object], *, repeats: in
     for _ in range(repeats):
         for f, out in ((fa, ta), (fb, tb)):
             _sync(device)
-            start = time.perf_counter()
+            start = clock()
             f()
             _sync(device)
-            out.append(time.perf_counter() - start)
+            out.append(clock() - start)
     return ta, tb
 
 
@@ -501,19 +508,24 @@ def run_bench(*, parts: Sequence[str] = DEFAULT_PARTS, quick: bool = False, devi
               threads: int = 2, out: str | os.PathLike | None = "bench/results.json",
               runs_dir=None, time_cap_s: float = 900.0, sampler_shapes=SAMPLER_SHAPES,
               overhead_models: dict | None = None, data_n: int | None = None,
-              tta_kwargs: dict | None = None, repeats: int | None = None) -> dict:
+              tta_kwargs: dict | None = None, repeats: int | None = None, clock: str = "wall") -> dict:
     """Run the chosen parts; write the JSON (atomically) to ``out`` unless ``None``; return it."""
     unknown = set(parts) - set(PARTS)
     if unknown:
         raise ValueError(f"unknown part(s) {sorted(unknown)}; expected some of {', '.join(PARTS)}")
+    global _clock
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
     devices = _devices(device)
-    old_threads = torch.get_num_threads()
+    old_threads, old_clock = torch.get_num_threads(), _clock
+    _clock = CLOCKS[clock]
     torch.set_num_threads(threads)
     started = time.perf_counter()
     result = {"schema": SCHEMA, "meta": {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "stn-course bench " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["bench"] else None,
         "quick": quick, "parts": list(parts), "threads": threads,
+        "clock": clock + ("" if clock == "wall" else " (CPU figures; CUDA figures stay wall-clock)"),
         "devices": [device_name(d) for d in devices], "torch": torch.__version__,
         "python": platform.python_version(), "platform": platform.platform(),
         "loadavg_start": _loadavg()}}
@@ -536,6 +548,7 @@ def run_bench(*, parts: Sequence[str] = DEFAULT_PARTS, quick: bool = False, devi
             result["course"] = bench_course(runs_dir)
     finally:
         torch.set_num_threads(old_threads)
+        _clock = old_clock
     result["meta"]["loadavg_end"] = _loadavg()
     result["meta"]["seconds"] = time.perf_counter() - started
     if out is not None:
@@ -557,7 +570,8 @@ def _ms(s: dict) -> str:
 def format_table(result: dict) -> str:
     """The results as Markdown tables (median [IQR]; ratios: median of medians [IQR of rounds])."""
     lines = [f"stn-course bench · {result['meta']['date']} · torch {result['meta']['torch']} · "
-             f"{result['meta']['threads']} thread(s) · load average {result['meta']['loadavg_start']}"
+             f"{result['meta']['threads']} thread(s) · clock {result['meta']['clock']} · "
+             f"load average {result['meta']['loadavg_start']}"
              f" → {result['meta'].get('loadavg_end')}"]
     if "sampler" in result:
         lines += ["", "### 1. Sampler: reference (eq. 3) / native grid_sample, ms "
@@ -620,7 +634,8 @@ def _cli(args: argparse.Namespace) -> int:
         parts = [p for p in parts if p != "time-to-accuracy"]
     try:
         result = run_bench(parts=parts, quick=args.quick, device=args.device, threads=args.threads,
-                           out=args.out, runs_dir=args.runs, time_cap_s=args.time_cap)
+                           out=args.out, runs_dir=args.runs, time_cap_s=args.time_cap,
+                           clock=args.clock)
     except ValueError as err:
         print(f"stn-course bench: error: {err}", file=sys.stderr)
         return 2
@@ -640,6 +655,9 @@ def add_cli(sub) -> None:
     p.add_argument("--device", default=None,
                    help="cpu, cuda (default: the CPU, and CUDA too when present)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    p.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                   help="wall (default) or cpu: thread CPU time, robust on a shared machine; "
+                   "use with --threads 1")
     p.add_argument("--runs", action="append", default=None,
                    help="folder holding <budget>/run.json of stn-course run (repeatable; "
                    "default: runs/ of the repository)")

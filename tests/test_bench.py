@@ -131,3 +131,11 @@ def test_cli(tmp_path, capsys):
     assert "### 5." in capsys.readouterr().out
     assert json.loads(out.read_text())["meta"]["quick"] is True
     assert cli.main(["bench", "--part", "course", "--device", "tpu", "--out", str(out)]) == 2
+
+
+def test_cpu_clock_option(tmp_path):
+    r = bench.run_bench(parts=["sampler"], out=None, threads=1, clock="cpu", repeats=1,
+                        sampler_shapes=TINY_SHAPES[:1])
+    assert r["meta"]["clock"].startswith("cpu") and bench._clock is bench.CLOCKS["wall"]
+    with pytest.raises(ValueError, match="clock"):
+        bench.run_bench(parts=["course"], out=None, clock="sundial")
