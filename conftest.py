@@ -4,15 +4,19 @@ Notebooks run at ``BUDGET=smoke`` with one line per epoch instead of progress
 bars, and record their results into a temporary file, never into runs/.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
+_results_dir = tempfile.mkdtemp(prefix="stn-test-results-")
+atexit.register(shutil.rmtree, _results_dir, ignore_errors=True)
 os.environ["STN_BUDGET"] = "smoke"
 os.environ["STN_PROGRESS"] = "log"
-os.environ["STN_RESULTS"] = str(Path(tempfile.mkdtemp(prefix="stn-test-results-")) / "results.json")
+os.environ["STN_RESULTS"] = str(Path(_results_dir) / "results.json")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 

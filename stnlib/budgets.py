@@ -57,7 +57,8 @@ class Budget:
         seeds: the seeds each experiment is repeated with; results are
             reported as mean (± std when there are several).
         lr: peak learning rate of the one-cycle schedule.
-        cell_timeout: seconds ``stn-course run`` allows one notebook cell.
+        cell_timeout: seconds ``stn-course run`` allows one notebook cell: a net for
+            hung cells, generous so that a slow or busy machine still finishes.
         extra: lesson-specific knobs (see :data:`LESSON_OVERRIDES`).
     """
 
@@ -90,11 +91,11 @@ class Budget:
 #: the defaults every lesson starts from
 BUDGETS: dict[str, Budget] = {
     "smoke": Budget("smoke", epochs=1, n_train=1024, n_test=512, batch_size=64, seeds=(0,),
-                    cell_timeout=300),
+                    cell_timeout=600),
     "standard": Budget("standard", epochs=4, n_train=None, n_test=None, batch_size=64, seeds=(0,),
-                       cell_timeout=1800),
+                       cell_timeout=4 * 3600),
     "full": Budget("full", epochs=30, n_train=None, n_test=None, batch_size=128, seeds=(0, 1, 2),
-                   lr=2e-3, cell_timeout=4 * 3600),
+                   lr=2e-3, cell_timeout=24 * 3600),
 }
 
 #: per lesson, per budget: settings that differ from :data:`BUDGETS`

@@ -401,11 +401,14 @@ def _failing_cell(nb_path: Path) -> tuple[int | None, int | None, str | None]:
     cells = [c for c in nb.cells
              if not {"injected-parameters", "papermill-error-cell-tag"}
              & set(c.get("metadata", {}).get("tags", []))]
-    status = [c.get("metadata", {}).get("papermill", {}).get("status") for c in cells]
-    started = [i for i, s in enumerate(status) if s not in (None, "pending")]
-    if "failed" in status:
-        i = status.index("failed")
-    elif started:  # a timeout: papermill marks the cell completed, later ones stay pending
+    # papermill marks every cell "completed" at the end, so status does not tell; a cell that
+    # raised has exception True, one that timed out is the last one that started at all
+    meta = [c.get("metadata", {}).get("papermill", {}) for c in cells]
+    failed = [i for i, m in enumerate(meta) if m.get("exception") is True]
+    started = [i for i, m in enumerate(meta) if m.get("start_time")]
+    if failed:
+        i = failed[0]
+    elif started:
         i = started[-1]
     else:
         return None, None, None
