@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "stnlib.notebooks",
     "stnlib.demo",
     "stnlib.data.cli",
+    "stnlib.bench",
 ]
 
 

@@ -73,13 +73,24 @@ def nearest_derivative(d: torch.Tensor) -> torch.Tensor:
 
 def bilinear_weight(d: torch.Tensor) -> torch.Tensor:
     """Bilinear ("tent") kernel of eq. 5: ``max(0, 1 − |d|)``. Shape: any."""
-    return (1 - d.abs()).clamp_min(0)
+    return (1 - d.abs()).clamp_min_(0)
 
 
 def bilinear_derivative(d: torch.Tensor) -> torch.Tensor:
-    """Right derivative of ``max(0, 1 − |d|)``: +1 on [−1, 0), −1 on [0, 1), 0 elsewhere."""
-    one = torch.ones_like(d)
-    return torch.where((d >= -1) & (d < 0), one, torch.where((d >= 0) & (d < 1), -one, 0 * one))
+    """Right derivative of ``max(0, 1 − |d|)``: +1 on [−1, 0), −1 on [0, 1), 0 elsewhere.
+
+    The tent is linear between consecutive integers, so its right derivative
+    at d is the slope of the piece [⌊d⌋, ⌊d⌋ + 1]: k(⌊d⌋ + 1) − k(⌊d⌋).
+    (Written with arithmetic only, no ``torch.where``: it is on the sampler's hot path.)
+    """
+    left = d.floor()
+    return bilinear_weight(left + 1) - bilinear_weight(left)
+
+
+def _bicubic_pieces(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Masks (as 0/1 in t's dtype) of the inner piece |d| ≤ 1 and the outer piece 1 < |d| < 2."""
+    inner = (t <= 1).to(t.dtype)
+    return inner, (t < 2).to(t.dtype) - inner
 
 
 def bicubic_weight(d: torch.Tensor, a: float = BICUBIC_A) -> torch.Tensor:
@@ -89,19 +100,20 @@ def bicubic_weight(d: torch.Tensor, a: float = BICUBIC_A) -> torch.Tensor:
            a|d|³ − 5a|d|² + 8a|d| − 4a          for 1 < |d| < 2
            0                                    otherwise.
     """
-    t = d.abs()
+    t = d.abs().clamp_max(2)  # k = k' = 0 from |d| = 2 on; the clamp keeps huge |d| finite
+    in_inner, in_outer = _bicubic_pieces(t)
     inner = ((a + 2) * t - (a + 3)) * t * t + 1
     outer = ((a * t - 5 * a) * t + 8 * a) * t - 4 * a
-    return torch.where(t <= 1, inner, torch.where(t < 2, outer, torch.zeros_like(t)))
+    return inner * in_inner + outer * in_outer
 
 
 def bicubic_derivative(d: torch.Tensor, a: float = BICUBIC_A) -> torch.Tensor:
     """dk/dd of Keys' kernel; it is continuous (k is C¹), so no subgradient choice is needed."""
-    t = d.abs()
-    s = torch.sign(d)
+    t = d.abs().clamp_max(2)  # k = k' = 0 from |d| = 2 on; the clamp keeps huge |d| finite
+    in_inner, in_outer = _bicubic_pieces(t)
     inner = (3 * (a + 2) * t - 2 * (a + 3)) * t
     outer = (3 * a * t - 10 * a) * t + 8 * a
-    return s * torch.where(t <= 1, inner, torch.where(t < 2, outer, torch.zeros_like(t)))
+    return torch.sign(d) * (inner * in_inner + outer * in_outer)
 
 
 class _KernelFn(torch.autograd.Function):
