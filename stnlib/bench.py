@@ -14,7 +14,7 @@ Parts (``--part``, default: all but ``time-to-accuracy``):
    R, RTS, P, E and TC distortions (:mod:`stnlib.data.distortions`).
 4. ``time-to-accuracy`` (long; only when asked for, with a time cap): the
    course's ST-CNN recipe and the PyTorch STN tutorial's recipe
-   (:class:`TutorialNet`, SGD lr 0.01, batch 64) trained on the same
+   (:class:`stnlib.models.TutorialNet`, SGD lr 0.01, batch 64) trained on the same
    RTS-distorted MNIST on the CPU; wall-clock until each reaches 1.5% test
    error, their ratio, and each one's error after the same wall-clock budget.
 5. ``course``: the wall time of every notebook at ``smoke`` and ``standard``,
@@ -290,56 +290,9 @@ def bench_data(*, n: int = 2000, distortions=DISTORTIONS, repeats: int = 3, seed
 # --------------------------------------------------------------------------- 4. time to accuracy
 
 
-class TutorialNet(nn.Module):
-    """The network of the PyTorch STN tutorial (pytorch/tutorials, spatial_transformer_tutorial.py).
-
-    Faithful to the tutorial's layers; the one adaptation is the input size:
-    the tutorial trains on 28×28 MNIST, here the input is ``in_size`` (42 for
-    RTS), so the two flattened sizes follow from it (28: 20·4·4 = 320 and
-    10·3·3 = 90 as in the tutorial; 42: 20·7·7 = 980 and 10·7·7 = 490).
-
-    classifier: conv(1,10,5) → max-pool 2 → ReLU → conv(10,20,5) → dropout2d
-    → max-pool 2 → ReLU → fc(·,50) → ReLU → dropout → fc(50,10) → log-softmax.
-    localization: conv(1,8,7) → max-pool 2 → ReLU → conv(8,10,5) → max-pool 2
-    → ReLU → fc(·,32) → ReLU → fc(32,6), initialized to the identity θ; then
-    ``affine_grid`` + ``grid_sample`` (align_corners=False).
-    """
-
-    def __init__(self, in_size: int = 28):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
-        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
-        self.conv2_drop = nn.Dropout2d()
-        side = ((in_size - 4) // 2 - 4) // 2
-        self.fc1 = nn.Linear(20 * side * side, 50)
-        self.fc2 = nn.Linear(50, 10)
-        self.localization = nn.Sequential(
-            nn.Conv2d(1, 8, kernel_size=7), nn.MaxPool2d(2, stride=2), nn.ReLU(True),
-            nn.Conv2d(8, 10, kernel_size=5), nn.MaxPool2d(2, stride=2), nn.ReLU(True))
-        loc_side = ((in_size - 6) // 2 - 4) // 2
-        self.fc_loc = nn.Sequential(nn.Linear(10 * loc_side * loc_side, 32), nn.ReLU(True),
-                                    nn.Linear(32, 3 * 2))
-        self.fc_loc[2].weight.data.zero_()
-        self.fc_loc[2].bias.data.copy_(torch.tensor([1, 0, 0, 0, 1, 0], dtype=torch.float))
-
-    def stn(self, x: torch.Tensor) -> torch.Tensor:
-        xs = self.localization(x).flatten(1)
-        theta = self.fc_loc(xs).view(-1, 2, 3)
-        grid = F.affine_grid(theta, x.size(), align_corners=False)
-        return F.grid_sample(x, grid, align_corners=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stn(x)
-        x = F.relu(F.max_pool2d(self.conv1(x), 2))
-        x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
-        x = F.relu(self.fc1(x.flatten(1)))
-        x = F.dropout(x, training=self.training)
-        return F.log_softmax(self.fc2(x), dim=1)
-
-
 def _recipes(in_size: int, epochs_planned: int, steps_per_epoch: int) -> dict:
     """name → (model factory, optimizer+scheduler factory, loss)."""
-    from .models import STCNN
+    from .models import STCNN, TutorialNet
 
     def course(model):
         opt = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -354,7 +307,7 @@ def _recipes(in_size: int, epochs_planned: int, steps_per_epoch: int) -> dict:
         "course ST-CNN (Adam 3e-3, one-cycle over "
         f"{epochs_planned} epochs, batch 64)": (lambda: STCNN(1, in_size), course, F.cross_entropy),
         "PyTorch tutorial STN (SGD 0.01, batch 64)": (lambda: TutorialNet(in_size), tutorial,
-                                                      F.nll_loss),
+                                                      F.cross_entropy),
     }
 
 
