@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from . import grids, sampler, theta
-from ._io import atomic_path
+from ._io import save_figure
 
 KERNEL_NAMES = ("nearest", "bilinear", "bicubic")
 
@@ -76,11 +76,7 @@ def run_demo(out: str | Path = "figures/demo.png", *, size: int = 128,
             ax.set_axis_off()
     fig.suptitle(f"stnlib demo: every transform × every kernel ({method} sampler)")
     fig.tight_layout()
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=80)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, dpi=80)
 
 
 def _cli(args: argparse.Namespace) -> int:

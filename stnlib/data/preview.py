@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from .._io import atomic_path
+from .._io import save_figure
 from .catalog import CATALOG, load
 
 #: what a preview shows by default: every dataset that needs no optional download
@@ -64,8 +64,4 @@ def preview(names=DEFAULT, out: str | Path = "figures/data_preview.png", *, n: i
         row[0].set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
     fig.suptitle(f"stnlib.data preview ({split} split, seed {seed})", fontsize=9)
     fig.tight_layout()
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, dpi=90)
