@@ -32,17 +32,13 @@ from .mnist import (
     STClassifier,
     TutorialNet,
     build_model,
+    count_parameters,
     model_names,
     parameter_table,
 )
 
 __all__ = ["CNN", "STCNN", "count_parameters", "FCN3", "CNN3", "STClassifier", "TutorialNet",
            "build_model", "model_names", "parameter_table", "PAPER_TABLE1"]
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 class CNN(nn.Module):

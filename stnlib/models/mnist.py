@@ -82,7 +82,8 @@ DEFAULT_PARAMS = 30_000
 LOC_PREFIX = "stn.loc"
 
 
-def _n_params(model: nn.Module) -> int:
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -269,7 +270,7 @@ def _fit_width(make: Callable[[int], nn.Module], target: int, widths: range) -> 
     """The width in ``widths`` whose model's parameter count is closest to ``target``."""
     best, best_gap = None, None
     for w in widths:
-        gap = abs(_n_params(make(w)) - target)
+        gap = abs(count_parameters(make(w)) - target)
         if best_gap is None or gap < best_gap:
             best, best_gap = w, gap
         elif gap > best_gap:  # counts grow with the width: past the optimum
@@ -307,10 +308,10 @@ def parameter_table(in_size: int = 28, *, params: int = DEFAULT_PARAMS) -> str:
     for name in model_names():
         m = build_model(name, in_size=in_size, params=params)
         clf = m.classifier if isinstance(m, STClassifier) else m
-        loc = _n_params(m.stn) if isinstance(m, STClassifier) else 0
+        loc = count_parameters(m.stn) if isinstance(m, STClassifier) else 0
         width = f"h={clf.hidden}" if isinstance(clf, FCN3) else f"c={clf.channels}"
-        lines.append(f"{name:13s} {width:>7s} {_n_params(clf):8,d} {loc:9,d} "
-                     f"{_n_params(m):8,d}")
+        lines.append(f"{name:13s} {width:>7s} {count_parameters(clf):8,d} {loc:9,d} "
+                     f"{count_parameters(m):8,d}")
     return "\n".join(lines)
 
 
