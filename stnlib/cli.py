@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "stnlib.demo",
     "stnlib.data.cli",
     "stnlib.bench",
+    "stnlib.lab",
 ]
 
 

@@ -16,8 +16,10 @@ from .._io import save_figure
 from .catalog import CATALOG, load
 
 #: what a preview shows by default: every dataset that needs no optional download
+#: (Fashion-MNIST needs Debian's package or torchvision's mirrors, the others local copies)
 DEFAULT = tuple(k for k in CATALOG if k not in ("osuleaf", "osuleaf-rotated", "kitti-road",
-                                                "cifar10", "cifar10-distorted"))
+                                                "cifar10", "cifar10-distorted", "fashion-mnist",
+                                                "fashion-mnist-distorted"))
 
 
 def _tile(x: torch.Tensor) -> torch.Tensor:
