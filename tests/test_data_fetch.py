@@ -140,6 +140,7 @@ def test_data_fetch_of_an_optional_set_by_name_fails_with_the_instructions(fresh
     assert "debian:" in err and "torchvision:" in err  # what was tried
     assert "`apt-get install -y dataset-fashion-mnist`" in err  # how to get it
     assert str(root / "FashionMNIST" / "raw") in err  # where to put the files by hand
+    assert not (root / "FashionMNIST").exists()  # no empty folder left behind
     assert calls == []  # MNIST's sources are not Fashion-MNIST's
     capsys.readouterr()
     assert main(["data", "fetch", "mnist", "fashion-mnist", "--root", str(root)]) == 1

@@ -284,6 +284,9 @@ def fetch(dataset: str = "mnist", root=None, *, sources: Sequence[str] | None = 
             if verbose:
                 print(f"{dataset}: verified in {dest} (from {source})")
             return dest
+    for folder in (dest, dest.parent):  # a failed fetch leaves no empty folders behind
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     raise FetchError(_failure_message(dataset, dest, missing, tried))
 
 
