@@ -35,15 +35,23 @@ SCRATCH = ROOT / ".mutation"
 # module name -> (source file, the fast tests that cover it). Only fast tests: no training,
 # no notebooks. Keep in step with tests/ when files move.
 MODULES: dict[str, tuple[str, list[str]]] = {
-    "diagnostics": ("stnlib/diagnostics.py", ["tests/test_diagnostics.py",
-                                               "tests/test_diagnostics_behaviour.py"]),
-    "decoder": ("stnlib/decoder.py", ["tests/test_decoder.py", "tests/test_decoder_behaviour.py"]),
-    "kernels": ("stnlib/kernels.py", ["tests/test_kernels.py", "tests/test_kernels_behaviour.py"]),
-    "theta": ("stnlib/theta.py", ["tests/test_theta.py", "tests/test_theta_behaviour.py"]),
-    "grids": ("stnlib/grids.py", ["tests/test_grids.py", "tests/test_grids_behaviour.py"]),
-    "sampler": ("stnlib/sampler.py", ["tests/test_sampler.py", "tests/test_sampler_function.py",
-                                       "tests/test_sampler_behaviour.py"]),
-    "cache": ("stnlib/data/cache.py", ["tests/test_data_cache.py"]),
+    "diagnostics": ("stnlib/diagnostics.py", ["tests/library/test_diagnostics.py",
+                                               "tests/library/test_diagnostics_behaviour.py"]),
+    "decoder": ("stnlib/decoder.py", ["tests/library/test_decoder.py",
+                                       "tests/library/test_decoder_behaviour.py"]),
+    "kernels": ("stnlib/kernels.py", ["tests/library/test_kernels.py",
+                                       "tests/library/test_kernels_behaviour.py"]),
+    "theta": ("stnlib/theta.py", ["tests/library/test_theta.py", "tests/library/test_theta_behaviour.py"]),
+    "grids": ("stnlib/grids.py", ["tests/library/test_grids.py", "tests/library/test_grids_behaviour.py"]),
+    "sampler": ("stnlib/sampler.py", ["tests/library/test_sampler.py", "tests/library/test_sampler_function.py",
+                                       "tests/library/test_sampler_behaviour.py"]),
+    "cache": ("stnlib/data/cache.py", ["tests/library/test_data_cache.py"]),
+    "budgets": ("stnlib/course/budgets.py", ["tests/course/test_budgets.py",
+                                              "tests/course/test_budgets_behaviour.py"]),
+    "checking": ("stnlib/course/checking.py", ["tests/course/test_checking.py",
+                                                "tests/course/test_checking_behaviour.py"]),
+    "runner": ("stnlib/course/runner.py", ["tests/course/test_runner.py",
+                                            "tests/course/test_runner_behaviour.py"]),
 }
 
 
@@ -115,7 +123,8 @@ def run(name: str, keep: bool, survivors: bool) -> dict:
         for mutant in survived:
             diff = subprocess.run([*mutmut, "show", mutant], cwd=work, env=env, capture_output=True,
                                   text=True).stdout
-            print(diff)
+            changed = [ln for ln in diff.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+            print(f"## {mutant}\n" + "\n".join(changed))
     return summary
 
 
