@@ -125,9 +125,10 @@ def test_labels_and_tab_titles_fit_and_every_control_has_a_real_tooltip(ex, smal
     for d in (ex.kernel, ex.padding, tp.point):
         assert _fits(d.description, d.style.description_width), d.description
     assert all(len(t) <= 12 for t in ex.tabs.titles) and len(ex.tabs.titles) == 2
-    for control in [*sliders, ex.kernel, ex.padding, ex.align_corners, ex.tabs, ex.image,
-                    tp.point, tp.reset]:
+    for control in [*sliders, ex.kernel, ex.padding, ex.align_corners, tp.point, tp.reset]:
         assert isinstance(control.tooltip, str) and len(control.tooltip) > 10, control
+    # JupyterLab cannot render a Tab or an Image that has a tooltip (the browser test saw it)
+    assert ex.tabs.tooltip is None and ex.image.tooltip is None
     assert ex.sliders["angle"].tooltip == widgets.THETA_TOOLTIPS["angle"]
     assert "counter-clockwise" in ex.sliders["angle"].tooltip
 
