@@ -14,7 +14,6 @@ Paper values (what the notebook records its numbers against):
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -23,11 +22,9 @@ from torch import nn
 
 from ..course import lesson as _lesson
 from ..course.checking import CheckError, check_function
-from ..models import LOC_PREFIX
-from ..data import distortions as _D
-from ..data.datasets import as_float, raw_digits
 from ..data.samples import Samples
 from ..diagnostics import CollapseDetector, ThetaCollapseError, outside_fraction
+from ..models import LOC_PREFIX
 from ..models import cluttered as zoo
 from ..train import evaluate, seed_everything, theta_monitor, train
 
@@ -47,6 +44,7 @@ class Settings:
 
     Attributes:
         n_val: validation digits of cluttered MNIST (the paper: 1 000).
+        train_linear: also train the STN with Table I's convolutions read as linear.
         tc_epochs, tc_n_train, tc_n_test: the translated-cluttered (60×60) comparison.
         tc_out_size: side of the ST-CNN transformer's output on TC (60 → 30).
         time_steps: optimizer steps timed per model for the step-time table.
@@ -62,6 +60,7 @@ class Settings:
     """
 
     n_val: int = 1000
+    train_linear: bool = False
     tc_epochs: int = 3
     tc_n_train: int | None = 10_000
     tc_n_test: int | None = 2000
@@ -89,10 +88,10 @@ BUDGET_CHANGES = {
 SETTINGS = {
     "smoke": Settings(n_val=256, tc_epochs=1, tc_n_train=256, tc_n_test=256, time_steps=2,
                       collapse_n_train=256, collapse_n_test=128, collapse_epochs=1,
-                      collapse_seeds=(0,), collapse_patience=3, fix_steps=12),
+                      collapse_seeds=(0,), collapse_patience=3),
     "standard": Settings(),
     # Jaderberg et al. train TC on 60 000 digits for many epochs; one GPU, 20 epochs
-    "full": Settings(tc_epochs=20, tc_n_train=None, tc_n_test=None, time_steps=20,
+    "full": Settings(train_linear=True, tc_epochs=20, tc_n_train=None, tc_n_test=None, time_steps=20,
                      collapse_n_train=10_000, collapse_n_test=2000, collapse_epochs=10,
                      collapse_every=10),
 }
@@ -148,8 +147,6 @@ def step_time(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, s
     return (time.perf_counter() - start) / steps
 
 
-#: Possatti & de Freitas' distortion of natural images: a 64×64 black canvas, ±20°, ±10 px
-CANVAS_SPEC = _D.Affine(angle=20.0, shift=10.0, canvas=64)
 COLLAPSE_SOURCES = ("mnist", "fashion-mnist", "cifar10")
 
 

@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from .. import _validate
-from ..localization import identity_params
+from ..grids import identity as _identity
 from ..transformer import SpatialTransformer
 
 __all__ = ["seed_body", "seed_localization", "baseline", "stn", "tc_cnn", "tc_st_cnn",
@@ -187,7 +187,7 @@ class BoundedHead(nn.Module):
                              f"{lin}")
         self.linear, self.start = linear, start
         self.register_buffer("bound", torch.tensor([lin, lin, shift, lin, lin, shift]))
-        identity = identity_params("affine")
+        identity = _identity("affine")
         with torch.no_grad():
             linear.bias.copy_(torch.atanh(identity / self.bound) if start == "identity"
                               else identity)

@@ -5,7 +5,7 @@ import torch
 
 from stnlib.course.checking import CheckError
 from stnlib.lessons import l04_cluttered_mnist as L
-from stnlib.localization import identity_params, init_identity
+from stnlib.localization import init_identity
 
 
 def good_outside(theta, out_size):
@@ -83,7 +83,7 @@ def test_fix_check_passes_a_real_fix_and_fails_no_fix(lesson_ctx, capsys):
     budget, settings = lesson_ctx.budget, lesson_ctx.budget.settings
 
     def identity_fix(model):
-        init_identity(model.transformer.loc[0].head, identity_params("affine"))
+        init_identity(model.transformer.loc[0].head, "affine")
         return model
 
     assert L.check_fix(identity_fix, settings=settings, budget=budget, device="cpu") is True

@@ -46,7 +46,7 @@ def test_theta_stats_outside_counts_pixels_once():
 
 
 def test_outside_fraction_errors():
-    with pytest.raises(ValueError, match="out_size"):
+    with pytest.raises(TypeError, match="out_size must be an int or a sequence of 2 ints"):
         outside_fraction(affine(), (8,), align_corners=False)
     with pytest.raises(TypeError, match="align_corners"):
         outside_fraction(affine(), (8, 8), align_corners=None)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from stnlib.localization import identity_params
+from stnlib.theta import identity
 from stnlib.models import cluttered as zoo
 from stnlib.models import count_parameters
 
@@ -43,9 +43,9 @@ def test_stn_is_the_identity_at_initialization(make, size, out):
     torch.manual_seed(0)
     model = make()
     U = torch.rand(4, 1, size, size)
-    V, theta = model.transform(U)
+    V, theta = model.warp(U)
     assert V.shape == (4, 1, out, out)
-    torch.testing.assert_close(theta, identity_params("affine").view(2, 3).expand(4, 2, 3))
+    torch.testing.assert_close(theta, identity(4))
     if out == size:
         torch.testing.assert_close(V, U, atol=1e-5, rtol=0)
     else:  # the identity grid at half the size averages 2×2 blocks (bilinear, align_corners=False)
@@ -63,27 +63,29 @@ def test_linear_activation_removes_the_relus_only():
 def test_collapse_model_switches():
     torch.manual_seed(0)
     U = torch.rand(5, 1, 64, 64)
-    _, theta = zoo.collapse_stn().transform(U)  # random head: θ far from the identity, near 0
+    _, theta = zoo.collapse_stn((0.0, 1.0)).warp(U)  # random head: θ far from the identity, near 0
     assert theta[:, :, :2].det().abs().sqrt().max() < 0.5
-    _, theta = zoo.collapse_stn(identity_init=True).transform(U)
-    torch.testing.assert_close(theta, identity_params("affine").view(2, 3).expand(5, 2, 3))
+    _, theta = zoo.collapse_stn((0.0, 1.0), identity_init=True).warp(U)
+    torch.testing.assert_close(theta, identity(5))
     # bounded, identity start: exactly the identity with zero weights
-    _, theta = zoo.collapse_stn(identity_init=True, bounded=True).transform(U)
-    torch.testing.assert_close(theta, identity_params("affine").view(2, 3).expand(5, 2, 3))
+    _, theta = zoo.collapse_stn((0.0, 1.0), identity_init=True, bounded=True).warp(U)
+    torch.testing.assert_close(theta, identity(5))
     # the naive tanh-over-identity start is a zoom in to tanh(1) ≈ 0.76
-    _, theta = zoo.collapse_stn(identity_init=True, bounded=True, bound_start="naive",
-                                bound=(1.0, 1.0)).transform(U)
+    _, theta = zoo.collapse_stn((0.0, 1.0), identity_init=True, bounded=True, bound_start="naive",
+                                bound=(1.0, 1.0)).warp(U)
     torch.testing.assert_close(theta[:, 0, 0], torch.full((5,), torch.tanh(torch.tensor(1.0)).item()))
     # bounded θ stays within its bounds whatever the features
-    model = zoo.collapse_stn(bounded=True)
+    model = zoo.collapse_stn((0.0, 1.0), bounded=True)
     head = model.transformer.loc[0].head
     theta = head(torch.randn(100, 50) * 100).view(100, 2, 3)
     assert theta[:, :, :2].abs().max() <= 1.5 and theta[:, :, 2].abs().max() <= 1.0
     # normalize after the warp: the classifier standardizes the transformer's output
-    model = zoo.collapse_stn(normalize_after=(0.1, 0.2))
-    assert isinstance(model.body[0], zoo.Standardize)
+    model = zoo.collapse_stn((0.1, 0.2), normalize_after=True)
+    assert isinstance(model.body[0], zoo.Standardize) and model.standardize is None
     torch.testing.assert_close(model.body[0](torch.tensor([0.1, 0.3])), torch.tensor([0.0, 1.0]))
-    assert zoo.collapse_stn(padding_mode="border").transformer.padding_mode == "border"
+    # the collapsing recipe standardizes before the transformer
+    assert zoo.collapse_stn((0.1, 0.2)).standardize == (0.1, 0.2)
+    assert zoo.collapse_stn((0.0, 1.0), padding_mode="border").transformer.padding_mode == "border"
 
 
 def test_bad_arguments_name_the_argument():
@@ -94,6 +96,6 @@ def test_bad_arguments_name_the_argument():
     with pytest.raises(ValueError, match="in_size must be at least 10"):
         zoo.seed_body(8)
     with pytest.raises(ValueError, match=r"bound\[0\] > 1"):
-        zoo.collapse_stn(bounded=True, bound=(1.0, 1.0))
+        zoo.collapse_stn((0.0, 1.0), bounded=True, bound=(1.0, 1.0))
     with pytest.raises(ValueError, match="std must be a positive"):
         zoo.Standardize(0.0, 0.0)
