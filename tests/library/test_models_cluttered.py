@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from stnlib.theta import identity
 from stnlib.models import cluttered as zoo
 from stnlib.models import count_parameters
+from stnlib.theta import identity
 
 
 def _params_by_hand_baseline(in_size, c=32, hidden=256, n=10):
