@@ -408,7 +408,12 @@ def _checked(fix):
         raise TypeError(f"pass your function itself, check_fix(fix), got {type(fix).__name__}")
 
     def apply(model):
-        out = fix(model)
+        try:
+            out = fix(model)
+        except (NotImplementedError, CheckError):
+            raise
+        except Exception as err:  # noqa: BLE001 - one short message for any mistake inside fix
+            raise CheckError(f"fix(model) raised {type(err).__name__}: {err}") from None
         if not isinstance(out, nn.Module) or not hasattr(out, "transformer"):
             raise CheckError(f"fix must return the model it was given (an ST classifier), got "
                              f"{type(out).__name__}")

@@ -103,3 +103,10 @@ def test_fix_check_names_border_padding_and_a_wrong_return(lesson_ctx):
         L.check_fix(border_only, settings=settings, budget=budget, device="cpu")
     with pytest.raises(CheckError, match="must return the model"):
         L.check_fix(lambda model: None, settings=settings, budget=budget, device="cpu")
+
+    def typo(model):
+        model.transformer.loc.head.reset_parameters()  # loc is a ModuleList: loc[0].head
+        return model
+
+    with pytest.raises(CheckError, match=r"fix\(model\) raised AttributeError"):
+        L.check_fix(typo, settings=settings, budget=budget, device="cpu")

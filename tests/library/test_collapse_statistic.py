@@ -71,3 +71,16 @@ def test_detector_fires_on_a_grid_off_the_input_and_not_on_a_healthy_one():
     half = theta_stats(affine(2.0, a22=2.0), out_size=(8, 8))  # 75 % outside, scale 2
     assert CollapseDetector().problems(half) == []
     assert CollapseDetector(max_outside=0.5).problems(half) != []
+
+
+def test_theta_monitor_logs_outside_from_theta():
+    from stnlib.models import cluttered as zoo
+    from stnlib.train import theta_monitor, train
+
+    torch.manual_seed(0)
+    model = zoo.collapse_stn((0.0, 1.0), identity_init=True)
+    monitor = theta_monitor("affine", every=1, out_size=(32, 32))
+    x, y = torch.rand(8, 1, 64, 64), torch.randint(0, 10, (8,))
+    train(model, (x, y), epochs=1, batch_size=4, lr=1e-6, progress=False, on_step=monitor)
+    assert [r["step"] for r in monitor.history] == [0, 1]
+    assert monitor.history[0]["outside"] == 0.0  # the identity reads only the input
