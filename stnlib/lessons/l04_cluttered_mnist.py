@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..course import lesson as _lesson
-from ..course.checking import CheckError, check_function
+from ..course.checking import CheckError, Mistake, check_function
 from ..data.samples import Samples
 from ..diagnostics import CollapseDetector, ThetaCollapseError, outside_fraction
 from ..models import LOC_PREFIX
@@ -299,62 +299,49 @@ def _grid(theta, out_size, align_corners=False):
                                      align_corners=align_corners)
 
 
-#: typical wrong answers of exercise 1 -> (what they compute, the hint)
-_OUTSIDE_MISTAKES = {
-    "mean of coordinates": (
-        lambda th, s: (_grid(th, s).abs() > 1).float().flatten(1).mean(1),
-        "you averaged over the x and y coordinates, so a pixel outside in x only counts half: "
-        "a pixel is outside when x OR y is, `(grid.abs() > 1).any(-1)`"),
-    "all": (
-        lambda th, s: (_grid(th, s).abs() > 1).all(-1).flatten(1).float().mean(1),
-        "you counted a pixel only when both x and y are outside (`.all`); it reads padding "
-        "as soon as one of them is (`.any(-1)`)"),
-    ">=": (
-        lambda th, s: (_grid(th, s).abs() >= 1).any(-1).flatten(1).float().mean(1),
-        "a position on the edge, |x| = 1, is still inside the input: use `> 1`, not `>= 1`"),
-    "align_corners": (
-        lambda th, s: (_grid(th, s, True).abs() > 1).any(-1).flatten(1).float().mean(1),
-        "the course's transformers use align_corners=False; your grid was built with True"),
-    "swapped size": (
-        lambda th, s: (_grid(th, s[::-1]).abs() > 1).any(-1).flatten(1).float().mean(1),
-        "out_size is (H, W); the grid's shape is N×1×H×W for affine_grid: you swapped H and W"),
-    "pixel units": (
-        lambda th, s: ((_grid(th, s).abs() > 1).any(-1).flatten(1).float().sum(1)),
-        "return the fraction of the output's pixels (a number in [0, 1]), not their count"),
-}
+def _wrong(reduce, *, compare=lambda g: g.abs() > 1, align_corners=False, swap=False):
+    def wrong(theta, out_size):
+        size = tuple(out_size)[::-1] if swap else out_size
+        return reduce(compare(_grid(theta, size, align_corners)))
+    return wrong
+
+
+def _pixels(beyond):  # N×H×W×2 → N: a pixel is outside when x or y is
+    return beyond.any(-1).flatten(1).float().mean(1)
+
+
+#: typical wrong answers of exercise 1, each with its hint
+OUTSIDE_MISTAKES = (
+    Mistake("you averaged over the x and y coordinates, so a pixel outside in x only counts "
+            "half: a pixel is outside when x OR y is, `(grid.abs() > 1).any(-1)`",
+            wrong=_wrong(lambda b: b.float().flatten(1).mean(1))),
+    Mistake("you counted a pixel only when both x and y are outside (`.all`); it reads padding "
+            "as soon as one of them is (`.any(-1)`)",
+            wrong=_wrong(lambda b: b.all(-1).flatten(1).float().mean(1))),
+    Mistake("a position on the edge, |x| = 1, is still inside the input: use `> 1`, not `>= 1`",
+            wrong=_wrong(_pixels, compare=lambda g: g.abs() >= 1)),
+    Mistake("the course's transformers use align_corners=False; your grid was built with True",
+            wrong=_wrong(_pixels, align_corners=True)),
+    Mistake("out_size is (H, W) and affine_grid's size is (N, 1, H, W): you swapped H and W",
+            wrong=_wrong(_pixels, swap=True)),
+    Mistake("return the fraction of the output's pixels (a number in [0, 1]), not their count",
+            wrong=_wrong(lambda b: b.any(-1).flatten(1).float().sum(1))),
+    Mistake("return one fraction per image (a tensor of shape N), not the batch's mean",
+            test=lambda case, actual, expected: isinstance(actual, torch.Tensor)
+            and actual.dim() == 0),
+)
 
 
 def check_outside_fraction(student, *, verbose: bool = True) -> bool:
     """Lesson 04, exercise 1: ``outside_fraction(theta, out_size)``, N fractions in [0, 1].
 
-    Names the usual mistakes: averaging over x and y instead of ``any``, ``all``, ``>= 1``,
-    ``align_corners=True``, swapped (H, W), counts instead of fractions, and a batch mean
-    instead of one number per image.
+    Names the usual mistakes (:data:`OUTSIDE_MISTAKES`): averaging over x and y instead of
+    ``any``, ``all``, ``>= 1``, ``align_corners=True``, swapped (H, W), counts instead of
+    fractions, and a batch mean instead of one number per image.
     """
-    cases = _outside_cases()
-    try:
-        return check_function(student, outside_fraction_reference, cases,
-                              name="outside_fraction", rtol=1e-5, atol=1e-6, verbose=verbose)
-    except CheckError as err:
-        hint = _outside_hint(student, cases)
-        raise CheckError(f"{err}" + (f". Hint: {hint}" if hint else "")) from None
-
-
-def _outside_hint(student, cases) -> str | None:
-    results = []
-    for _, case in cases:
-        try:
-            results.append(student(case["theta"].clone(), case["out_size"]))
-        except Exception:  # noqa: BLE001 - the check's message already names the error
-            return None
-    for _, (wrong, hint) in _OUTSIDE_MISTAKES.items():
-        if all(isinstance(r, torch.Tensor) and r.shape == (c["theta"].shape[0],)
-               and torch.allclose(r.float(), wrong(c["theta"], c["out_size"]), atol=1e-6)
-               for r, (_, c) in zip(results, cases)):
-            return hint
-    if all(isinstance(r, torch.Tensor) and r.dim() == 0 for r in results):
-        return "return one fraction per image (a tensor of shape N), not the batch's mean"
-    return None
+    return check_function(student, outside_fraction_reference, _outside_cases(),
+                          name="outside_fraction", rtol=1e-5, atol=1e-6, verbose=verbose,
+                          mistakes=OUTSIDE_MISTAKES)
 
 
 # --------------------------------------------------------------------------------------
@@ -390,12 +377,11 @@ def check_fix(fix, *, settings: Settings | None = None, budget=None, device=None
         return False
     last = run.theta_history[-1]
     if run.collapsed or last["outside"] >= 0.5:
-        hint = _fix_hint(run.model)
         raise CheckError(
             f"your fix did not prevent the collapse: after {last['step'] + 1} steps "
             f"{100 * last['outside']:.0f}% of the output is read from outside the input "
             f"(mean scale √|det θ| = {last['scale_mean']:.2f}, |t| = "
-            f"{last['translation_mean']:.2f}). Hint: {hint}")
+            f"{last['translation_mean']:.2f})", hint=_fix_hint(run.model))
     if verbose:
         print(f"✓ no collapse in {last['step'] + 1} steps: {100 * last['outside']:.0f}% of the "
               f"output read from outside the input, scale {last['scale_mean']:.2f}, validation "

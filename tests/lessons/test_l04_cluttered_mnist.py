@@ -40,15 +40,15 @@ def test_outside_fraction_check_accepts_the_solution(capsys):
 
 
 @pytest.mark.parametrize("wrong,hint", [
-    (lambda th, s: (_grid(th, s).abs() > 1).float().flatten(1).mean(1), "x OR y"),
-    (lambda th, s: (_grid(th, s).abs() > 1).all(-1).flatten(1).float().mean(1), "both x and y"),
-    (lambda th, s: (_grid(th, s).abs() >= 1).any(-1).flatten(1).float().mean(1), "not `>= 1`"),
-    (lambda th, s: (_grid(th, s, True).abs() > 1).any(-1).flatten(1).float().mean(1),
+    (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).float().flatten(1).mean(1), "x OR y"),
+    (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).all(-1).flatten(1).float().mean(1), "both x and y are outside"),
+    (lambda theta, out_size: (_grid(theta, out_size).abs() >= 1).any(-1).flatten(1).float().mean(1), "not `>= 1`"),
+    (lambda theta, out_size: (_grid(theta, out_size, True).abs() > 1).any(-1).flatten(1).float().mean(1),
      "align_corners=False"),
-    (lambda th, s: (_grid(th, s[::-1]).abs() > 1).any(-1).flatten(1).float().mean(1),
+    (lambda theta, out_size: (_grid(theta, out_size[::-1]).abs() > 1).any(-1).flatten(1).float().mean(1),
      "swapped H and W"),
-    (lambda th, s: (_grid(th, s).abs() > 1).any(-1).flatten(1).float().sum(1), "not their count"),
-    (lambda th, s: good_outside(th, s).mean(), "one fraction per image"),
+    (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).any(-1).flatten(1).float().sum(1), "not their count"),
+    (lambda theta, out_size: good_outside(theta, out_size).mean(), "one fraction per image"),
 ])
 def test_outside_fraction_check_names_the_mistake(wrong, hint):
     with pytest.raises(CheckError, match="outside_fraction, case") as err:
@@ -88,7 +88,7 @@ def test_fix_check_passes_a_real_fix_and_fails_no_fix(lesson_ctx, capsys):
 
     assert L.check_fix(identity_fix, settings=settings, budget=budget, device="cpu") is True
     assert "✓ no collapse" in capsys.readouterr().out
-    with pytest.raises(CheckError, match=r"did not prevent the collapse.*still starts at random"):
+    with pytest.raises(CheckError, match=r"(?s)did not prevent the collapse.*Hint: the localization head still starts at random"):
         L.check_fix(lambda model: model, settings=settings, budget=budget, device="cpu")
 
 
