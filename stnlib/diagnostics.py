@@ -3,7 +3,7 @@
 A spatial transformer can fail silently: the localization net drifts to a θ
 that zooms far out (the digit becomes a dot), far in, flips the image, or
 points the sampling grid outside the input so the output is blank (the
-"collapse to black outputs" of Possatti & de Freitas). :func:`theta_stats` summarizes a
+"completely black" outputs of Possatti & de Freitas, §V-B). :func:`theta_stats` summarizes a
 batch of θ in numbers a student can read, and :class:`CollapseDetector`
 turns them into a clear stop message for a training loop.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 
 from . import _validate
-from .grids import attention_theta, projective_matrix
+from .grids import attention_theta, make_grid_generator, projective_matrix
 
 
 class ThetaCollapseError(RuntimeError):
@@ -35,22 +35,67 @@ def linear_part(theta: torch.Tensor, transform: str) -> torch.Tensor | None:
     return None
 
 
+def outside_fraction(theta: torch.Tensor, out_size, *, align_corners: bool,
+                     transform: str = "affine") -> torch.Tensor:
+    """The fraction of each output's pixels that the sampler reads from outside the input.
+
+    The collapse statistic of lesson 04: a spatial transformer whose sampling
+    grid has left the input hands its classifier nothing but padding (a
+    black or constant image), and since padding has no gradient, θ cannot
+    find its way back.
+
+    Convention: θ maps output coordinates to input coordinates in normalized
+    [-1, 1] space; the input covers [-1, 1] × [-1, 1] (to its pixels' outer
+    edges with ``align_corners=False``, to their centres with ``True``). An
+    output pixel is *outside* when its sampling position has |x| > 1 **or**
+    |y| > 1 (a position on the edge, |x| = 1, is inside); each pixel counts
+    once.
+
+    Args:
+        theta: N×2×3 affine θ (or the parameters of ``transform``: attention N×3,
+            projective N×3×3, tps N×K×2).
+        out_size: (H', W') of the output grid (or one int for a square).
+        align_corners: the transformer's convention (required).
+        transform: the transform θ is for.
+    Returns:
+        N fractions in [0, 1].
+
+    Example::
+
+        >>> th = torch.tensor([[[2.0, 0, 0], [0, 2.0, 0]]])   # zoom out 2×: reads twice the input's extent
+        >>> outside_fraction(th, (8, 8), align_corners=False)
+        tensor([0.7500])
+    """
+    _validate.tensor(theta, "theta")
+    _validate.flag(align_corners, "align_corners")
+    size = _validate.size(out_size, "out_size", 2)
+    generator = make_grid_generator(transform)
+    grid = generator(theta.detach(), size, align_corners=align_corners)
+    return (grid.abs() > 1).any(dim=-1).flatten(1).float().mean(dim=1)
+
+
 def theta_stats(theta: torch.Tensor, transform: str = "affine", *, grid: torch.Tensor | None = None,
-                output: torch.Tensor | None = None, blank_tol: float = 1e-3) -> dict[str, float]:
+                output: torch.Tensor | None = None, blank_tol: float = 1e-3,
+                out_size=None, align_corners: bool = False) -> dict[str, float]:
     """Summary statistics of a batch of θ (and optionally its grid and output).
 
     Args:
         theta: as :class:`~stnlib.transformer.SpatialTransformer` returns it.
         transform: its transform name.
         grid: the sampling grid (N×H'×W'×2 or N×L'); adds ``outside``, the
-            fraction of sampling positions outside [-1, 1].
+            fraction of output pixels whose sampling position lies outside
+            [-1, 1] (a pixel counts once, whether x, y or both are outside).
+        out_size: instead of ``grid``, the output size (H', W'): ``outside``
+            is then computed from θ (:func:`outside_fraction`, with
+            ``align_corners``).
         output: the transformer's output V; adds ``blank``, the fraction of
             outputs whose values span less than ``blank_tol`` (near-constant images).
     Returns a dict of floats: for affine-like transforms ``det_mean``,
     ``det_min``, ``det_max`` (determinant of θ's linear part; ≤ 0 is a flip or
     collapse), ``scale_mean`` (√|det|: > 1 means the transformer zooms *out*),
     ``translation_mean`` (|t|); for TPS ``displacement_mean``; for time warps
-    ``scale_mean`` and ``shift_mean``; then ``outside`` and ``blank`` if asked.
+    ``scale_mean`` and ``shift_mean``; then ``outside`` (with ``grid`` or
+    ``out_size``) and ``blank`` (with ``output``) if asked.
     """
     _validate.tensor(theta, "theta")
     theta = theta.detach()
@@ -75,10 +120,13 @@ def theta_stats(theta: torch.Tensor, transform: str = "affine", *, grid: torch.T
     else:
         _validate.choice(transform, "transform", ("affine", "attention", "projective", "tps", "timewarp"))
     if grid is not None:
-        beyond = grid.detach().abs() > 1
-        if beyond.dim() == 4:  # N×H'×W'×2: a position is outside when x or y is
-            beyond = beyond.any(dim=-1)
-        stats["outside"] = beyond.float().mean().item()
+        out = grid.detach().abs() > 1
+        if out.dim() == 4:  # N×H'×W'×2: a pixel is outside when x or y is
+            out = out.any(dim=-1)
+        stats["outside"] = out.float().mean().item()
+    elif out_size is not None and transform in ("affine", "attention", "projective", "tps"):
+        stats["outside"] = outside_fraction(theta, out_size, align_corners=align_corners,
+                                            transform=transform).mean().item()
     if output is not None:
         flat = output.detach().reshape(output.shape[0], -1)
         span = flat.max(dim=1).values - flat.min(dim=1).values
@@ -145,7 +193,8 @@ class CollapseDetector:
             raise ThetaCollapseError(
                 f"the spatial transformer collapsed ({self.bad_steps} bad batches in a row): "
                 + "; ".join(problems)
-                + ". Try a lower learning rate for the localization net, identity initialization, "
-                "or padding with the background value (see lesson 04)."
+                + ". Try identity initialization of the localization head (zero weights, the "
+                "identity as bias), a bounded θ, or a lower learning rate for the localization "
+                "net; pad with the background value or normalize after the warp (see lesson 04)."
             )
         return problems

@@ -436,8 +436,8 @@ def _load_checkpoint(path: Path, config, model, optimizer, scheduler, history, d
     return len(history.rows)
 
 
-def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None
-                  ) -> Callable[[StepInfo], None]:
+def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None,
+                  out_size=None, align_corners: bool = False) -> Callable[[StepInfo], None]:
     """An ``on_step`` hook that logs θ statistics and stops a collapsing transformer.
 
     Every ``every`` steps it summarizes the model's last θ with
@@ -449,6 +449,10 @@ def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None
         monitor = theta_monitor("affine", every=50)
         train(model, data, epochs=2, on_step=monitor)
         monitor.history[-1]["scale_mean"]
+
+    With ``out_size`` (the transformer's output (H', W')) each row also has ``outside``, the
+    fraction of the output read from outside the input
+    (:func:`stnlib.diagnostics.outside_fraction`, with ``align_corners``).
 
     The model must keep its last θ in ``last_theta`` (as :class:`stnlib.models.Classifier`).
     """
@@ -466,7 +470,7 @@ def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None
         if theta is None:
             raise ValueError(f"theta_monitor needs a model that keeps its last θ in `last_theta` "
                              f"(like stnlib.models.Classifier); {type(info.model).__name__} has none")
-        stats = theta_stats(theta, transform)
+        stats = theta_stats(theta, transform, out_size=out_size, align_corners=align_corners)
         history.append({"step": info.step, **stats})
         detector.update(stats)
 

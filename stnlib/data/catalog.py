@@ -207,6 +207,9 @@ CATALOG: dict[str, Entry] = {
     "mnist-cluttered": Entry(_distorted("mnist"), CLUTTERED_003, ("train", "val", "test"),
                              "Possatti & de Freitas cluttered MNIST: 40×40, 5 pieces 5×5, 10k/1k/1k",
                              sizes={"train": 10000, "val": 1000, "test": 1000}),
+    "mnist-canvas": Entry(_distorted("mnist"), NATURAL_003, _TT,
+                          "Possatti & de Freitas' distortion on MNIST: the digit in a 64×64 "
+                          "black canvas, ±20°, ±10 px (lesson 04's offline stand-in)"),
     "fashion-mnist-distorted": Entry(_distorted("fashion-mnist"), NATURAL_003, _TT,
                                      "Possatti & de Freitas distorted natural images on Fashion-MNIST: "
                                      "64×64 canvas, ±20°, ±10 px"),

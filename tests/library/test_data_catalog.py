@@ -12,7 +12,7 @@ IMAGE_SETS = {  # name: (C, H, W) of one image
     "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "mnist-r": (1, 28, 28),
     "mnist-rts": (1, 42, 42), "mnist-p": (1, 28, 28), "mnist-e": (1, 28, 28),
     "mnist-tc": (1, 60, 60), "mnist-cluttered": (1, 40, 40),
-    "fashion-mnist-distorted": (1, 64, 64), "mnist-rot-wang": (1, 28, 28),
+    "mnist-canvas": (1, 64, 64), "fashion-mnist-distorted": (1, 64, 64), "mnist-rot-wang": (1, 28, 28),
     "mnist-rts-wang": (1, 28, 28), "mnist-addition": (2, 42, 42),
     "mnist-two-digits": (1, 28, 56), "mnist-rot-finnveden": (1, 28, 28), "mnist-trans-finnveden": (1, 42, 42),
 }

@@ -1,0 +1,425 @@
+"""Lesson 04, cluttered MNIST and the collapse of a spatial transformer: budgets, paper values,
+exercise checks and experiment helpers for ``solutions/04_cluttered_mnist.ipynb``.
+
+Paper values (what the notebook records its numbers against):
+
+* :data:`PAPER_CLUTTERED`: Possatti & de Freitas, Table IV, test accuracy on cluttered MNIST
+  (40×40, 10 000 / 1 000 / 1 000) after 10 epochs: baseline 0.90, STN 0.96.
+* :data:`PAPER_COLLAPSE`: Possatti & de Freitas, Table V, test accuracy on CIFAR-10 and on
+  their CIFAR-10-DISTORTED (a 64×64 black canvas, the image in its centre, rotated ±20°,
+  shifted ±10 px): the STN collapsed to 0.1 (chance) on both.
+* :data:`PAPER_TC`: Jaderberg et al. (2015), §4.1, test error (%) on translated-cluttered
+  MNIST (60×60): FCN 13.2, CNN 3.5, ST-FCN 2.0, ST-CNN 1.7.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..course import lesson as _lesson
+from ..course.checking import CheckError, Mistake, check_function
+from ..data.samples import Samples
+from ..diagnostics import CollapseDetector, ThetaCollapseError, outside_fraction
+from ..models import LOC_PREFIX
+from ..models import cluttered as zoo
+from ..train import evaluate, seed_everything, theta_monitor, train
+
+#: Possatti & de Freitas, Table IV: test accuracy on cluttered MNIST after 10 epochs
+PAPER_CLUTTERED = {"Baseline": 0.90, "STN": 0.96}
+#: Possatti & de Freitas, Table V: test accuracy on CIFAR-10 / CIFAR-10-DISTORTED
+PAPER_COLLAPSE = {("CIFAR-10", "Baseline"): 0.74, ("CIFAR-10", "STN"): 0.1,
+                  ("CIFAR-10-DISTORTED", "Baseline"): 0.56, ("CIFAR-10-DISTORTED", "STN"): 0.1}
+#: Jaderberg et al. (2015), §4.1: test error (%) on translated-cluttered MNIST, 60×60
+PAPER_TC = {"FCN": 13.2, "CNN": 3.5, "ST-FCN": 2.0, "ST-CNN": 1.7}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Lesson 04's own knobs (the budget's ``epochs``, ``n_train``, ``n_test``, ``batch_size``,
+    ``lr`` and ``seeds`` drive the cluttered-MNIST experiment).
+
+    Attributes:
+        n_val: validation digits of cluttered MNIST (the paper: 1 000).
+        train_linear: also train the STN with Table I's convolutions read as linear.
+        tc_epochs, tc_n_train, tc_n_test: the translated-cluttered (60×60) comparison.
+        tc_out_size: side of the ST-CNN transformer's output on TC (60 → 30).
+        time_steps: optimizer steps timed per model for the step-time table.
+        collapse_source: ``"mnist"`` (the default: MNIST on the black canvas), or
+            ``"fashion-mnist"`` / ``"cifar10"`` when those are installed.
+        collapse_n_train, collapse_n_test, collapse_epochs: the collapse runs.
+        collapse_seeds: seeds of the condition table.
+        collapse_every: steps between two θ statistics.
+        collapse_patience: consecutive bad statistics before the detector fires.
+        collapse_max_outside: the detector's limit on the fraction of the output read from
+            outside the input (0.5: more padding than image; the library's default is 0.9).
+        fix_steps: training steps of the check that tries a student's fix.
+    """
+
+    n_val: int = 1000
+    train_linear: bool = False
+    tc_epochs: int = 3
+    tc_n_train: int | None = 10_000
+    tc_n_test: int | None = 2000
+    tc_out_size: int = 30
+    time_steps: int = 10
+    collapse_source: str = "mnist"
+    collapse_n_train: int = 1536
+    collapse_n_test: int = 500
+    collapse_epochs: int = 3
+    collapse_seeds: tuple[int, ...] = (0, 1, 2)
+    collapse_every: int = 2
+    collapse_patience: int = 10
+    collapse_max_outside: float = 0.5
+    fix_steps: int = 40
+
+
+#: how lesson 04 differs from the default budgets (Budget fields)
+BUDGET_CHANGES = {
+    "smoke": {"epochs": 1, "n_train": 512, "n_test": 256, "batch_size": 64, "seeds": (0,)},
+    "standard": {"epochs": 4, "n_train": 10_000, "n_test": 1000, "batch_size": 64, "seeds": (0,)},
+    # the paper: 10 epochs of the 10 000 training digits, tested on 1 000
+    "full": {"epochs": 10, "n_train": 10_000, "n_test": 1000, "batch_size": 64,
+             "seeds": (0, 1, 2)},
+}
+SETTINGS = {
+    "smoke": Settings(n_val=256, tc_epochs=1, tc_n_train=256, tc_n_test=256, time_steps=2,
+                      collapse_n_train=256, collapse_n_test=128, collapse_epochs=1,
+                      collapse_seeds=(0,), collapse_patience=3),
+    "standard": Settings(),
+    # Jaderberg et al. train TC on 60 000 digits for many epochs; one GPU, 20 epochs
+    "full": Settings(train_linear=True, tc_epochs=20, tc_n_train=None, tc_n_test=None, time_steps=20,
+                     collapse_n_train=10_000, collapse_n_test=2000, collapse_epochs=10,
+                     collapse_every=10),
+}
+
+
+def start(budget=None, seed: int = 0, device=None):
+    """Start lesson 04 (``ctx.budget.settings`` is its :class:`Settings`)."""
+    return _lesson.start_lesson("04", budget=budget, seed=seed, device=device,
+                                changes=BUDGET_CHANGES, settings=SETTINGS)
+
+
+# --------------------------------------------------------------------------------------
+# Experiment helpers
+# --------------------------------------------------------------------------------------
+
+def fit(model: nn.Module, train_data, *, budget, device, epochs: int | None = None,
+        val_data=None, seed: int = 0, lr_scale=None, on_step=None, desc: str = "train"):
+    """Train ``model`` with the budget's recipe (Adam, one-cycle, its lr and batch size)."""
+    seed_everything(seed)
+    return train(model, train_data, epochs=epochs or budget.epochs, lr=budget.lr,
+                 batch_size=budget.batch_size, device=device, seed=seed, val_data=val_data,
+                 lr_scale=lr_scale, on_step=on_step, desc=desc)
+
+
+def accuracy(model: nn.Module, data, device) -> float:
+    """Test accuracy (fraction in [0, 1]) of ``model`` on ``data``."""
+    return 1.0 - evaluate(model, data, device=device)["error"] / 100.0
+
+
+def step_time(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, steps: int = 10,
+              device=None, lr: float = 1e-3) -> float:
+    """Seconds per training step (forward, backward, Adam update) on one batch, after 2 warm-up steps."""
+    device = torch.device("cpu") if device is None else torch.device(device)
+    model = model.to(device)
+    x, y = images.to(device), labels.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr)
+
+    def step():
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(2):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / steps
+
+
+COLLAPSE_SOURCES = ("mnist", "fashion-mnist", "cifar10")
+
+
+def canvas_data(split: str, n: int | None, *, seed: int = 0, source: str = "mnist") -> Samples:
+    """Images on Possatti & de Freitas' 64×64 black canvas, rotated ±20°, shifted ±10 px.
+
+    ``source="mnist"`` (the default, offline) pastes MNIST digits; ``"fashion-mnist"`` and
+    ``"cifar10"`` load ``fashion-mnist-distorted`` / ``cifar10-distorted`` of
+    :mod:`stnlib.data` (the same distortion) when those sets are installed.
+    """
+    from .. import data
+
+    if source not in COLLAPSE_SOURCES:
+        raise ValueError(f"source must be one of {', '.join(map(repr, COLLAPSE_SOURCES))}, "
+                         f"got {source!r}")
+    if source != "mnist":
+        name = "fashion-mnist-distorted" if source == "fashion-mnist" else "cifar10-distorted"
+        return data.load(name, split, n=n, seed=seed)
+    return data.load("mnist-canvas", split, n=n, seed=seed)
+
+
+# The collapse experiment: the recipe that collapses, then one fix at a time.
+#: name -> (collapse_stn options, localization lr factor, where the input is standardized)
+CONDITIONS: dict[str, dict] = {
+    "collapsing recipe": {},
+    "+ identity init": {"identity_init": True},
+    "+ loc. net lr × 0.1": {"lr_scale": 0.1},
+    "+ normalize after the warp": {"normalize": "after"},
+    "+ border padding": {"padding_mode": "border"},
+    "+ bounded θ (tanh, identity start)": {"bounded": True},
+    "+ bounded θ (tanh, naive start 0.76)": {"bounded": True, "bound_start": "naive",
+                                              "bound": (1.0, 1.0)},
+    "+ identity init + loc. net lr × 0.1": {"identity_init": True, "lr_scale": 0.1},
+}
+#: the collapsing recipe, in words
+RECIPE = ("inputs standardized to zero mean before the transformer, zero padding, a "
+          "localization head initialized at random (PyTorch's default), trained at the "
+          "classifier's learning rate, θ unbounded")
+
+
+@dataclass
+class CollapseRun:
+    """One training run of the collapse experiment."""
+
+    condition: str
+    seed: int
+    model: nn.Module
+    history: object
+    theta_history: list
+    accuracy: float
+    collapsed: bool
+    fired_at: int | None
+    message: str
+    mean: float
+    std: float
+    normalize: str
+
+
+def standardize_stats(images: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard deviation of a training set (what a practitioner normalizes with)."""
+    return images.mean().item(), images.std().item()
+
+
+def replay_detector(theta_history: list, patience: int, max_outside: float = 0.5
+                    ) -> tuple[int | None, str]:
+    """Feed logged θ statistics to a fresh :class:`CollapseDetector`; ``(step it fired, message)``."""
+    detector = CollapseDetector(patience=patience, max_outside=max_outside)
+    for row in theta_history:
+        stats = {k: v for k, v in row.items() if k != "step"}
+        try:
+            detector.update(stats)
+        except ThetaCollapseError as err:
+            return row["step"], str(err)
+    return None, ""
+
+
+def run_condition(condition: str, seed: int, train_set: Samples, val_set: Samples,
+                  test_set: Samples, *, budget, device, epochs: int, every: int = 2,
+                  patience: int = 10, max_outside: float = 0.5, fix=None) -> CollapseRun:
+    """Train the collapse model under ``condition`` (a key of :data:`CONDITIONS`).
+
+    The θ statistics (with ``outside``, from θ and the grid) are logged every ``every``
+    steps and replayed through :class:`~stnlib.diagnostics.CollapseDetector` afterwards,
+    so every run trains to the end. ``fix``: a function applied to the model before
+    training (the exercise).
+    """
+    if condition not in CONDITIONS:
+        raise ValueError(f"condition must be one of {', '.join(map(repr, CONDITIONS))}, "
+                         f"got {condition!r}")
+    options = dict(CONDITIONS[condition])
+    loc_scale = options.pop("lr_scale", 1.0)
+    normalize = options.pop("normalize", "input")
+    mean, std = standardize_stats(train_set.images)
+
+    def prepare(s: Samples):
+        return s.images, s.labels  # [0, 1]; the model standardizes (before or after the warp)
+
+    seed_everything(seed)
+    channels = train_set.images.shape[1]
+    model = zoo.collapse_stn((mean, std), in_channels=channels,
+                             normalize_after=normalize == "after", **options)
+    if fix is not None:
+        model = fix(model)
+    monitor = theta_monitor("affine", every=every, out_size=(32, 32),
+                            detector=CollapseDetector(patience=10 ** 9))
+    history = fit(model, prepare(train_set), budget=budget, device=device, epochs=epochs,
+                  val_data=prepare(val_set), seed=seed, on_step=monitor,
+                  lr_scale=None if loc_scale == 1.0 else {LOC_PREFIX: loc_scale},
+                  desc=condition)
+    acc = accuracy(model, prepare(test_set), device)
+    fired, message = replay_detector(monitor.history, patience, max_outside)
+    return CollapseRun(condition, seed, model.cpu(), history, monitor.history, acc,
+                       fired is not None, fired, message, mean, std, normalize)
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 1: the collapse statistic
+# --------------------------------------------------------------------------------------
+
+def outside_fraction_reference(theta: torch.Tensor, out_size) -> torch.Tensor:
+    """The reference of exercise 1: :func:`stnlib.diagnostics.outside_fraction`, align_corners=False."""
+    return outside_fraction(theta, out_size, align_corners=False)
+
+
+def _affine(a11=1.0, a12=0.0, tx=0.0, a21=0.0, a22=1.0, ty=0.0) -> torch.Tensor:
+    return torch.tensor([[[a11, a12, tx], [a21, a22, ty]]])
+
+
+def _outside_cases():
+    g = torch.Generator().manual_seed(4)
+    batch = torch.cat([_affine(), _affine(1.6, 0.3, 0.4, -0.2, 1.3, -0.5),
+                       torch.randn(1, 2, 3, generator=g) * 0.8])
+    return [
+        ("identity, 8×8", {"theta": _affine(), "out_size": (8, 8)}),
+        ("zoom out 2×, 8×8", {"theta": _affine(2.0, a22=2.0), "out_size": (8, 8)}),
+        ("a horizontal flip, 8×8", {"theta": _affine(-1.0), "out_size": (8, 8)}),
+        ("shifted by 2.5: the whole grid is off the input, 8×8",
+         {"theta": _affine(tx=2.5), "out_size": (8, 8)}),
+        ("zoom out 2×, 6×6 (two sample columns land exactly on the edge |x| = 1)",
+         {"theta": _affine(2.0, a22=2.0), "out_size": (6, 6)}),
+        ("zoom out 1.5× in x only, 4×10 (H = 4, W = 10)",
+         {"theta": _affine(1.5), "out_size": (4, 10)}),
+        ("a batch of three θ, 5×7", {"theta": batch, "out_size": (5, 7)}),
+    ]
+
+
+def _grid(theta, out_size, align_corners=False):
+    H, W = out_size
+    return nn.functional.affine_grid(theta, (theta.shape[0], 1, H, W),
+                                     align_corners=align_corners)
+
+
+def _wrong(reduce, *, compare=lambda g: g.abs() > 1, align_corners=False, swap=False):
+    def wrong(theta, out_size):
+        size = tuple(out_size)[::-1] if swap else out_size
+        return reduce(compare(_grid(theta, size, align_corners)))
+    return wrong
+
+
+def _pixels(beyond):  # N×H×W×2 → N: a pixel is outside when x or y is
+    return beyond.any(-1).flatten(1).float().mean(1)
+
+
+#: typical wrong answers of exercise 1, each with its hint
+OUTSIDE_MISTAKES = (
+    Mistake("you averaged over the x and y coordinates, so a pixel outside in x only counts "
+            "half: a pixel is outside when x OR y is, `(grid.abs() > 1).any(-1)`",
+            wrong=_wrong(lambda b: b.float().flatten(1).mean(1))),
+    Mistake("you counted a pixel only when both x and y are outside (`.all`); it reads padding "
+            "as soon as one of them is (`.any(-1)`)",
+            wrong=_wrong(lambda b: b.all(-1).flatten(1).float().mean(1))),
+    Mistake("a position on the edge, |x| = 1, is still inside the input: use `> 1`, not `>= 1`",
+            wrong=_wrong(_pixels, compare=lambda g: g.abs() >= 1)),
+    Mistake("the course's transformers use align_corners=False; your grid was built with True",
+            wrong=_wrong(_pixels, align_corners=True)),
+    Mistake("out_size is (H, W) and affine_grid's size is (N, 1, H, W): you swapped H and W",
+            wrong=_wrong(_pixels, swap=True)),
+    Mistake("return the fraction of the output's pixels (a number in [0, 1]), not their count",
+            wrong=_wrong(lambda b: b.any(-1).flatten(1).float().sum(1))),
+    Mistake("return one fraction per image (a tensor of shape N), not the batch's mean",
+            test=lambda case, actual, expected: isinstance(actual, torch.Tensor)
+            and actual.dim() == 0),
+)
+
+
+def check_outside_fraction(student, *, verbose: bool = True) -> bool:
+    """Lesson 04, exercise 1: ``outside_fraction(theta, out_size)``, N fractions in [0, 1].
+
+    Names the usual mistakes (:data:`OUTSIDE_MISTAKES`): averaging over x and y instead of
+    ``any``, ``all``, ``>= 1``, ``align_corners=True``, swapped (H, W), counts instead of
+    fractions, and a batch mean instead of one number per image.
+    """
+    return check_function(student, outside_fraction_reference, _outside_cases(),
+                          name="outside_fraction", rtol=1e-5, atol=1e-6, verbose=verbose,
+                          mistakes=OUTSIDE_MISTAKES)
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 2: a fix, tried on a short run
+# --------------------------------------------------------------------------------------
+
+def check_fix(fix, *, settings: Settings | None = None, budget=None, device=None,
+              source: str = "mnist", verbose: bool = True) -> bool:
+    """Lesson 04, exercise 2: ``fix(model)`` changes the collapsing model so it does not collapse.
+
+    Builds the collapsing recipe's model (:data:`RECIPE`), applies ``fix``, trains it for
+    ``settings.fix_steps`` steps on the 64×64 canvas (seed 0) with standardized inputs and
+    the budget's recipe, and watches θ with the collapse detector. Passes when the detector
+    stays quiet and, at the end, less than half of the output is read from outside the
+    input. The message says what happened otherwise.
+    """
+    ctx = _lesson.current_lesson()
+    if budget is None:
+        budget = ctx.budget if ctx is not None else _lesson.budgets.get_budget(
+            "smoke", changes=BUDGET_CHANGES, settings=SETTINGS)
+    settings = settings or budget.settings or Settings()
+    device = device if device is not None else (ctx.device if ctx is not None else None)
+    n = settings.fix_steps * budget.batch_size
+    train_set = canvas_data("train", n + 256, seed=0, source=source)
+    val_set, train_set = train_set.subset(slice(0, 256)), train_set.subset(slice(256, None))
+    try:
+        run = run_condition("collapsing recipe", 0, train_set, val_set, val_set, budget=budget,
+                            device=device, epochs=1, every=1, patience=5, fix=_checked(fix))
+    except NotImplementedError:
+        if verbose:
+            print("… fix is not implemented yet: write its body in the exercise cell above, run "
+                  "that cell, then this one again.")
+        return False
+    last = run.theta_history[-1]
+    if run.collapsed or last["outside"] >= 0.5:
+        raise CheckError(
+            f"your fix did not prevent the collapse: after {last['step'] + 1} steps "
+            f"{100 * last['outside']:.0f}% of the output is read from outside the input "
+            f"(mean scale √|det θ| = {last['scale_mean']:.2f}, |t| = "
+            f"{last['translation_mean']:.2f})", hint=_fix_hint(run.model))
+    if verbose:
+        print(f"✓ no collapse in {last['step'] + 1} steps: {100 * last['outside']:.0f}% of the "
+              f"output read from outside the input, scale {last['scale_mean']:.2f}, validation "
+              f"accuracy {run.accuracy:.2f} (chance: 0.1)")
+    return True
+
+
+def _checked(fix):
+    if not callable(fix):
+        raise TypeError(f"pass your function itself, check_fix(fix), got {type(fix).__name__}")
+
+    def apply(model):
+        try:
+            out = fix(model)
+        except (NotImplementedError, CheckError):
+            raise
+        except Exception as err:  # noqa: BLE001 - one short message for any mistake inside fix
+            raise CheckError(f"fix(model) raised {type(err).__name__}: {err}") from None
+        if not isinstance(out, nn.Module) or not hasattr(out, "transformer"):
+            raise CheckError(f"fix must return the model it was given (an ST classifier), got "
+                             f"{type(out).__name__}")
+        return out
+    return apply
+
+
+def _fix_hint(model) -> str:
+    st = model.transformer
+    head = st.loc[0].head
+    linear = head.linear if isinstance(head, zoo.BoundedHead) else head
+    random_start = bool(linear.weight.detach().abs().sum() > 0)
+    if isinstance(head, zoo.BoundedHead) and head.start == "naive":
+        return ("a tanh over the identity bias starts at tanh(1) ≈ 0.76, and a translation "
+                "bounded by 1 still lets the grid slide half off the input: start the bias at "
+                "atanh(identity / bound) with a bound above 1")
+    if st.padding_mode == "border" and random_start:
+        return ("border padding only repeats the edge pixels, which are black on this canvas; "
+                "the grid still leaves the input. Start θ at the identity instead")
+    if random_start and not isinstance(head, zoo.BoundedHead):
+        return ("the localization head still starts at random (θ ≈ 0 plus random shifts): "
+                "zero its weights and set its bias to the identity, or bound θ")
+    return "start θ at the identity and keep it from leaving the input (a bounded θ)"

@@ -1,0 +1,112 @@
+"""Lesson 04's companion module: budgets, paper values, exercise checks (right and wrong answers)."""
+
+import pytest
+import torch
+
+from stnlib.course.checking import CheckError
+from stnlib.lessons import l04_cluttered_mnist as L
+from stnlib.localization import init_identity
+
+
+def good_outside(theta, out_size):
+    H, W = out_size
+    grid = torch.nn.functional.affine_grid(theta, (theta.shape[0], 1, H, W), align_corners=False)
+    return (grid.abs() > 1).any(dim=-1).flatten(1).float().mean(dim=1)
+
+
+def _grid(theta, out_size, align_corners=False):
+    H, W = out_size
+    return torch.nn.functional.affine_grid(theta, (theta.shape[0], 1, H, W),
+                                           align_corners=align_corners)
+
+
+def test_paper_values():
+    assert L.PAPER_CLUTTERED == {"Baseline": 0.90, "STN": 0.96}
+    assert L.PAPER_COLLAPSE["CIFAR-10-DISTORTED", "STN"] == 0.1
+    assert L.PAPER_TC == {"FCN": 13.2, "CNN": 3.5, "ST-FCN": 2.0, "ST-CNN": 1.7}
+
+
+def test_budgets_follow_the_paper_at_full_and_stay_small_at_smoke():
+    full, smoke = L.BUDGET_CHANGES["full"], L.BUDGET_CHANGES["smoke"]
+    assert full["epochs"] == 10 and full["n_train"] == 10_000 and full["seeds"] == (0, 1, 2)
+    assert smoke["n_train"] <= 1024 and L.SETTINGS["smoke"].collapse_n_train <= 512
+    assert L.SETTINGS["standard"].collapse_seeds == (0, 1, 2)
+    assert L.SETTINGS["standard"].tc_out_size == 30
+
+
+def test_outside_fraction_check_accepts_the_solution(capsys):
+    assert L.check_outside_fraction(good_outside) is True
+    assert "✓ outside_fraction is correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).float().flatten(1).mean(1), "x OR y"),
+    (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).all(-1).flatten(1).float().mean(1), "both x and y are outside"),
+    (lambda theta, out_size: (_grid(theta, out_size).abs() >= 1).any(-1).flatten(1).float().mean(1), "not `>= 1`"),
+    (lambda theta, out_size: (_grid(theta, out_size, True).abs() > 1).any(-1).flatten(1).float().mean(1),
+     "align_corners=False"),
+    (lambda theta, out_size: (_grid(theta, out_size[::-1]).abs() > 1).any(-1).flatten(1).float().mean(1),
+     "swapped H and W"),
+    (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).any(-1).flatten(1).float().sum(1), "not their count"),
+    (lambda theta, out_size: good_outside(theta, out_size).mean(), "one fraction per image"),
+])
+def test_outside_fraction_check_names_the_mistake(wrong, hint):
+    with pytest.raises(CheckError, match="outside_fraction, case") as err:
+        L.check_outside_fraction(wrong)
+    assert hint in str(err.value)
+
+
+def test_outside_fraction_check_open_exercise(capsys):
+    def not_yet(theta, out_size):
+        raise NotImplementedError
+
+    assert L.check_outside_fraction(not_yet) is False
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+def test_canvas_data_is_the_seeds_distortion_on_mnist():
+    s = L.canvas_data("test", 16, seed=0)
+    assert s.images.shape == (16, 1, 64, 64)
+    assert 0 <= s.images.min() and s.images.max() <= 1
+    assert s.images[:, :, :4, :].abs().max() == 0  # the canvas border stays black
+    assert s.params["angle"].abs().max() <= 20 and s.params["shift"].abs().max() <= 10
+    with pytest.raises(ValueError, match="source must be one of"):
+        L.canvas_data("test", 4, source="svhn")
+
+
+@pytest.fixture(scope="module")
+def lesson_ctx():
+    return L.start("smoke", 0, "cpu")
+
+
+def test_fix_check_passes_a_real_fix_and_fails_no_fix(lesson_ctx, capsys):
+    budget, settings = lesson_ctx.budget, lesson_ctx.budget.settings
+
+    def identity_fix(model):
+        init_identity(model.transformer.loc[0].head, "affine")
+        return model
+
+    assert L.check_fix(identity_fix, settings=settings, budget=budget, device="cpu") is True
+    assert "✓ no collapse" in capsys.readouterr().out
+    with pytest.raises(CheckError, match=r"(?s)did not prevent the collapse.*Hint: the localization head still starts at random"):
+        L.check_fix(lambda model: model, settings=settings, budget=budget, device="cpu")
+
+
+def test_fix_check_names_border_padding_and_a_wrong_return(lesson_ctx):
+    budget, settings = lesson_ctx.budget, lesson_ctx.budget.settings
+
+    def border_only(model):
+        model.transformer.padding_mode = "border"
+        return model
+
+    with pytest.raises(CheckError, match="border padding only repeats the edge"):
+        L.check_fix(border_only, settings=settings, budget=budget, device="cpu")
+    with pytest.raises(CheckError, match="must return the model"):
+        L.check_fix(lambda model: None, settings=settings, budget=budget, device="cpu")
+
+    def typo(model):
+        model.transformer.loc.head.reset_parameters()  # loc is a ModuleList: loc[0].head
+        return model
+
+    with pytest.raises(CheckError, match=r"fix\(model\) raised AttributeError"):
+        L.check_fix(typo, settings=settings, budget=budget, device="cpu")
