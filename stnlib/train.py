@@ -216,7 +216,8 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
           loss: Loss | None = None, metrics: Mapping[str, Metric] | None = None,
           on_step: Callable[[StepInfo], Any] | None = None,
           checkpoint: str | os.PathLike | None = None, resume: bool = True,
-          progress: bool | None = None, desc: str = "train") -> History:
+          progress: bool | None = None, desc: str = "train",
+          max_seconds: float | None = None) -> History:
     """Train ``model`` (by default a classifier: logits, cross-entropy) and return its :class:`History`.
 
     Args:
@@ -252,6 +253,10 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
         progress: ``None``: a bar, or per-epoch lines if ``$STN_PROGRESS=log``;
             ``False``: silent.
         desc: the progress bar's label (``"CNN"``, ``"ST-CNN"``).
+        max_seconds: stop after the optimizer step at which the training time
+            (the epochs' ``seconds``, evaluation excluded) reaches this many
+            seconds, so that two recipes can get the same wall-clock budget;
+            the last row then has ``stopped=1`` and ``steps`` taken in its epoch.
 
     Returns:
         :class:`History`, one row per epoch: ``epoch``, ``train_loss``,
@@ -268,6 +273,8 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if max_seconds is not None and not (isinstance(max_seconds, (int, float)) and max_seconds > 0):
+        raise ValueError(f"max_seconds must be a positive number of seconds, got {max_seconds!r}")
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(map(repr, SCHEDULES))}, "
                          f"got {schedule!r}")
@@ -317,9 +324,12 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
 
         bar = tqdm(total=(epochs - start_epoch) * steps_per_epoch, desc=desc, unit="batch")
     try:
+        spent = sum(r["seconds"] for r in history.rows)
         for epoch in range(start_epoch, epochs):
+            left = None if max_seconds is None else max_seconds - spent
             row = _train_epoch(model, dataset, optimizer, scheduler, epoch, epochs, batch_size,
-                               seed, device, on_step, bar, steps_per_epoch, loss, metrics)
+                               seed, device, on_step, bar, steps_per_epoch, loss, metrics, left)
+            spent += row["seconds"]
             if val_data is not None:
                 ev = evaluate(model, val_data, device=device, batch_size=max(256, batch_size),
                               loss=loss, metrics=metrics)
@@ -333,6 +343,8 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
                     bar.write(line)
                 else:
                     print(line, flush=True)
+            if row.get("stopped"):
+                break
     finally:
         if bar is not None:
             bar.close()
@@ -340,13 +352,17 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
 
 
 def _train_epoch(model, dataset, optimizer, scheduler, epoch, epochs, batch_size, seed, device,
-                 on_step, bar, steps_per_epoch, loss_fn, metrics) -> dict[str, float]:
+                 on_step, bar, steps_per_epoch, loss_fn, metrics, seconds_left=None
+                 ) -> dict[str, float]:
     gen = torch.Generator().manual_seed(seed * 100_003 + epoch)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=gen)
     model.train()
     start = time.perf_counter()
-    loss_sum, n, outputs, targets = 0.0, 0, [], []
+    loss_sum, n, outputs, targets, stopped = 0.0, 0, [], [], False
     for i, (x, y) in enumerate(loader):
+        if seconds_left is not None and time.perf_counter() - start >= seconds_left:
+            stopped = True
+            break
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         out = model(x)
         loss = loss_fn(out, y)
@@ -370,9 +386,15 @@ def _train_epoch(model, dataset, optimizer, scheduler, epoch, epochs, batch_size
             on_step(StepInfo(epoch, epoch * steps_per_epoch + i, value, model, x, y))
         if bar is not None:
             bar.update(1)
+    seconds = time.perf_counter() - start
+    if n == 0:  # the time ran out before this epoch's first step
+        return {"epoch": epoch + 1, "train_loss": float("nan"), "lr": optimizer.param_groups[0]["lr"],
+                "seconds": seconds, "stopped": 1, "steps": 0}
     row = {"epoch": epoch + 1, "train_loss": loss_sum / n}
     row.update({f"train_{k}": v for k, v in _score(metrics, outputs, targets).items()})
-    row.update(lr=optimizer.param_groups[0]["lr"], seconds=time.perf_counter() - start)
+    row.update(lr=optimizer.param_groups[0]["lr"], seconds=seconds)
+    if stopped:
+        row.update(stopped=1, steps=i)
     return row
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
 import torch
 
 from stnlib.sampler import normalize
@@ -22,3 +26,41 @@ def off_integer_grid(N, Ho, Wo, H, W, *, align_corners, dtype=torch.float64, mar
         return normalize(whole + frac, size, align_corners=align_corners)
 
     return torch.stack([axis(W), axis(H)], dim=-1)
+
+
+def requires(what: str, install: str, *, found: bool, detail: str = "") -> None:
+    """Skip the calling test unless ``found``, with the one line that installs ``what``.
+
+    For what a test needs that the README's set-up (``pip install -e ".[dev]"`` and the
+    first ``stn-course run``) cannot bring, e.g. a Debian package. The skip reason is
+    exactly ``needs <what>: <install>``. Under CI (``$CI`` set and not empty) ``.ci/run``
+    installs it, so there a missing one fails the test instead (``detail`` says why).
+    """
+    if found:
+        return
+    line = f"needs {what}: {install}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{line} (missing although $CI is set: .ci/run must install it)"
+                    + (f"\n{detail}" if detail else ""), pytrace=False)
+    # reported at the test that needs it, not at this line (pytest's own skipif does the same)
+    raise pytest.skip.Exception(line, _use_item_location=True)
+
+
+_fashion: dict[tuple, object] = {}
+
+
+def fashion_mnist() -> Path:
+    """The verified Fashion-MNIST folder (Debian's package, or torchvision's mirrors when they
+    answer); else :func:`requires` skips the test (fails it under CI) with the install line."""
+    from stnlib.data import fetch as F
+
+    key = (str(F.data_root()), str(F.DEBIAN_FASHION_DIR), os.environ.get("STN_OFFLINE"))
+    if key not in _fashion:  # one attempt per session: a failed fetch probes the mirrors
+        try:
+            _fashion[key] = F.fetch_fashion_mnist()
+        except F.FetchError as e:
+            _fashion[key] = e
+    got = _fashion[key]
+    requires("Fashion-MNIST", F.OPTIONAL["fashion-mnist"], found=isinstance(got, Path),
+             detail=str(got))
+    return got

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "stnlib.course.demo",
     "stnlib.data.cli",
     "stnlib.course.bench",
+    "stnlib.course.lab",
 ]
 
 

@@ -228,12 +228,16 @@ def store_outputs(executed, solution, *, name: str = "notebook"):
 
 
 def store_run_outputs(run_dir: str | os.PathLike, solutions_dir: str | os.PathLike,
-                      lessons: list[str] | None = None, *, budget: str = "standard") -> list[Path]:
+                      lessons: list[str] | None = None, *, budget: str = "standard",
+                      results_into: str | os.PathLike | None = None) -> list[Path]:
     """Copy the outputs of ``stn-course run``'s executed notebooks into ``solutions_dir``.
 
     Only notebooks that ran without error at ``budget`` (``run.json``) are
     stored; the solutions' stored outputs are meant to come from one
-    ``standard`` run (the hygiene tests check it).
+    ``standard`` run (the hygiene tests check it). With ``results_into``
+    (the committed ``results/standard.json``), the run's results of the
+    stored lessons replace theirs there, so the committed numbers are the ones
+    the stored outputs show.
     """
     import json
 
@@ -260,19 +264,31 @@ def store_run_outputs(run_dir: str | os.PathLike, solutions_dir: str | os.PathLi
                                nbformat.read(target, as_version=4), name=nb_name)
         write_text(target, render(stored))
         written.append(target)
+    if results_into is not None and written:
+        from .results import merge_results
+
+        run_results = run_dir / "results.json"
+        if not run_results.exists():
+            raise FileNotFoundError(f"{run_results} does not exist: the run recorded nothing")
+        merge_results(run_results, results_into, [p.name[:2] for p in written])
     return written
 
 
 def _cli_store(args: argparse.Namespace) -> int:
     solutions = Path(args.solutions) if args.solutions else course_root() / "solutions"
     lessons = args.lessons.split(",") if args.lessons else None
+    results_into = None if args.no_results else (
+        Path(args.results) if args.results else course_root() / "results" / "standard.json")
     try:
-        written = store_run_outputs(args.run, solutions, lessons, budget=args.budget)
+        written = store_run_outputs(args.run, solutions, lessons, budget=args.budget,
+                                    results_into=results_into)
     except (ValueError, FileNotFoundError) as err:
         print(f"stn-course store-outputs: error: {err}", file=sys.stderr)
         return 2
     for path in written:
         print(f"stored the outputs of {Path(args.run) / path.name} in {path}")
+    if results_into is not None and written:
+        print(f"their results replace those lessons' entries in {results_into}")
     return 0
 
 
@@ -317,4 +333,8 @@ def add_cli(sub) -> None:
     p.add_argument("--budget", default="standard",
                    help="the budget the run must have used (default: standard)")
     p.add_argument("--solutions", default=None, help="target folder (default: solutions/)")
+    p.add_argument("--results", default=None,
+                   help="committed results to update (default: results/standard.json)")
+    p.add_argument("--no-results", action="store_true",
+                   help="store the outputs only, leave the committed results alone")
     p.set_defaults(func=_cli_store)

@@ -27,6 +27,14 @@ LESSON_ENV = "STN_LESSON"
 
 RESULTS_SCHEMA = 1
 
+#: the committed results of the `standard` run whose outputs the solutions store
+COMMITTED_RESULTS = Path("results") / "standard.json"
+
+
+def committed_results_path() -> Path:
+    """``results/standard.json`` in the course: the numbers the stored solutions show."""
+    return course_root() / COMMITTED_RESULTS
+
 
 def results_path() -> Path:
     """Where :func:`record` writes: ``$STN_RESULTS``, else ``runs/interactive/results.json``.
@@ -205,3 +213,21 @@ def clear_lesson_results(path: Path, lesson: str) -> None:
         data = load_results(path)
         data["results"] = [r for r in data["results"] if r.get("lesson") != lesson]
         save_results(path, data)
+
+
+def merge_results(source: str | os.PathLike, target: str | os.PathLike,
+                  lessons: Sequence[str]) -> list[dict]:
+    """Replace the entries of ``lessons`` in ``target`` by those of ``source`` (atomically).
+
+    ``source`` is a run's ``results.json``, ``target`` the committed results
+    (created if missing). Entries of other lessons in ``target`` stay as they
+    are. Returns the entries copied.
+    """
+    wanted = {lesson_id(x) for x in lessons}
+    new = [r for r in load_results(Path(source))["results"] if r.get("lesson") in wanted]
+    target = Path(target)
+    data = load_results(target)
+    data["results"] = [r for r in data["results"] if r.get("lesson") not in wanted] + new
+    data["results"].sort(key=lambda r: r["lesson"])  # stable: keeps each lesson's order
+    save_results(target, data)
+    return new

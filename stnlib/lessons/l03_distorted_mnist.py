@@ -147,8 +147,15 @@ class Experiments:
 
     def fit(self, dist: str, name: str, seed: int, *, n_train: int | None = None,
             make: Callable[[], torch.nn.Module] | None = None,
-            recipe: Mapping[str, Any] | None = None, key=None) -> dict:
-        """Train ``name`` (a Table-1 model, or ``make()``) on ``dist`` with ``seed``, once."""
+            recipe: Mapping[str, Any] | None = None, key=None, epochs: int | None = None,
+            max_seconds: float | None = None) -> dict:
+        """Train ``name`` (a Table-1 model, or ``make()``) on ``dist`` with ``seed``, once.
+
+        ``epochs`` (default: the budget's) and ``max_seconds`` (a training-time
+        budget, see :func:`stnlib.train.train`) let two recipes get the same
+        wall-clock time. The result has ``model``, ``error`` (test, %, after the
+        last step), ``history``, ``monitor`` and ``seconds`` (training time).
+        """
         B, S = self.budget, self.budget.settings
         key = key or ((dist, name, seed) if n_train in (None, B.n_train)
                       else (dist, name, seed, n_train))
@@ -166,19 +173,41 @@ class Experiments:
         if S.checkpoints:  # `full`: a long run that stops can resume where it was
             tag = "_".join(map(str, key)).replace("/", "-").replace(" ", "-")
             checkpoint = results_path().parent / "checkpoints" / f"03_{tag}.pt"
-        history = train(model, train_set, epochs=B.epochs, lr=lr, batch_size=batch_size,
+        history = train(model, train_set, epochs=epochs or B.epochs, lr=lr, batch_size=batch_size,
                         device=self.ctx.device, seed=seed, on_step=monitor, checkpoint=checkpoint,
-                        desc=f"{name} on {dist}, seed {seed}",
+                        desc=f"{name} on {dist}, seed {seed}", max_seconds=max_seconds,
                         lr_scale={LOC_PREFIX: S.loc_lr_scale} if has_st else None, **recipe)
         error = evaluate(model, test_set, device=self.ctx.device)["error"]
         self.trained[key] = dict(model=model.cpu().eval(), error=error, history=history,
-                                 monitor=monitor)
+                                 monitor=monitor, seconds=sum(r["seconds"] for r in history.rows))
         return self.trained[key]
 
     def errors(self, dist: str, name: str) -> list[float]:
         """The test errors of ``name`` on ``dist`` over the budget's seeds that were trained."""
         return [self.trained[dist, name, s]["error"] for s in self.budget.seeds
                 if (dist, name, s) in self.trained]
+
+
+def summary_lines(ours: Mapping[tuple[str, str], float],
+                  table1: Mapping[str, Sequence[str]]) -> list[str]:
+    """What a run measured, as text: ours / paper per cell, and each ST model against its baseline."""
+    ratios = {k: v / PAPER_TABLE1[k[0]][k[1]] for k, v in ours.items()}
+    lines = []
+    if ratios:
+        lo, hi = min(ratios, key=ratios.get), max(ratios, key=ratios.get)
+        lines.append(f"Table 1: {len(ours)} cells trained; ours / paper from {ratios[lo]:.1f}× "
+                     f"({lo[1]} on {lo[0]}) to {ratios[hi]:.1f}× ({hi[1]} on {hi[0]})")
+    for dist, names in table1.items():
+        for name in names:
+            if not name.startswith("ST-") or (dist, name) not in ours:
+                continue
+            base = name[3:6]  # "FCN" or "CNN"
+            if (dist, base) in ours:
+                better = ours[dist, name] < ours[dist, base]
+                lines.append(f"  {dist:4s} {name:12s} {ours[dist, name]:6.2f}% vs {base} "
+                             f"{ours[dist, base]:6.2f}%: {'beats' if better else 'does NOT beat'} "
+                             "its baseline")
+    return lines
 
 
 def table1_markdown(ours: Mapping[tuple[str, str], float], *, title: str) -> str:

@@ -1,8 +1,12 @@
 """The course's notebooks: smoke runs with papermill, lessons in sync, hygiene.
 
-nbval itself runs on ``lessons/`` and ``solutions/`` (``--nbval-lax``, see
-``pyproject.toml``): every lesson cell but the exercises must run, and the
-solution cells marked ``# NBVAL_CHECK_OUTPUT`` must print what is stored.
+Every solution runs once, here, through ``stn-course run`` (papermill) at the
+``smoke`` budget: it must finish without an error, a warning or stderr output,
+in well under two minutes, and the cells marked ``# NBVAL_CHECK_OUTPUT`` must
+print exactly what the solution stores (what ``nbval`` would compare; checking
+it here saves a second execution of every solution). nbval itself runs the
+student copies in ``lessons/`` (``--nbval-lax``, see ``pyproject.toml``):
+every cell but the exercises must run.
 """
 
 from __future__ import annotations
@@ -30,6 +34,46 @@ def _code_cells(nb):
     return [c for c in nb.cells if c.cell_type == "code"]
 
 
+CHECK_OUTPUT = "# NBVAL_CHECK_OUTPUT"
+
+
+def _shown(cell) -> list[tuple[str, str]]:
+    """What a cell shows as text: (kind, text) per output, as nbval compares them."""
+    shown = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            shown.append((out.name, out.text))
+        elif out.output_type in ("execute_result", "display_data") and "text/plain" in out.data:
+            if not {"image/png", "application/vnd.jupyter.widget-view+json"} & set(out.data):
+                shown.append((out.output_type, out.data["text/plain"]))
+        elif out.output_type == "error":
+            shown.append(("error", f"{out.ename}: {out.evalue}"))
+    return shown
+
+
+def checked_output_differences(stored, executed) -> list[str]:
+    """The cells marked ``# NBVAL_CHECK_OUTPUT`` whose executed text differs from the stored text."""
+    problems = []
+    for i, (a, b) in enumerate(zip(_code_cells(stored), _code_cells(executed), strict=True)):
+        if CHECK_OUTPUT in a.source and _shown(a) != _shown(b):
+            problems.append(f"code cell {i} ({a.source.splitlines()[1][:60] if a.source.count(chr(10)) else ''}): "
+                            f"stored {_shown(a)!r}, now {_shown(b)!r}")
+    return problems
+
+
+def test_checked_output_comparison_finds_a_changed_cell():
+    def nb(text):
+        cell = nbformat.v4.new_code_cell(f"{CHECK_OUTPUT}\nprint(1)")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        plain = nbformat.v4.new_code_cell("print(2)")
+        plain.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        return nbformat.v4.new_notebook(cells=[cell, plain])
+
+    assert checked_output_differences(nb("1\n"), nb("1\n")) == []
+    [problem] = checked_output_differences(nb("1\n"), nb("2\n"))
+    assert problem.startswith("code cell 0")
+
+
 def test_there_are_notebooks():
     assert SOLUTIONS, "solutions/ holds no NN_name.ipynb"
     assert [p.name for p in LESSONS] == [p.name for p in SOLUTIONS]
@@ -55,6 +99,9 @@ def test_solution_runs_at_smoke_with_papermill(path, tmp_path):
             text = out.get("text", "") if out.output_type == "stream" else ""
             assert not (out.output_type == "stream" and out.name == "stderr"), (
                 f"{path.name}, code cell {i}: prints to stderr (warnings?): {text[:500]}")
+    problems = checked_output_differences(nbformat.read(path, as_version=4), executed)
+    assert not problems, f"{path.name}: cells marked {CHECK_OUTPUT} print something else now:\n" + \
+        "\n".join(problems)
     results_file = tmp_path / "results.json"  # absent when a lesson compares nothing with a paper
     results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
     assert all(r["budget"] == "smoke" for r in results)

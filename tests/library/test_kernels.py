@@ -68,3 +68,17 @@ def test_nearest_rounds_half_to_even_like_grid_sample():
 def test_support_sizes():
     assert {n: k.support for n, k in KERNELS.items()} == {"nearest": 1, "bilinear": 2, "bicubic": 4}
     assert get_kernel(KERNELS["bilinear"]) is KERNELS["bilinear"]
+
+
+def test_nearest_rounds_halves_to_even_like_grid_sample():
+    # lesson 01 says so: eq. 4's ⌊x + 0.5⌋ would read pixels 3 and 4 here; round-half-even reads 2 and 4
+    import torch.nn.functional as F
+
+    from stnlib import sampler
+
+    U = torch.arange(8.0).view(1, 1, 1, 8)
+    x = torch.tensor([2.5, 3.5, 2.4, 2.6])
+    grid = torch.stack([sampler.normalize(x, 8, align_corners=True), torch.zeros(4)], -1).view(1, 1, 4, 2)
+    ours = sampler.sample(U, grid, align_corners=True, kernel="nearest", sampler="reference")
+    theirs = F.grid_sample(U, grid, mode="nearest", align_corners=True)
+    assert ours.flatten().tolist() == [2.0, 4.0, 2.0, 3.0] == theirs.flatten().tolist()

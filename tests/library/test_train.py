@@ -177,3 +177,29 @@ def test_default_metric_is_the_classification_error():
         tr.evaluate(model, (x, y), metrics={"loss": lambda o, t: 0.0})
     with pytest.raises(TypeError, match="loss must be a function"):
         tr.train(model, (x, y), epochs=1, loss="mse")
+
+
+def test_max_seconds_stops_training_at_the_time_budget(monkeypatch):
+    # a fake clock: every step "takes" one second
+    clock = {"t": 0.0}
+
+    def perf_counter():
+        return clock["t"]
+
+    class Slow(torch.nn.Linear):
+        def forward(self, x):
+            clock["t"] += 1.0
+            return super().forward(x)
+
+    monkeypatch.setattr(tr.time, "perf_counter", perf_counter)
+    x, y = torch.rand(40, 3), torch.randint(0, 2, (40,))
+    model = Slow(3, 2)
+    history = tr.train(model, (x, y), epochs=10, batch_size=10, progress=False,
+                       schedule="constant", max_seconds=6)
+    # 4 steps per epoch: epoch 1 takes 4 s, epoch 2 stops after 2 more steps (6 s in all)
+    assert len(history) == 2
+    assert history.rows[0].get("stopped") is None and history.rows[1]["stopped"] == 1
+    assert history.rows[1]["steps"] == 2
+    assert sum(r["seconds"] for r in history.rows) == 6
+    with pytest.raises(ValueError, match="max_seconds must be a positive number"):
+        tr.train(model, (x, y), epochs=1, max_seconds=0)

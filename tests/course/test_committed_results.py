@@ -1,0 +1,71 @@
+"""The committed results/standard.json holds exactly the numbers the stored solutions show."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from stnlib.course import results
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = ROOT / results.COMMITTED_RESULTS
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+#: what results.record prints for every number it records
+RECORDED = re.compile(r"^recorded \[(\d\d)\] (.+?): (.+?)(?: \(paper: (.+)\))?$")
+
+
+def recorded_lines(notebook: Path) -> list[tuple[str, str, str, str | None]]:
+    """(lesson, key, ours, paper) of every `recorded [...]` line in a notebook's stored outputs."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    found = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("text", "")) if out.get("output_type") == "stream" else ""
+            for line in text.splitlines():
+                m = RECORDED.match(line)
+                if m:
+                    found.append(m.groups())
+    return found
+
+
+def expected_lines(entries: list[dict]) -> list[tuple[str, str, str, str | None]]:
+    return [(r["lesson"], r["key"], results._fmt_entry(r),
+             None if r.get("paper") is None else results._fmt(r["paper"], r.get("unit", "")))
+            for r in entries]
+
+
+def test_the_parser_reads_what_record_prints(tmp_path, capsys):
+    entry = results.record("test error, CNN (RTS)", [4.25, 3.5], paper=0.8, unit="%", lesson="00",
+                           budget="smoke", seeds=[0, 1], path=tmp_path / "r.json")
+    line = capsys.readouterr().out.strip()
+    assert RECORDED.match(line).groups() == expected_lines([entry])[0]
+
+
+def test_merge_replaces_only_the_lessons_asked_for(tmp_path):
+    run, committed = tmp_path / "run.json", tmp_path / "standard.json"
+    results.record("a", 1.0, lesson="00", budget="standard", path=committed)
+    results.record("b", 2.0, lesson="03", budget="standard", path=committed)
+    results.record("b", 5.0, lesson="03", budget="standard", path=run)
+    results.record("c", 6.0, lesson="03", budget="standard", path=run)
+    results.record("z", 9.0, lesson="01", budget="standard", path=run)
+    copied = results.merge_results(run, committed, ["3"])
+    assert [r["key"] for r in copied] == ["b", "c"]
+    data = json.loads(committed.read_text())["results"]
+    assert [(r["lesson"], r["key"], r["value"]) for r in data] == [
+        ("00", "a", 1.0), ("03", "b", 5.0), ("03", "c", 6.0)]
+
+
+@pytest.mark.skipif(not COMMITTED.exists(), reason="no committed results yet")
+@pytest.mark.parametrize("notebook", SOLUTIONS, ids=[p.name[:2] for p in SOLUTIONS])
+def test_stored_outputs_and_committed_results_agree(notebook):
+    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))["results"]
+    lesson = notebook.name[:2]
+    mine = [r for r in committed if r["lesson"] == lesson]
+    shown = recorded_lines(notebook)
+    assert shown, f"{notebook.name} stores no recorded numbers"
+    assert all(r["budget"] == "standard" for r in mine), "committed results come from standard"
+    # the same numbers, in the same order, formatted the same way
+    assert shown == expected_lines(mine), (
+        f"{notebook.name}'s stored outputs and results/standard.json disagree: re-run "
+        "`stn-course run --budget standard --lessons {lesson}` and `stn-course store-outputs`")
