@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from stnlib import train as tr
+from stnlib.localization import conv_body
 from stnlib.models import (
     CNN,
     FCN,
@@ -17,7 +18,6 @@ from stnlib.models import (
     st_cnn,
     tutorial_net,
 )
-from stnlib.localization import conv_body
 from stnlib.models.mnist import DEFAULT_PARAMS
 from stnlib.transformer import SpatialTransformer
 
