@@ -75,7 +75,10 @@ def theta_stats(theta: torch.Tensor, transform: str = "affine", *, grid: torch.T
     else:
         _validate.choice(transform, "transform", ("affine", "attention", "projective", "tps", "timewarp"))
     if grid is not None:
-        stats["outside"] = (grid.detach().abs() > 1).float().mean().item()
+        beyond = grid.detach().abs() > 1
+        if beyond.dim() == 4:  # N×H'×W'×2: a position is outside when x or y is
+            beyond = beyond.any(dim=-1)
+        stats["outside"] = beyond.float().mean().item()
     if output is not None:
         flat = output.detach().reshape(output.shape[0], -1)
         span = flat.max(dim=1).values - flat.min(dim=1).values

@@ -19,6 +19,7 @@ statistic looks the same everywhere::
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -129,9 +130,12 @@ def draw_grid(ax, grid: torch.Tensor, in_size, *, align_corners: bool, step: int
         edge = c in (0, Wo - 1)
         ax.plot(px[:, c], py[:, c], "-", color=frame_color if edge else color,
                 lw=lw * (2 if edge else 1))
-    ax.plot(px[0, 0], py[0, 0], "o", color=frame_color, ms=4)  # where the output's top-left comes from
     ax.set_xlim(-0.5, W - 0.5)
     ax.set_ylim(H - 0.5, -0.5)
+    # where the output's top-left pixel reads: drawn last, on top of every line, with a dark
+    # edge and not clipped, so it stays visible on the frame and at the image's border
+    ax.plot(px[0, 0], py[0, 0], "o", color=frame_color, ms=7, mec="black", mew=1.2,
+            zorder=10, clip_on=False)
 
 
 def plot_warp(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool, kernel: str = "bilinear",
@@ -191,6 +195,29 @@ def params_theta(angle: float = 0.0, scale_x: float = 1.0, scale_y: float = 1.0,
     """The explorer's slider values → θ (2×3), via :func:`stnlib.theta.affine_theta`."""
     return theta_lib.affine_theta(angle=angle, scale=(scale_x, scale_y), shear=shear,
                                   translation=(tx, ty))
+
+
+def theta_params(th: torch.Tensor) -> dict[str, float] | None:
+    """The inverse of :func:`params_theta`: slider values (angle, scales, x-shear, shift) of θ.
+
+    θ's forward map A = θ⁻¹ has the linear part R · Sh · S (rotation, x-shear,
+    scales; :func:`stnlib.theta.affine_theta`), an upper-triangular factor with a
+    positive diagonal after a rotation: its QR decomposition. Returns None
+    when θ is not of that form (a mirror, det < 0, or a singular θ).
+    """
+    th = check_affine(th).double()
+    if abs(float(torch.linalg.det(th[:, :2]))) < 1e-9:
+        return None
+    A = theta_lib.invert(th)
+    Q, U = torch.linalg.qr(A[:, :2])
+    signs = torch.sign(torch.diagonal(U))
+    Q, U = Q * signs, signs[:, None] * U
+    if float(torch.linalg.det(Q)) < 0:
+        return None
+    sx, sy = float(U[0, 0]), float(U[1, 1])
+    return {"angle": math.degrees(math.atan2(float(Q[0, 1]), float(Q[0, 0]))),
+            "scale_x": sx, "scale_y": sy, "shear": math.degrees(math.atan(float(U[0, 1]) / sy)),
+            "tx": float(A[0, 2]), "ty": float(A[1, 2])}
 
 
 def theta_figure(image=None, th: torch.Tensor | None = None, *, out_size=None,

@@ -50,6 +50,7 @@ from .plot import (
     format_theta,
     new_figure,
     params_theta,
+    theta_params,
     tps_defaults,
 )
 
@@ -59,19 +60,37 @@ KERNEL_CHOICES = tuple(KERNELS)
 #: the affine explorer's starting values (:data:`stnlib.plot.EXPLORER_DEFAULTS`)
 THETA_DEFAULTS = EXPLORER_DEFAULTS
 
-#: (label, min, max, step) of each affine slider
+#: (label, min, max, step) of each affine slider; labels fit :data:`LABEL_WIDTH`
 THETA_SLIDERS: dict[str, tuple[str, float, float, float]] = {
-    "angle": ("rotation (°, counter-clockwise)", -180.0, 180.0, 1.0),
-    "scale_x": ("scale x (> 1 zooms in)", 0.25, 3.0, 0.05),
-    "scale_y": ("scale y (> 1 zooms in)", 0.25, 3.0, 0.05),
+    "angle": ("rotation (°)", -180.0, 180.0, 1.0),
+    "scale_x": ("scale x", 0.25, 3.0, 0.05),
+    "scale_y": ("scale y", 0.25, 3.0, 0.05),
     "shear": ("shear x (°)", -60.0, 60.0, 1.0),
-    "tx": ("translation x (+ right)", -1.0, 1.0, 0.05),
-    "ty": ("translation y (+ down)", -1.0, 1.0, 0.05),
+    "tx": ("shift x", -1.0, 1.0, 0.05),
+    "ty": ("shift y", -1.0, 1.0, 0.05),
 }
+#: what each slider does, shown as its tooltip
+THETA_TOOLTIPS: dict[str, str] = {
+    "angle": "rotation of the picture in degrees, counter-clockwise on screen",
+    "scale_x": "horizontal scale of the picture; > 1 zooms in",
+    "scale_y": "vertical scale of the picture; > 1 zooms in",
+    "shear": "x-shear angle of the picture in degrees",
+    "tx": "shift of the picture to the right (normalized: 1 is half the width)",
+    "ty": "shift of the picture down (normalized: 1 is half the height)",
+}
+#: the width of a slider's label: the longest label (12 characters) at about 0.6 em each
+LABEL_WIDTH = "8em"
+#: the tab titles (short: JupyterLab cuts a title at about 16 characters)
+TAB_TITLES = ("parameters", "raw θ")
 
 #: names of the six raw entries of θ, row by row
 RAW_NAMES = ("θ11", "θ12", "θ13", "θ21", "θ22", "θ23")
 RAW_RANGE = (-4.0, 4.0, 0.01)
+#: what the explorer says when leaving the raw tab cannot keep the raw θ
+RAW_DROPPED = ("this raw θ is no rotation · scale · shear · shift within the sliders' ranges "
+               "(a mirror, or a value off a slider): back on the parameters tab, θ is the "
+               "sliders' again and the raw edits are dropped")
+RAW_KEPT = "the raw θ is kept: the sliders now show its rotation, scales, shear and shift"
 
 
 
@@ -90,12 +109,20 @@ class _Explorer(w.VBox):
         self.sampler = sampler
         self.dpi = dpi
         self.kernel = w.Dropdown(options=KERNEL_CHOICES, value=_validate.choice(
-            kernel, "kernel", KERNEL_CHOICES), description="kernel")
+            kernel, "kernel", KERNEL_CHOICES), description="kernel",
+            tooltip="the sampling kernel", style={"description_width": "5em"},
+            layout=w.Layout(width="13em"))
         self.padding = w.Dropdown(options=_validate.PADDING_MODES, value=_validate.choice(
-            padding_mode, "padding_mode", _validate.PADDING_MODES), description="padding")
+            padding_mode, "padding_mode", _validate.PADDING_MODES), description="padding",
+            tooltip="what the sampler reads outside the input",
+            style={"description_width": "5em"}, layout=w.Layout(width="14em"))
         self.align_corners = w.Checkbox(value=_validate.flag(align_corners, "align_corners"),
-                                        description="align_corners", indent=False)
-        self.image = w.Image(format="png")
+                                        description="align_corners", indent=False,
+                                        tooltip="True: −1 and +1 are the centres of the corner "
+                                        "pixels; False: their outer edges")
+        self.image = w.Image(format="png", tooltip="left: the input with the sampling grid "
+                             "(the dot: where the output's top-left pixel reads); right: the "
+                             "output")
         self.image.add_class("stn-explorer-image")
         for control in (self.kernel, self.padding, self.align_corners):
             control.observe(self._on_change, names="value")
@@ -144,10 +171,12 @@ class _Explorer(w.VBox):
         self.renders += 1
 
 
-def _slider(description: str, lo: float, hi: float, step: float, value: float, name: str):
+def _slider(description: str, lo: float, hi: float, step: float, value: float, name: str,
+            tooltip: str | None = None, label_width: str = LABEL_WIDTH):
     s = w.FloatSlider(value=value, min=lo, max=hi, step=step, description=description,
                       continuous_update=False, readout_format=".2f",
-                      style={"description_width": "14em"}, layout=w.Layout(width="32em"))
+                      tooltip=tooltip or description,
+                      style={"description_width": label_width}, layout=w.Layout(width="30em"))
     s.add_class(f"stn-slider-{name}")
     return s
 
@@ -177,18 +206,22 @@ class ThetaExplorer(_Explorer):
         self._setup_common(image, out_size, align_corners, kernel, padding_mode, step, sampler,
                            dpi)
         start = {**THETA_DEFAULTS, **params}
-        self.sliders = {name: _slider(label, lo, hi, st, float(start[name]), name)
+        self.sliders = {name: _slider(label, lo, hi, st, float(start[name]), name,
+                                      THETA_TOOLTIPS[name])
                         for name, (label, lo, hi, st) in THETA_SLIDERS.items()}
         lo, hi, st = RAW_RANGE
-        self.raw = {name: _slider(name, lo, hi, st, 0.0, f"raw-{i}")
+        self.raw = {name: _slider(name, lo, hi, st, 0.0, f"raw-{i}",
+                                  f"entry {name[1]}, {name[2]} of θ (row {name[1]}, column "
+                                  f"{name[2]})", label_width="3em")
                     for i, name in enumerate(RAW_NAMES)}
         for s in self.raw.values():
-            s.style = {"description_width": "3em"}
             s.layout = w.Layout(width="24em")
         self.tabs = w.Tab(children=[w.VBox(list(self.sliders.values())),
                                     w.VBox(list(self.raw.values()))])
-        self.tabs.set_title(0, "rotation · scale · shear · shift")
-        self.tabs.set_title(1, "raw θ (6 entries)")
+        self.tabs.titles = TAB_TITLES
+        self.tabs.tooltip = "where θ comes from: the named parameters or its six raw entries"
+        #: what happened to the raw θ when the parameters tab was chosen again ("" before)
+        self.notice = w.HTML()
         self.readout = w.HTML()
         self._syncing = False
         self.theta = params_theta(**{k: s.value for k, s in self.sliders.items()})
@@ -197,7 +230,7 @@ class ThetaExplorer(_Explorer):
         for s in self.raw.values():
             s.observe(self._on_raw, names="value")
         self.tabs.observe(self._on_tab, names="selected_index")
-        self.children = [self._options_row(), self.tabs, self.readout, self.image]
+        self.children = [self._options_row(), self.tabs, self.notice, self.readout, self.image]
         self.add_class("stn-theta-explorer")
         self.update()
 
@@ -222,9 +255,28 @@ class ThetaExplorer(_Explorer):
     def _on_tab(self, change=None):
         if self._syncing:
             return
-        if self.source == "params":  # back to the named parameters: they define θ again
+        if self.source == "params" and change is not None and change.get("old") == 1:
+            self._leave_raw()
+        elif self.source == "params":  # the named parameters define θ
             self.theta = params_theta(**{k: s.value for k, s in self.sliders.items()})
         self.update()
+
+    def _leave_raw(self) -> None:
+        """Back from the raw tab: keep the raw θ (sliders set from it) if the sliders can show it."""
+        values = theta_params(self.theta)
+        ok = values is not None and all(
+            THETA_SLIDERS[k][1] - 1e-9 <= v <= THETA_SLIDERS[k][2] + 1e-9 for k, v in values.items())
+        if ok:
+            with self._quiet():
+                for k, v in values.items():
+                    self.sliders[k].value = v
+            back = params_theta(**{k: s.value for k, s in self.sliders.items()})
+            ok = bool(torch.allclose(back, self.theta, atol=1e-4))
+        if ok:
+            self.notice.value = f"<i>{RAW_KEPT}</i>"
+        else:
+            self.notice.value = f"<b>{RAW_DROPPED}</b>"
+        self.theta = params_theta(**{k: s.value for k, s in self.sliders.items()})
 
     def set_params(self, **values) -> None:
         """Set several named sliders at once and redraw once (names as :data:`THETA_DEFAULTS`)."""
@@ -285,12 +337,16 @@ class TPSExplorer(_Explorer):
         labels = [(f"{k}: ({x:+.2f}, {y:+.2f})", k)
                   for k, (x, y) in enumerate(self.control_points.tolist())]
         start = int(self.displacements.abs().sum(1).argmax())
-        self.point = w.Dropdown(options=labels, value=start, description="control point")
-        self.dx = _slider("move x (normalized)", -0.75, 0.75, 0.05,
-                          float(self.displacements[start, 0]), "tps-dx")
-        self.dy = _slider("move y (normalized)", -0.75, 0.75, 0.05,
-                          float(self.displacements[start, 1]), "tps-dy")
-        self.reset = w.Button(description="reset all points")
+        self.point = w.Dropdown(options=labels, value=start, description="point",
+                                tooltip="the control point to move: its number and where it "
+                                "sits (normalized x, y)", style={"description_width": "5em"},
+                                layout=w.Layout(width="16em"))
+        self.dx = _slider("move x", -0.75, 0.75, 0.05, float(self.displacements[start, 0]),
+                          "tps-dx", "move the point's sampling position right (normalized)")
+        self.dy = _slider("move y", -0.75, 0.75, 0.05, float(self.displacements[start, 1]),
+                          "tps-dy", "move the point's sampling position down (normalized)")
+        self.reset = w.Button(description="reset all points",
+                              tooltip="put every control point back: the identity warp")
         self._syncing = False
         self.point.observe(self._on_point, names="value")
         self.dx.observe(self._on_move, names="value")

@@ -11,6 +11,14 @@ writes ``lessons/NN_name.ipynb``:
   lines (the task) stay, the code is replaced by ``raise NotImplementedError``;
   a markdown cell tagged ``solution`` becomes "*Your answer here.*";
 * cells tagged ``teacher`` are dropped;
+* after an exercise cell whose stored solution output has a figure (and
+  after the cell right after it, if that one draws with the exercise's
+  function), a markdown cell "*Example output*" shows the solution's figure
+  as a cell attachment: the student sees what to expect, and the lesson
+  still carries no code-cell outputs;
+* in the cell tagged ``stored-outputs-note`` the sentence "The outputs stored
+  in this notebook …" becomes one that says the student copy has no outputs
+  and that the solution's are in ``solutions/``;
 * every exercise cell gets the tag ``raises-exception`` (nbval then expects
   the ``NotImplementedError``), outputs and execution counts are cleared,
   ``# NBVAL_CHECK_OUTPUT`` comments (meaningless without stored outputs) are
@@ -37,6 +45,10 @@ END = "### END SOLUTION"
 SOLUTION_TAG = "solution"
 TEACHER_TAG = "teacher"
 EXERCISE_TAG = "raises-exception"
+#: the markdown cell whose "The outputs stored in this notebook …" make-lessons rewrites
+STORED_NOTE_TAG = "stored-outputs-note"
+STORED_CLAIM = "The outputs stored in this notebook"
+EXAMPLE_OUTPUT = "*Example output* (what the solution draws):"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 #: nbval comments that make sense only with stored outputs (solutions), dropped in lessons
 NBVAL_MARKERS = ("# NBVAL_CHECK_OUTPUT", "# NBVAL_IGNORE_OUTPUT")
@@ -102,6 +114,43 @@ def _tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
+def _images(cell) -> list[str]:
+    """The base64 PNGs among a code cell's stored outputs."""
+    out = []
+    for o in cell.get("outputs", []):
+        png = o.get("data", {}).get("image/png") if o.get("output_type") in (
+            "display_data", "execute_result") else None
+        if png:
+            out.append(png if isinstance(png, str) else "".join(png))
+    return out
+
+
+def example_output_cell(images: list[str], *, key: str):
+    """A markdown cell that shows ``images`` (base64 PNGs) as attachments, as the expected output."""
+    import nbformat
+
+    names = [f"{key}_{i + 1}.png" for i in range(len(images))]
+    source = "\n\n".join([EXAMPLE_OUTPUT] + [f"![example output](attachment:{n})" for n in names])
+    cell = nbformat.v4.new_markdown_cell(source)
+    cell.attachments = {n: {"image/png": png.replace("\n", "")} for n, png in zip(names, images)}
+    cell.metadata = nbformat.NotebookNode({"tags": ["example-output"]})
+    cell.id = f"example-output-{key}"  # deterministic: make-lessons --check compares texts
+    return cell
+
+
+def student_note(source: str, *, name: str, where: str) -> str:
+    """The stored-outputs note of a solution, rewritten for the student copy."""
+    if STORED_CLAIM not in source:
+        raise MarkerError(f"{where}: tagged {STORED_NOTE_TAG!r} but has no "
+                          f"\"{STORED_CLAIM} …\" sentence to rewrite")
+    return source.replace(STORED_CLAIM, "This student copy has no stored outputs (run it to see "
+                          f"them); the outputs stored in its solution, `solutions/{name}`,", 1)
+
+
+def _defined_names(source: str) -> set[str]:
+    return {m.group(1) or m.group(2) for m in map(_DEF.match, source.splitlines()) if m}
+
+
 def make_lesson(nb, *, name: str = "notebook"):
     """The student version of the solution notebook ``nb`` (an ``nbformat`` node; not modified)."""
     import nbformat
@@ -110,13 +159,18 @@ def make_lesson(nb, *, name: str = "notebook"):
     lesson.metadata = nbformat.NotebookNode(
         {k: nb.metadata[k] for k in KEEP_NB_METADATA if k in nb.metadata})
     cells = []
+    exercise_names: set[str] = set()  # what the exercise cell just before defines
     for index, cell in enumerate(nb.cells):
         tags = _tags(cell)
         if TEACHER_TAG in tags:
             continue
+        images = _images(cell) if cell.cell_type == "code" else []
         cell = copy.deepcopy(cell)
         where = f"{name}, cell {index}"
         exercise = False
+        draws_with_exercise = bool(exercise_names) and cell.cell_type == "code" and any(
+            re.search(rf"\b{re.escape(n)}\s*\(", cell.source) for n in exercise_names)
+        defined = _defined_names(cell.source) if cell.cell_type == "code" else set()
         if SOLUTION_TAG in tags:
             if cell.cell_type == "code":
                 header = (_comment_header(cell.source)
@@ -134,6 +188,12 @@ def make_lesson(nb, *, name: str = "notebook"):
                                     if ln.strip() not in NBVAL_MARKERS)
         elif BEGIN in cell.source or END in cell.source:
             raise MarkerError(f"{where}: solution markers only work in code cells")
+        if STORED_NOTE_TAG in tags:
+            cell.source = student_note(cell.source, name=name, where=where)
+            tags.remove(STORED_NOTE_TAG)
+        elif cell.cell_type == "markdown" and STORED_CLAIM in cell.source:
+            raise MarkerError(f"{where}: \"{STORED_CLAIM} …\" would be false in the student "
+                              f"copy: tag the cell {STORED_NOTE_TAG!r}")
         if exercise and EXERCISE_TAG not in tags:
             tags.append(EXERCISE_TAG)
         meta = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
@@ -146,6 +206,12 @@ def make_lesson(nb, *, name: str = "notebook"):
             cell.outputs = []
             cell.execution_count = None
         cells.append(cell)
+        if images and (exercise or draws_with_exercise):
+            cells.append(example_output_cell(images, key=f"cell{index}"))
+        if exercise:
+            exercise_names = defined or {"?"}
+        elif not (cell.cell_type == "code" and "check_" in cell.source):  # a check cell between
+            exercise_names = set()
     lesson.cells = cells
     return lesson
 
@@ -267,10 +333,8 @@ def store_run_outputs(run_dir: str | os.PathLike, solutions_dir: str | os.PathLi
     if results_into is not None and written:
         from .results import merge_results
 
-        run_results = run_dir / "results.json"
-        if not run_results.exists():
-            raise FileNotFoundError(f"{run_results} does not exist: the run recorded nothing")
-        merge_results(run_results, results_into, [p.name[:2] for p in written])
+        # a run whose lessons record nothing has no results.json: their entries are removed
+        merge_results(run_dir / "results.json", results_into, [p.name[:2] for p in written])
     return written
 
 

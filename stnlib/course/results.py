@@ -221,7 +221,8 @@ def merge_results(source: str | os.PathLike, target: str | os.PathLike,
 
     ``source`` is a run's ``results.json``, ``target`` the committed results
     (created if missing). Entries of other lessons in ``target`` stay as they
-    are. Returns the entries copied.
+    are; a missing ``source`` (a run that recorded nothing) removes them. Returns the
+    entries copied.
     """
     wanted = {lesson_id(x) for x in lessons}
     new = [r for r in load_results(Path(source))["results"] if r.get("lesson") in wanted]

@@ -18,7 +18,7 @@ import torch
 
 from .. import grids, sampler
 from ..course import lesson as _lesson
-from ..course.checking import check_function
+from ..course.checking import Mistake, check_function
 
 LESSON = "00"
 #: how lesson 00 differs from the default budgets: ``standard`` trains 2 epochs (ten minutes)
@@ -73,12 +73,53 @@ def digit_centres(images: torch.Tensor) -> torch.Tensor:
     return torch.stack([cx.masked_fill(empty, 0.0), cy.masked_fill(empty, 0.0)], 1)
 
 
-
-
 def _cases_params() -> torch.Tensor:
     g = torch.Generator().manual_seed(0)
     return torch.cat([torch.rand(3, 1, generator=g) * 1.5 + 0.25,
                       torch.rand(3, 2, generator=g) * 2 - 1], dim=1)
+
+
+_THETA_ENTRY = {(0, 0): "s", (0, 1): "0", (0, 2): "tx", (1, 0): "0", (1, 1): "s", (1, 2): "ty"}
+
+
+def _describe_attention(case, what, index):
+    """θ[n, i, j] (or ∂/∂params[n, k]) by the row of params it comes from."""
+    params = case["params"]
+    if len(index) < 2 or index[0] >= len(params):
+        return None
+    n = index[0]
+    s, tx, ty = (f"{v:.3g}" for v in params[n].tolist())
+    row = f"params[{n}] = (s, tx, ty) = ({s}, {tx}, {ty})"
+    if what == "output" and len(index) == 3:
+        entry = _THETA_ENTRY.get(tuple(index[1:]), "?")
+        return f"{row}, θ[{n}, {index[1]}, {index[2]}] (should be {entry})"
+    if what == "params":
+        return f"{row}, the entry of {('s', 'tx', 'ty')[index[1]]}"
+    return None
+
+
+def _attention_in_order(order: tuple[int, int, int]):
+    def wrong(params):
+        return grids.attention_theta(params[:, list(order)])
+
+    return wrong
+
+
+_ORDER = ("θ = [[s, 0, tx], [0, s, ty]] with s = params[:, 0], tx = params[:, 1], "
+          "ty = params[:, 2]")
+
+ATTENTION_MISTAKES = [
+    Mistake(f"tx and ty are swapped: {_ORDER} (x is the column, the first shift)",
+            _attention_in_order((0, 2, 1))),
+    *[Mistake(f"the scale and a shift are swapped: {_ORDER}", _attention_in_order(order))
+      for order in ((1, 0, 2), (2, 1, 0))],
+    *[Mistake(f"params are read in the wrong order: {_ORDER}", _attention_in_order(order))
+      for order in ((1, 2, 0), (2, 0, 1))],
+    Mistake("keep the batch axis: one 2×3 θ per row of params, N×2×3 in all (torch.stack the "
+            "rows along the last axes; no params[0], no .squeeze())",
+            test=lambda case, actual, expected: isinstance(actual, torch.Tensor)
+            and actual.dim() < expected.dim()),
+]
 
 
 def check_attention_theta(student: Callable, *, verbose: bool = True) -> bool:
@@ -89,7 +130,8 @@ def check_attention_theta(student: Callable, *, verbose: bool = True) -> bool:
         ("batch of 3", {"params": _cases_params()}),
     ]
     return check_function(student, grids.attention_theta, cases, name="attention_theta",
-                          wrt=("params",), verbose=verbose)
+                          wrt=("params",), verbose=verbose, output="your θ",
+                          mistakes=ATTENTION_MISTAKES, describe=_describe_attention)
 
 
 def warp_reference(U: torch.Tensor, theta: torch.Tensor, out_size) -> torch.Tensor:
@@ -99,6 +141,62 @@ def warp_reference(U: torch.Tensor, theta: torch.Tensor, out_size) -> torch.Tens
     """
     grid = grids.affine_grid(theta, out_size, align_corners=False)
     return sampler.sample(U, grid, kernel="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def _describe_warp(case, what, index):
+    """An output pixel by where it reads U; a gradient entry by its pixel of U or entry of θ."""
+    U, theta = case["U"], case["theta"]
+    H, W = U.shape[-2:]
+    if what == "output" and len(index) == 4:
+        n, c, i, j = index
+        Ho, Wo = case["out_size"]
+        if i >= Ho or j >= Wo:
+            return None
+        g = grids.affine_grid(theta.detach(), case["out_size"], align_corners=False)[n, i, j]
+        x = sampler.unnormalize(g[0], W, align_corners=False).item()
+        y = sampler.unnormalize(g[1], H, align_corners=False).item()
+        return (f"output pixel (row {i}, column {j}) of image {n}, channel {c}, which reads U at "
+                f"(x, y) = ({x:.3g}, {y:.3g}) pixels")
+    if what == "U" and len(index) == 4:
+        n, c, i, j = index
+        return f"input pixel (row {i}, column {j}) of image {n}, channel {c}"
+    if what == "theta" and len(index) == 3:
+        return f"θ[{index[0]}, {index[1]}, {index[2]}]"
+    return None
+
+
+def _warp_with(*, kernel="bilinear", align_corners=False, swap=False):
+    def wrong(U, theta, out_size):
+        size = tuple(out_size)[::-1] if swap else out_size
+        grid = grids.affine_grid(theta, size, align_corners=align_corners)
+        return sampler.sample(U, grid, kernel=kernel, padding_mode="zeros",
+                              align_corners=align_corners)
+
+    return wrong
+
+
+WARP_MISTAKES = [
+    Mistake("this is nearest sampling; the sampler of the course (eq. 5 of the paper) is "
+            "kernel=\"bilinear\", which is also the one with a useful gradient",
+            _warp_with(kernel="nearest")),
+    Mistake("this is align_corners=True: the course uses align_corners=False (−1 and +1 are the "
+            "outer edges of the image), in the grid generator and in the sampler alike",
+            _warp_with(align_corners=True)),
+    Mistake("align_corners must be False in both the grid generator and the sampler",
+            lambda U, theta, out_size: sampler.sample(
+                U, grids.affine_grid(theta, out_size, align_corners=True), kernel="bilinear",
+                padding_mode="zeros", align_corners=False)),
+    Mistake("align_corners must be False in both the grid generator and the sampler",
+            lambda U, theta, out_size: sampler.sample(
+                U, grids.affine_grid(theta, out_size, align_corners=False), kernel="bilinear",
+                padding_mode="zeros", align_corners=True)),
+    Mistake("out_size is (H', W'), height first, as in torch: your output is W' × H'",
+            _warp_with(swap=True)),
+    Mistake("pixels that read outside U are 0 (padding_mode=\"zeros\"), not the border's value",
+            lambda U, theta, out_size: sampler.sample(
+                U, grids.affine_grid(theta, out_size, align_corners=False), kernel="bilinear",
+                padding_mode="border", align_corners=False)),
+]
 
 
 def check_warp(student: Callable, *, verbose: bool = True) -> bool:
@@ -114,6 +212,4 @@ def check_warp(student: Callable, *, verbose: bool = True) -> bool:
         ("rotate 90°, 12×12 output", {"U": U, "theta": rotate.clone(), "out_size": (12, 12)}),
     ]
     return check_function(student, warp_reference, cases, name="warp", wrt=("U", "theta"),
-                          verbose=verbose)
-
-
+                          verbose=verbose, mistakes=WARP_MISTAKES, describe=_describe_warp)

@@ -14,7 +14,7 @@ import torch
 
 from .. import sampler
 from ..course import lesson as _lesson
-from ..course.checking import CheckError, check_function
+from ..course.checking import Mistake, check_function
 
 LESSON = "01"
 
@@ -36,8 +36,6 @@ def start(budget: str | None = None, seed: int = 0, device: str | None = None):
     """``course.start_lesson("01", ...)`` with this lesson's settings."""
     return _lesson.start_lesson(LESSON, budget=budget, seed=seed, device=device,
                                 settings=SETTINGS)
-
-
 
 
 def _pixel_positions(N: int, Ho: int, Wo: int, H: int, W: int, *, integer: bool = False,
@@ -70,6 +68,70 @@ def bilinear_sampler_reference(U: torch.Tensor, grid: torch.Tensor) -> torch.Ten
                                       padding_mode="zeros")
 
 
+def _describe_d(case, what, index):
+    return f"d = {case['d'][index].item():g}"
+
+
+def _bilinear_left_derivative(d: torch.Tensor) -> torch.Tensor:
+    one = torch.ones_like(d)
+    return torch.where((d > -1) & (d <= 0), one, torch.where((d > 0) & (d <= 1), -one, 0 * one))
+
+
+def _only_at_kinks(case, actual, expected) -> bool:
+    d = case["d"]
+    if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
+        return False
+    bad = ~torch.isclose(actual.detach().double(), expected.double())
+    kinks = torch.isin(d, torch.tensor([-1.0, 0.0, 1.0], dtype=d.dtype))
+    return bool((bad & kinks).any() and not (bad & ~kinks).any())
+
+
+_RIGHT = ("at a kink any value between the left and the right derivative is a subgradient, but the "
+          "course (and grid_sample) uses the right derivative, lim h→0⁺ (k(d + h) − k(d)) / h: "
+          "+1 on [−1, 0), −1 on [0, 1), 0 elsewhere")
+
+KERNEL_MISTAKES = [
+    Mistake("k(d) = max(0, 1 − |d|): without the max(0, ·) the kernel goes negative for |d| > 1 "
+            "(clamp_min(0) or torch.relu keeps it at 0 there)", lambda d: 1 - d.abs()),
+    Mistake("k(d) = max(0, 1 − |d|) needs the absolute value: the kernel is symmetric, "
+            "k(−d) = k(d)", lambda d: (1 - d).clamp_min(0)),
+]
+SUBGRADIENT_MISTAKES = [
+    Mistake("the sign is flipped: k rises on [−1, 0) (slope +1) and falls on [0, 1) (slope −1)",
+            lambda d: -_bilinear_derivative(d)),
+    Mistake(f"this is the left derivative at the kinks −1, 0 and 1; {_RIGHT}",
+            _bilinear_left_derivative),
+    Mistake(f"right away from the kinks, wrong at them; {_RIGHT}", test=_only_at_kinks),
+]
+
+
+def _bilinear_derivative(d):
+    from ..kernels import bilinear_derivative
+
+    return bilinear_derivative(d)
+
+
+def _describe_grid_case(case, what, index):
+    """An output pixel (or its grid entry) by the pixel position it reads; U's entries by pixel."""
+    U, grid = case["U"], case["grid"]
+    H, W = U.shape[-2:]
+    if what == "U" and len(index) == 4:
+        n, c, i, j = index
+        return f"input pixel (row {i}, column {j}) of image {n}, channel {c}"
+    if what == "output" and len(index) == 4:
+        n, _, i, j = index
+    elif what == "grid" and len(index) == 4:
+        n, i, j, _ = index
+    else:
+        return None
+    x = sampler.unnormalize(grid[n, i, j, 0], W, align_corners=False).item()
+    y = sampler.unnormalize(grid[n, i, j, 1], H, align_corners=False).item()
+    pixel = f"output pixel (row {i}, column {j}) of image {n}, which reads U at (x, y) = ({x:g}, {y:g})"
+    if what == "grid":
+        return f"{pixel}, its {'xy'[index[3]]} coordinate"
+    return f"{pixel}, channel {index[1]}"
+
+
 def check_bilinear_kernel(kernel: Callable, subgradient: Callable, *, verbose: bool = True) -> bool:
     """Lesson 01, exercise 1: the bilinear kernel k(d) = max(0, 1 − |d|) (eq. 5) and its subgradient.
 
@@ -85,30 +147,23 @@ def check_bilinear_kernel(kernel: Callable, subgradient: Callable, *, verbose: b
 
     d = _kink_points()
     if not check_function(kernel, bilinear_weight, [("d across the kinks", {"d": d})],
-                          name="bilinear_kernel", verbose=False):
+                          name="bilinear_kernel", verbose=False, output="your kernel",
+                          mistakes=KERNEL_MISTAKES, describe=_describe_d):
         if verbose:
             print("… bilinear_kernel is not implemented yet: write its body above, run that cell, "
                   "then this one again.")
         return False
     try:
-        got = subgradient(d.clone())
+        subgradient(d.clone())
     except NotImplementedError:
         if verbose:
             print("✓ bilinear_kernel is correct; … bilinear_subgradient is not implemented yet.")
         return False
-    want = bilinear_derivative(d)
-    if isinstance(got, torch.Tensor) and got.shape == want.shape:
-        bad = ~torch.isclose(got.double(), want)
-        kinks = bad & torch.isin(d, torch.tensor([-1.0, 0.0, 1.0], dtype=d.dtype))
-        if kinks.any() and not (bad & ~kinks).any():
-            i = int(kinks.nonzero()[0])
-            raise CheckError(
-                f"bilinear_subgradient is right away from the kinks but at d = {d[i].item():g} "
-                f"gives {got[i].item() + 0.0:g}, expected {want[i].item():g}: at a kink any value between "
-                "the left and right derivative is a subgradient, but the course (and grid_sample) "
-                "uses the right derivative, lim h→0⁺ (k(d + h) − k(d)) / h")
+    except Exception:  # check_function reports it, with the case
+        pass
     check_function(subgradient, bilinear_derivative, [("d across the kinks", {"d": d})],
-                   name="bilinear_subgradient", verbose=False)
+                   name="bilinear_subgradient", verbose=False, output="your subgradient",
+                   mistakes=SUBGRADIENT_MISTAKES, describe=_describe_d)
     mine = Kernel("bilinear", kernel, subgradient, (0, 1), torch.floor)
 
     def student_sampler(U, grid):
@@ -125,7 +180,7 @@ def check_bilinear_kernel(kernel: Callable, subgradient: Callable, *, verbose: b
         cases.append((label, {"U": U, "grid": grid}))
     ok = check_function(student_sampler, bilinear_sampler_reference, cases,
                         name="the sampler with your bilinear kernel", wrt=("U", "grid"),
-                        rtol=1e-7, atol=1e-9, verbose=False)
+                        rtol=1e-7, atol=1e-9, verbose=False, describe=_describe_grid_case)
     if ok and verbose:
         print("✓ bilinear_kernel and bilinear_subgradient are correct: values on 13 points with the "
               "kinks, and the sampler built from them matches grid_sample in value and in the "
@@ -147,6 +202,66 @@ def gather_reference(U: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
                                       padding_mode="zeros")
 
 
+def _describe_gather(case, what, index):
+    """An output entry (or its x / y) by the position it reads; U's entries by pixel."""
+    if what == "U" and len(index) == 4:
+        n, c, i, j = index
+        return f"U[{n}, {c}] at row {i}, column {j}"
+    if what == "output" and len(index) == 4:
+        n, c, i, j = index
+        pixel, tail = f"output (image {n}, channel {c}, row {i}, column {j})", ""
+    elif what in ("x", "y") and len(index) == 3:
+        n, i, j = index
+        pixel, tail = f"output (image {n}, row {i}, column {j})", f", the gradient w.r.t. its {what}"
+    else:
+        return None
+    x, y = case["x"][n, i, j].item(), case["y"][n, i, j].item()
+    return f"{pixel}, which reads U at (x, y) = ({x:.4g}, {y:.4g}){tail}"
+
+
+def _reads_outside(case, actual, expected) -> bool:
+    """Whether every wrong entry is one whose kernel support reaches outside the image."""
+    from ..kernels import get_kernel
+
+    if not isinstance(actual, torch.Tensor) or actual.shape != expected.shape:
+        return False
+    H, W = case["U"].shape[-2:]
+    k = get_kernel(case["kernel"])
+    tx, ty = k.taps(case["x"]), k.taps(case["y"])
+    outside = ((tx < 0) | (tx > W - 1)).any(-1) | ((ty < 0) | (ty > H - 1)).any(-1)  # N×H'×W'
+    bad = ~torch.isclose(actual.detach().double(), expected.double(), rtol=1e-6, atol=1e-9)
+    return bool(bad.any() and not (bad & ~outside[:, None]).any())
+
+
+def _gather_rounded_taps(U, x, y, kernel="bilinear"):
+    from ..kernels import get_kernel
+
+    k = get_kernel(kernel)
+    H, W = U.shape[-2:]
+    grid = torch.stack([x * 2 / (W - 1) - 1, y * 2 / (H - 1) - 1], -1).to(U.dtype)
+    return sampler.grid_sample_reference(U, grid, align_corners=True, padding_mode="zeros",
+                                         kernel=dataclasses.replace(k, base=torch.round))
+
+
+GATHER_MISTAKES = [
+    Mistake("taps outside the image must read 0 (zero padding): give them weight 0 (or mask "
+            "them out) instead of clamping them to the border",
+            lambda U, x, y, kernel="bilinear": sampler.grid_sample_native(
+                U, torch.stack([x * 2 / (U.shape[-1] - 1) - 1, y * 2 / (U.shape[-2] - 1) - 1],
+                               -1).to(U.dtype), align_corners=True, kernel=kernel,
+                padding_mode="border")),
+    Mistake("taps outside the image must read 0 (zero padding): your values differ only where "
+            "the kernel reaches outside the image", test=_reads_outside),
+    Mistake("x and y are swapped: x is the column (0 … W−1), y the row (0 … H−1); U[n, c, y, x]",
+            lambda U, x, y, kernel="bilinear": gather_reference(U, y, x, kernel)),
+    Mistake("the taps start at ⌊x⌋ (k.taps(x), torch.floor), not at the rounded x: with "
+            "rounding, half of the positions use the wrong pair of pixels",
+            _gather_rounded_taps),
+    Mistake("use the kernel argument (kernels.get_kernel(kernel)): your function always samples "
+            "bilinearly", lambda U, x, y, kernel="bilinear": gather_reference(U, x, y, "bilinear")),
+]
+
+
 def check_gather_sample(student: Callable, *, verbose: bool = True) -> bool:
     """Lesson 01, exercise 2: ``gather_sample(U, x, y, kernel)`` against ``grid_sample``.
 
@@ -165,17 +280,17 @@ def check_gather_sample(student: Callable, *, verbose: bool = True) -> bool:
         grad_cases.append((f"{kernel}, random positions",
                            {"U": U, "x": x, "y": y, "kernel": kernel}))
     if not check_function(student, gather_reference, value_cases, name="gather_sample",
-                          rtol=1e-6, atol=1e-9, verbose=False):
+                          rtol=1e-6, atol=1e-9, verbose=False, mistakes=GATHER_MISTAKES,
+                          describe=_describe_gather):
         if verbose:
             print("… gather_sample is not implemented yet: write its body above, run that cell, "
                   "then this one again.")
         return False
     check_function(student, gather_reference, grad_cases, name="gather_sample",
-                   wrt=("U", "x", "y"), rtol=1e-6, atol=1e-9, verbose=False)
+                   wrt=("U", "x", "y"), rtol=1e-6, atol=1e-9, verbose=False,
+                   describe=_describe_gather)
     if verbose:
         print("✓ gather_sample is correct: nearest, bilinear and bicubic match grid_sample in value "
               "(random positions and pixel centres, inside and outside the image) and in the "
               "gradients w.r.t. U, x and y")
     return True
-
-

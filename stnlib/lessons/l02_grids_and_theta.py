@@ -12,7 +12,7 @@ from collections.abc import Callable
 import torch
 
 from ..course import lesson as _lesson
-from ..course.checking import CheckError, check_function
+from ..course.checking import Mistake, check_function
 
 LESSON = "02"
 
@@ -34,13 +34,35 @@ def start(budget: str | None = None, seed: int = 0, device: str | None = None):
                                 settings=SETTINGS)
 
 
-
-
 def rotate_zoom_reference(angle: float = 30.0, zoom: float = 2.0) -> torch.Tensor:
     """θ (2×3) that turns the picture ``angle``° counter-clockwise about the centre and zooms ``zoom``×."""
     from ..theta import affine_theta
 
     return affine_theta(angle=angle, scale=zoom, dtype=torch.float64)
+
+
+def _describe_theta(case, what, index):
+    """An entry of a 2×3 θ (or of θ[n] in a batch)."""
+    if len(index) == 2:
+        return f"θ[{index[0]}, {index[1]}]"
+    if len(index) == 3:
+        return f"θ[{index[0]}] of the batch, entry [{index[1]}, {index[2]}]"
+    return None
+
+
+ROTATE_ZOOM_MISTAKES = [
+    Mistake("this is the forward map (what happens to the picture); θ maps each output position "
+            "to where it reads the input, so θ is its inverse: Rᵀ / zoom",
+            lambda angle, zoom: theta_forward(rotate_zoom_reference(angle, zoom))),
+    Mistake("angle is in degrees: convert it (math.radians) before cos and sin",
+            lambda angle, zoom: rotate_zoom_reference(__import__("math").degrees(angle), zoom)),
+    Mistake("the rotation goes the wrong way: y points down, so counter-clockwise on screen "
+            "is the other sign of sin than in a maths book",
+            lambda angle, zoom: rotate_zoom_reference(-angle, zoom)),
+    Mistake("the zoom is multiplied instead of divided: to show the picture zoom× bigger, θ reads "
+            "a region 1/zoom as large, so the linear part is divided by zoom",
+            lambda angle, zoom: rotate_zoom_reference(angle, 1 / zoom)),
+]
 
 
 def check_rotate_zoom_theta(student: Callable, *, verbose: bool = True) -> bool:
@@ -61,20 +83,38 @@ def check_rotate_zoom_theta(student: Callable, *, verbose: bool = True) -> bool:
         out = student(angle, zoom)
         return out.to(torch.float64) if isinstance(out, torch.Tensor) else out
 
-    try:
-        return check_function(mine, ref, cases, name="rotate_zoom_theta", rtol=1e-5, atol=1e-6,
-                              verbose=verbose)
-    except CheckError as err:
-        hint = ""
-        got = mine(30.0, 2.0)
-        want = ref(30.0, 2.0)
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
-            if torch.allclose(got, theta_forward(want), atol=1e-4):
-                hint = (" — you built the forward map (what happens to the picture); θ maps output "
-                        "to input, so it is its inverse")
-            elif torch.allclose(got[:, :2], want[:, :2].T, atol=1e-4):
-                hint = " — the rotation goes the wrong way (y points down: counter-clockwise on screen)"
-        raise CheckError(f"{err}{hint}") from None
+    return check_function(mine, ref, cases, name="rotate_zoom_theta", rtol=1e-5, atol=1e-6,
+                          verbose=verbose, output="your θ", mistakes=ROTATE_ZOOM_MISTAKES,
+                          describe=_describe_theta)
+
+
+def _with_parts(linear: Callable, shift: Callable) -> Callable:
+    """θ ↦ [linear(A) | shift(A, t)], batched (a wrong inverse, for the hints)."""
+    def wrong(theta):
+        A, t = theta[..., :2], theta[..., 2:]
+        return torch.cat([linear(A), shift(A, t)], -1)
+
+    return wrong
+
+
+def _transpose(A):
+    return A.transpose(-1, -2)
+
+
+_TRANSPOSE_HINT = ("the transpose is the inverse only of a pure rotation: with a zoom or a shear "
+                   "it is not; use torch.linalg.inv of the 2×2 part (or of the 3×3 matrix "
+                   "with the row [0, 0, 1])")
+_SHIFT_HINT = ("the linear part is right, the shift is not: x = A y + t gives y = A⁻¹ x − A⁻¹ t, "
+               "so the inverse's shift is −A⁻¹ t")
+INVERT_MISTAKES = [
+    Mistake(_TRANSPOSE_HINT, _with_parts(_transpose, lambda A, t: -_transpose(A) @ t)),
+    Mistake(_TRANSPOSE_HINT, _with_parts(_transpose, lambda A, t: t)),
+    Mistake(_TRANSPOSE_HINT, _with_parts(_transpose, lambda A, t: -t)),
+    Mistake(_TRANSPOSE_HINT, _with_parts(_transpose, lambda A, t: torch.zeros_like(t))),
+    Mistake(_SHIFT_HINT, _with_parts(torch.linalg.inv, lambda A, t: t)),
+    Mistake(_SHIFT_HINT, _with_parts(torch.linalg.inv, lambda A, t: -t)),
+    Mistake(_SHIFT_HINT, _with_parts(torch.linalg.inv, lambda A, t: torch.linalg.inv(A) @ t)),
+]
 
 
 def theta_forward(th: torch.Tensor) -> torch.Tensor:
@@ -105,7 +145,8 @@ def check_invert_theta(student: Callable, *, verbose: bool = True) -> bool:
         return student(theta)
 
     return check_function(mine, invert, cases, name="invert_theta", wrt=("theta",),
-                          verbose=verbose)
+                          verbose=verbose, output="your inverse", mistakes=INVERT_MISTAKES,
+                          describe=_describe_theta)
 
 
 def cv2_reference(M: torch.Tensor, in_size, out_size) -> torch.Tensor:
@@ -140,23 +181,27 @@ def check_theta_from_cv2(student: Callable, *, verbose: bool = True) -> bool:
         out = student(M, in_size, out_size)
         return out.to(torch.float64) if isinstance(out, torch.Tensor) else out
 
-    try:
-        return check_function(mine, cv2_reference, cases, name="theta_from_cv2", rtol=1e-6,
-                              atol=1e-8, verbose=verbose)
-    except CheckError as err:
+    return check_function(mine, cv2_reference, cases, name="theta_from_cv2", rtol=1e-6,
+                          atol=1e-8, verbose=verbose, output="your θ", mistakes=CV2_MISTAKES,
+                          describe=_describe_theta)
+
+
+def _cv2_variant(*, align_corners: bool, inverse_map: bool = False) -> Callable:
+    def wrong(M, in_size, out_size):
         from ..theta import theta_from_pixel_matrix
 
-        hint = ""
-        _, case = cases[2]
-        got = mine(**case)
-        if isinstance(got, torch.Tensor) and got.shape == (2, 3):
-            if torch.allclose(got, theta_from_pixel_matrix(case["M"], case["in_size"], case["out_size"],
-                                                           align_corners=True), atol=1e-6):
-                hint = (" — this is θ for align_corners=True: with False, −1 and +1 are the outer "
-                        "edges of the image, so pixel x sits at (2x + 1)/W − 1")
-            elif torch.allclose(got, theta_from_pixel_matrix(case["M"], case["in_size"], case["out_size"],
-                                                             align_corners=False, inverse_map=True),
-                                atol=1e-6):
-                hint = (" — M maps source to destination, but θ maps destination (output) to "
-                        "source (input): invert M first")
-        raise CheckError(f"{err}{hint}") from None
+        return theta_from_pixel_matrix(M, in_size, out_size, align_corners=align_corners,
+                                       inverse_map=inverse_map)
+
+    return wrong
+
+
+_NOT_INVERTED = ("M maps source to destination, but θ maps destination (output) to source "
+                 "(input): invert M first")
+CV2_MISTAKES = [
+    Mistake("this is θ for align_corners=True: with False, −1 and +1 are the outer edges of the "
+            "image, so pixel x sits at (2x + 1)/W − 1", _cv2_variant(align_corners=True)),
+    Mistake(_NOT_INVERTED, _cv2_variant(align_corners=False, inverse_map=True)),
+    Mistake(f"{_NOT_INVERTED}; and use align_corners=False (−1 and +1 are the outer edges)",
+            _cv2_variant(align_corners=True, inverse_map=True)),
+]

@@ -20,7 +20,7 @@ import torch
 
 from .. import data
 from ..course import lesson as _lesson
-from ..course.checking import CheckError, check_function, compare_tensors
+from ..course.checking import CheckError, Mistake, check_function, compare_tensors, raised
 from ..course.results import results_path
 from ..models import LOC_PREFIX, build_model, model_names
 from ..train import evaluate, seed_everything, theta_monitor, train
@@ -230,6 +230,10 @@ def predictions(model: torch.nn.Module, images: torch.Tensor, batch: int = 512) 
 # --------------------------------------------------------------------------- exercise checks
 
 
+_PARAMS = {"affine": "6 (a 2×3 θ)", "projective": "8 (a 3×3 homography without its last "
+           "entry)", "tps": "32 (16 control points × (x, y))"}
+
+
 def check_identity_head(student: Callable, *, verbose: bool = True) -> bool:
     """Lesson 03, exercise 1: ``identity_head(n_features, transform)``, the localization net's last layer.
 
@@ -253,20 +257,52 @@ def check_identity_head(student: Callable, *, verbose: bool = True) -> bool:
                       "cell above, run that cell, then this one again.")
             return False
         except Exception as err:
-            raise CheckError(f"{where} raised {type(err).__name__}: {err}") from err
+            raise raised(where, err) from None
         if not isinstance(head, nn.Linear):
-            raise CheckError(f"{where} must return an nn.Linear, got {type(head).__name__}")
+            raise CheckError(f"{where} must return an nn.Linear, got {type(head).__name__}",
+                             hint="return the layer itself, torch.nn.Linear(n_features, P)")
         expected = identity(transform)
         if (head.in_features, head.out_features) != (n_features, expected.numel()):
+            hint = None
+            if head.out_features == 6 and transform != "affine":
+                hint = ("this is the affine head for every transform: P depends on the transform, "
+                        "P = grids.identity(transform).numel()")
+            elif head.in_features != n_features:
+                hint = "the layer reads the n_features features of the localization body"
             raise CheckError(f"{where}: the layer maps {head.in_features} → {head.out_features} "
-                             f"features, expected {n_features} → {expected.numel()} (the number of "
-                             f"parameters of a {transform} transform)")
+                             f"features, expected {n_features} → {expected.numel()} (a {transform} "
+                             f"transform has {_PARAMS[transform]} parameters)", hint=hint)
         if head.bias is None:
-            raise CheckError(f"{where}: the layer needs a bias (it holds the identity)")
-        compare_tensors(head.weight.detach(), torch.zeros_like(head.weight), name=f"{where}.weight")
-        compare_tensors(head.bias.detach(), expected, name=f"{where}.bias (the identity parameters)")
+            raise CheckError(f"{where}: the layer has no bias, and the bias is what holds the "
+                             "identity", hint="nn.Linear(n_features, P) has a bias by default; "
+                             "do not pass bias=False")
+        try:
+            compare_tensors(head.weight.detach(), torch.zeros_like(head.weight),
+                            name="the weight", describe=lambda i: f"weight[{i[0]}, {i[1]}]")
+        except CheckError as err:
+            raise err.prefixed(f"{where}: ").with_hint(
+                "a new nn.Linear starts with random weights: set them to zero "
+                "(nn.init.zeros_(head.weight)), so the output is the bias whatever the features "
+                "are") from None
+        try:
+            compare_tensors(head.bias.detach(), expected, name="the bias",
+                            describe=lambda i: f"bias[{i[0]}] (identity parameter {i[0]})")
+        except CheckError as err:
+            affine = identity("affine")
+            b = head.bias.detach()
+            hint = "the bias is the identity of the transform: grids.identity(transform)"
+            if transform != "affine" and b.numel() >= 6 and torch.allclose(b[:6], affine) \
+                    and not torch.allclose(expected[:6], affine):
+                hint = ("this bias is the affine identity [1, 0, 0, 0, 1, 0]; each transform has "
+                        "its own identity: grids.identity(transform)")
+            elif b.abs().max() == 0:
+                hint = "the bias is all zeros: it must hold the identity, grids.identity(transform)"
+            raise err.prefixed(f"{where}: ").with_hint(hint) from None
         if not (head.weight.requires_grad and head.bias.requires_grad):
-            raise CheckError(f"{where}: weight and bias must stay trainable (requires_grad=True)")
+            raise CheckError(f"{where}: the weight and the bias are frozen (requires_grad=False)",
+                             hint="the identity is only where the localization net starts: it "
+                             "must learn from there, so leave both trainable (set their values "
+                             "under torch.no_grad() instead of freezing them)")
     if verbose:
         print("✓ identity_head is correct: zero weights and the identity as bias for affine, "
               "projective and TPS")
@@ -307,4 +343,32 @@ def check_picture_angle(student: Callable, *, verbose: bool = True) -> bool:
         ("batch of 6 rotations, zooms and shifts", {"theta": _similarity_thetas()}),
     ]
     return check_function(student, picture_angle_reference, cases, name="picture_angle",
-                          rtol=1e-4, atol=1e-3, verbose=verbose)
+                          rtol=1e-4, atol=1e-3, verbose=verbose, output="your angle",
+                          mistakes=PICTURE_ANGLE_MISTAKES, describe=_describe_angle)
+
+
+def _describe_angle(case, what, index):
+    if len(index) != 1:
+        return None
+    return f"θ[{index[0]}]" + (" of the batch" if len(case["theta"]) > 1 else "")
+
+
+PICTURE_ANGLE_MISTAKES = [
+    Mistake("this is the angle in radians: the course gives angles in degrees (torch.rad2deg)",
+            lambda theta: torch.deg2rad(picture_angle_reference(theta))),
+    Mistake("the sign is flipped: warping with θ turns the picture by the angle of θ's rotation "
+            "as affine_theta builds it (counter-clockwise positive); compare with "
+            "theta.affine_theta(angle=30)",
+            lambda theta: -picture_angle_reference(theta)),
+    Mistake("atan gives angles in (−90°, 90°) only: for larger turns use torch.atan2(sin, cos), "
+            "which knows the quadrant",
+            lambda theta: torch.rad2deg(torch.atan(torch.tan(
+                torch.deg2rad(picture_angle_reference(theta)))))),
+    Mistake("the sign is flipped and atan misses the quadrant: use torch.atan2 and check the "
+            "sign against theta.affine_theta(angle=30)",
+            lambda theta: -torch.rad2deg(torch.atan(torch.tan(
+                torch.deg2rad(picture_angle_reference(theta)))))),
+    Mistake("radians, and the sign is flipped: use torch.rad2deg and check the sign against "
+            "theta.affine_theta(angle=30)",
+            lambda theta: -torch.deg2rad(picture_angle_reference(theta))),
+]

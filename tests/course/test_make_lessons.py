@@ -101,3 +101,61 @@ def test_markers_in_markdown_are_an_error(tmp_path, capsys):
     assert main(["make-lessons", "--solutions", str(sol), "--lessons", str(tmp_path / "l")]) == 2
     assert "97_bad.ipynb, cell 0: solution markers only work in code cells" in (
         capsys.readouterr().err)
+
+
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+
+
+def figure_output(png=PNG):
+    return nbformat.v4.new_output("display_data", data={"image/png": png,
+                                                        "text/plain": "<Figure>"})
+
+
+def test_exercise_figures_become_example_output_attachments():
+    nb = notebook(
+        markdown("# Lesson 99"),
+        code("def draw(x):\n    ### BEGIN SOLUTION\n    plt.plot(x)\n    ### END SOLUTION\n\n"
+             "draw([1, 2])"),
+        code("ok = L.check_draw(draw)"),
+        code("draw([3, 4])  # draws with the student's function"),
+        code("plt.plot([5])  # draws with the library"),
+        code("def other(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"),
+    )
+    nb.cells[1].outputs = [figure_output(), figure_output(PNG[::-1])]
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="✓\n")]
+    nb.cells[3].outputs = [figure_output()]
+    nb.cells[4].outputs = [figure_output()]
+    lesson = notebooks.make_lesson(nb, name="99_x.ipynb")
+    nbformat.validate(lesson)
+    kinds = [(c.cell_type, c.source.splitlines()[0]) for c in lesson.cells]
+    assert kinds == [("markdown", "# Lesson 99"), ("code", "def draw(x):"),
+                     ("markdown", notebooks.EXAMPLE_OUTPUT), ("code", "ok = L.check_draw(draw)"),
+                     ("code", "draw([3, 4])  # draws with the student's function"),
+                     ("markdown", notebooks.EXAMPLE_OUTPUT),
+                     ("code", "plt.plot([5])  # draws with the library"),
+                     ("code", "def other(x):")]
+    first = lesson.cells[2]
+    assert first.attachments == {"cell1_1.png": {"image/png": PNG},
+                                 "cell1_2.png": {"image/png": PNG[::-1]}}
+    assert "![example output](attachment:cell1_1.png)" in first.source
+    assert "![example output](attachment:cell1_2.png)" in first.source
+    assert lesson.cells[5].attachments == {"cell3_1.png": {"image/png": PNG}}
+    assert all(c.outputs == [] for c in lesson.cells if c.cell_type == "code")
+    # the same solution gives the same text (ids are deterministic)
+    assert notebooks.render(lesson) == notebooks.render(notebooks.make_lesson(nb, name="99_x.ipynb"))
+
+
+def test_the_stored_outputs_note_is_rewritten_for_the_student_copy():
+    note = ("# Lesson 99\n\n> The outputs stored in this notebook come from a **`standard`** "
+            "run.\n> With smoke it is fast.")
+    nb = notebook(markdown(note, notebooks.STORED_NOTE_TAG), code("x = 1"))
+    lesson = notebooks.make_lesson(nb, name="99_x.ipynb")
+    assert lesson.cells[0].source == (
+        "# Lesson 99\n\n> This student copy has no stored outputs (run it to see them); the "
+        "outputs stored in its solution, `solutions/99_x.ipynb`, come from a **`standard`** run."
+        "\n> With smoke it is fast.")
+    assert "tags" not in lesson.cells[0].metadata
+    with pytest.raises(notebooks.MarkerError, match="would be false in the student copy"):
+        notebooks.make_lesson(notebook(markdown(note)), name="99_x.ipynb")
+    with pytest.raises(notebooks.MarkerError, match="has no \"The outputs stored"):
+        notebooks.make_lesson(notebook(markdown("# hi", notebooks.STORED_NOTE_TAG)), name="9.ipynb")

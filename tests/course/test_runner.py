@@ -70,12 +70,20 @@ def test_store_outputs_copies_a_run_into_the_solution(tmp_path, capsys):
     import nbformat
 
     sol, out = tmp_path / "solutions", tmp_path / "runs" / "smoke"
+    committed = tmp_path / "results" / "standard.json"
     write(sol / "06_store.ipynb", notebook(PARAMETERS, code("print('stored', BUDGET)"),
                                            code("1 + 1")))
+    write(sol / "07_records.ipynb", notebook(PARAMETERS, code(
+        "from stnlib import course\ncourse.record('answer', 42, paper=41, lesson='07', budget=BUDGET)")))
     assert main(["run", "--budget", "smoke", "--solutions", str(sol), "--out", str(out)]) == 0
-    assert main(["store-outputs", str(out), "--solutions", str(sol)]) == 2
+    assert main(["store-outputs", str(out), "--solutions", str(sol), "--results", str(committed)]) == 2
     assert "is a 'smoke' run" in capsys.readouterr().err
-    assert main(["store-outputs", str(out), "--solutions", str(sol), "--budget", "smoke"]) == 0
+    assert main(["store-outputs", str(out), "--solutions", str(sol), "--budget", "smoke",
+                 "--results", str(committed)]) == 0
+    # the committed results now hold the run's numbers of the stored lessons, and nothing else
+    stored = json.loads(committed.read_text())["results"]
+    assert [(r["lesson"], r["key"], r["value"], r["paper"]) for r in stored] == [
+        ("07", "answer", 42.0, 41.0)]
     nb = nbformat.read(sol / "06_store.ipynb", as_version=4)
     assert [c.execution_count for c in nb.cells] == [1, 2, 3]
     assert nb.cells[1].outputs[0].text == "stored smoke\n"

@@ -20,34 +20,56 @@ def good_angle(theta):
     return torch.rad2deg(torch.atan2(theta[:, 1, 0], theta[:, 0, 0]))
 
 
+def failure(check, fn) -> CheckError:
+    with pytest.raises(CheckError) as err:
+        check(fn, verbose=False)
+    return err.value
+
+
 def test_identity_head_check_accepts_the_solution_and_names_mistakes(capsys):
     assert L.check_identity_head(good_head) is True
-    assert "✓ identity_head is correct" in capsys.readouterr().out
+    assert capsys.readouterr().out == ("✓ identity_head is correct: zero weights and the identity "
+                                       "as bias for affine, projective and TPS\n")
 
     def affine_bias_everywhere(n, transform):
         head = torch.nn.Linear(n, grids.identity(transform).numel())
         with torch.no_grad():
             head.weight.zero_()
             head.bias.zero_()
-            head.bias[0] = head.bias[4] = 1
+            head.bias[:6] = grids.identity("affine")
         return head
 
-    with pytest.raises(CheckError, match=r"identity_head\(7, 'tps'\).bias .*index \(0,\) is 1"):
-        L.check_identity_head(affine_bias_everywhere)
+    err = failure(L.check_identity_head, affine_bias_everywhere)
+    assert err.message == ("identity_head(7, 'tps'): at bias[0] (identity parameter 0): the bias "
+                           "is 1, expected 0 (2 of 32 entries differ)")
+    assert err.hint.startswith("this bias is the affine identity")
 
-    def six_outputs(n, transform):
-        return good_head(n, "affine")
-
-    with pytest.raises(CheckError, match=r"maps 32 → 6 features, expected 32 → 8"):
-        L.check_identity_head(six_outputs)
+    err = failure(L.check_identity_head, lambda n, transform: good_head(n, "affine"))
+    assert "maps 32 → 6 features, expected 32 → 8" in err.message
+    assert err.hint.startswith("this is the affine head for every transform")
 
     def random_weights(n, transform):
         head = good_head(n, transform)
         torch.nn.init.normal_(head.weight)
         return head
 
-    with pytest.raises(CheckError, match=r"\.weight"):
-        L.check_identity_head(random_weights)
+    err = failure(L.check_identity_head, random_weights)
+    assert err.message.startswith("identity_head(20, 'affine'): at weight[0, 0]: the weight is")
+    assert err.hint.startswith("a new nn.Linear starts with random weights")
+
+    def no_bias(n, transform):
+        return torch.nn.Linear(n, grids.identity(transform).numel(), bias=False)
+
+    err = failure(L.check_identity_head, no_bias)
+    assert "has no bias" in err.message and "bias=False" in err.hint
+
+    def frozen(n, transform):
+        head = good_head(n, transform)
+        head.requires_grad_(False)
+        return head
+
+    err = failure(L.check_identity_head, frozen)
+    assert "frozen (requires_grad=False)" in err.message and "trainable" in err.hint
 
     def not_yet(n, transform):
         raise NotImplementedError
@@ -58,18 +80,22 @@ def test_identity_head_check_accepts_the_solution_and_names_mistakes(capsys):
 
 def test_picture_angle_check(capsys):
     assert L.check_picture_angle(good_angle) is True
+    assert capsys.readouterr().out == ("✓ picture_angle is correct (values match the reference "
+                                       "on 4 cases)\n")
 
-    def inverse_sign(theta):  # forgets that θ is the inverse map
-        return -good_angle(theta)
+    err = failure(L.check_picture_angle, lambda theta: -good_angle(theta))
+    assert err.message == ("picture_angle, case 'turn 30° counter-clockwise': at θ[0]: your angle "
+                           "is -30, expected 30")
+    assert err.hint.startswith("the sign is flipped")
 
-    with pytest.raises(CheckError, match=r"turn 30° counter-clockwise.*is -30, expected 30"):
-        L.check_picture_angle(inverse_sign)
+    err = failure(L.check_picture_angle, lambda theta: torch.atan2(theta[:, 1, 0], theta[:, 0, 0]))
+    assert "expected 30" in err.message and err.hint.startswith("this is the angle in radians")
 
-    def radians(theta):
-        return torch.atan2(theta[:, 1, 0], theta[:, 0, 0])
-
-    with pytest.raises(CheckError, match="expected 30"):
-        L.check_picture_angle(radians)
+    err = failure(L.check_picture_angle,
+                  lambda theta: torch.rad2deg(torch.atan(theta[:, 1, 0] / theta[:, 0, 0])))
+    assert err.message.startswith("picture_angle, case 'turn −120°, zoom out 2×': at θ[0]: your "
+                                  "angle is 60")
+    assert err.hint.startswith("atan gives angles in (−90°, 90°) only")
 
 
 def test_picture_angle_reference_reads_the_data_sets_angles():

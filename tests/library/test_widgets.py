@@ -69,7 +69,7 @@ def test_translation_moves_the_picture_the_documented_way(small):
     assert torch.allclose(ex.output[..., 8:], small[..., 8 - int(shift):32 - int(shift)])
 
 
-def test_raw_tab_sets_theta_directly_and_params_tab_takes_over_again(ex, small):
+def test_raw_tab_sets_theta_directly_and_leaving_it_keeps_the_edits(ex, small):
     ex.set_theta([[1, 0, 0], [0, 1, 0]])
     assert ex.source == "raw" and ex.tabs.selected_index == 1
     assert torch.allclose(ex.output, small, atol=1e-6)
@@ -77,8 +77,79 @@ def test_raw_tab_sets_theta_directly_and_params_tab_takes_over_again(ex, small):
     assert torch.equal(ex.theta, torch.tensor([[1, 0, 0.5], [0, 1, 0]]))
     ex.sliders["angle"].value = 90  # ignored while θ comes from the raw entries
     assert torch.equal(ex.theta, torch.tensor([[1, 0, 0.5], [0, 1, 0]]))
+    ex.tabs.selected_index = 0  # back: the raw θ stays, the sliders show it
+    assert torch.allclose(ex.theta, torch.tensor([[1, 0, 0.5], [0, 1, 0]]), atol=1e-6)
+    values = {k: s.value for k, s in ex.sliders.items()}
+    assert values == pytest.approx({"angle": 0, "scale_x": 1, "scale_y": 1, "shear": 0,
+                                    "tx": -0.5, "ty": 0}, abs=1e-6)
+    assert widgets.RAW_KEPT in ex.notice.value
+    ex.sliders["scale_x"].value = 2.0  # and the sliders go on from there
+    assert torch.allclose(ex.theta, plot.params_theta(**{**values, "scale_x": 2.0}))
+
+
+@pytest.mark.parametrize("params", [
+    dict(angle=50.0, scale_x=1.5, scale_y=0.8, shear=10.0, tx=0.2, ty=-0.1),
+    dict(angle=-170.0, scale_x=0.3, scale_y=2.5, shear=-45.0, tx=-0.9, ty=0.7),
+    dict(angle=90.0, scale_x=1.0, scale_y=1.0, shear=0.0, tx=0.0, ty=0.0),
+])
+def test_theta_params_inverts_params_theta(params):
+    th = plot.params_theta(**params)
+    assert plot.theta_params(th) == pytest.approx(params, abs=1e-4)
+
+
+def test_leaving_the_raw_tab_with_a_mirror_says_it_drops_the_edits(ex):
+    before = {k: s.value for k, s in ex.sliders.items()}
+    assert plot.theta_params(torch.tensor([[-1.0, 0, 0], [0, 1, 0]])) is None  # a mirror
+    assert plot.theta_params(torch.zeros(2, 3)) is None  # singular
+    ex.set_theta([[-1.0, 0, 0], [0, 1, 0]])
     ex.tabs.selected_index = 0
-    assert torch.allclose(ex.theta, plot.params_theta(**{**widgets.THETA_DEFAULTS, "angle": 90}))
+    assert ex.notice.value == f"<b>{widgets.RAW_DROPPED}</b>"
+    assert {k: s.value for k, s in ex.sliders.items()} == before
+    assert torch.allclose(ex.theta, plot.params_theta(**before))
+    ex.set_theta(plot.params_theta(angle=0, scale_x=4.0))  # a scale beyond its slider: dropped
+    ex.tabs.selected_index = 0
+    assert widgets.RAW_DROPPED in ex.notice.value
+    assert torch.allclose(ex.theta, plot.params_theta(**before))
+
+
+def _fits(text: str, width: str) -> bool:
+    """Whether ``text`` fits ``width`` (an em width) at 0.62 em per character (13 px sans)."""
+    return len(text) * 0.62 <= float(width.removesuffix("em"))
+
+
+def test_labels_and_tab_titles_fit_and_every_control_has_a_real_tooltip(ex, small):
+    tp = widgets.tps_explorer(small)
+    sliders = [*ex.sliders.values(), *ex.raw.values(), tp.dx, tp.dy]
+    for s in sliders:
+        assert _fits(s.description, s.style.description_width), s.description
+    for d in (ex.kernel, ex.padding, tp.point):
+        assert _fits(d.description, d.style.description_width), d.description
+    assert all(len(t) <= 12 for t in ex.tabs.titles) and len(ex.tabs.titles) == 2
+    for control in [*sliders, ex.kernel, ex.padding, ex.align_corners, ex.tabs, ex.image,
+                    tp.point, tp.reset]:
+        assert isinstance(control.tooltip, str) and len(control.tooltip) > 10, control
+    assert ex.sliders["angle"].tooltip == widgets.THETA_TOOLTIPS["angle"]
+    assert "counter-clockwise" in ex.sliders["angle"].tooltip
+
+
+def test_the_corner_marker_is_drawn_last_on_top_and_unclipped_at_90_degrees(small):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    grid = grids.affine_grid(theta.affine_theta(angle=90.0)[None], (32, 32), align_corners=False)
+    plot.draw_grid(ax, grid, (32, 32), align_corners=False)
+    marker = ax.lines[-1]
+    x = sampler.unnormalize(grid[0, 0, 0, 0], 32, align_corners=False).item()
+    y = sampler.unnormalize(grid[0, 0, 0, 1], 32, align_corners=False).item()
+    assert marker.get_xydata()[0].tolist() == pytest.approx([x, y], abs=1e-5)
+    assert (x, y) == pytest.approx((31.0, 0.0), abs=1e-4)  # the corner pixel: half a marker out
+    assert marker.get_clip_on() is False
+    assert marker.get_zorder() > max(line.get_zorder() for line in ax.lines[:-1])
+    assert marker.get_markersize() >= 6 and marker.get_markeredgecolor() == "black"
+    plt.close(fig)
 
 
 def test_sampler_options_redraw(ex):
