@@ -53,19 +53,42 @@ def init_identity(head: nn.Linear, identity: torch.Tensor | str) -> nn.Linear:
     return head
 
 
-def conv_body(in_channels: int, *, channels: int = 20, hidden: int = 50, ndim: int = 2) -> nn.Sequential:
+def conv_body(in_channels: int, *, channels: int = 20, hidden: int = 50, ndim: int = 2,
+              downsample: int = 1) -> nn.Sequential:
     """A small convolutional body for images (``ndim=2``) or time series (``ndim=1``).
 
-    conv 5 → max-pool 2 → ReLU → conv 5 → max-pool 2 → ReLU → adaptive
-    average pool to 4 (×4) → flatten → linear → ReLU. Works for any input size
-    ≥ 4; outputs N×``hidden`` features. Size and shape follow the
-    localization nets of the paper's MNIST experiments and the PyTorch tutorial.
+    [max-pool ``downsample`` →] conv 5 → max-pool 2 → ReLU → conv 5 → max-pool 2 →
+    ReLU → adaptive average pool to 4 (×4) → flatten → linear → ReLU. Works for
+    any input size ≥ 4 (≥ 4·``downsample`` with a first pool); outputs
+    N×``hidden`` features. Size and shape follow the localization nets of the
+    paper's MNIST experiments and the PyTorch tutorial.
+
+    Args:
+        in_channels: channels of the input.
+        channels: channels of both convolutions.
+        hidden: width of the output features.
+        ndim: 2 for images (N×C×H×W), 1 for time series (N×C×T).
+        downsample: ``k > 1`` max-pools the input by ``k`` before the first
+            convolution, so both convolutions run at 1/k of the input's
+            resolution (the localization net of the Lasagne cluttered-MNIST
+            recipe and of Possatti & de Freitas, Table I, pools by 2 first): a
+            localization net needs only the coarse pose, and at full resolution
+            its 5×5 convolutions cost about as much as the classifier behind it.
+            ``1`` (default): no first pool.
     """
+    _validate.size(in_channels, "in_channels", 1)
+    _validate.size(channels, "channels", 1)
+    _validate.size(hidden, "hidden", 1)
+    _validate.size(downsample, "downsample", 1)
+    if ndim not in (1, 2):
+        raise ValueError(f"ndim must be 1 (time series) or 2 (images), got {ndim!r}")
     Conv, Pool, Adaptive = (
         (nn.Conv2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d) if ndim == 2
         else (nn.Conv1d, nn.MaxPool1d, nn.AdaptiveAvgPool1d)
     )
+    first = [Pool(downsample, ceil_mode=True)] if downsample > 1 else []
     return nn.Sequential(
+        *first,
         Conv(in_channels, channels, 5, padding=2), Pool(2, ceil_mode=True), nn.ReLU(),
         Conv(channels, channels, 5, padding=2), Pool(2, ceil_mode=True), nn.ReLU(),
         Adaptive(4), nn.Flatten(),

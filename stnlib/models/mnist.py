@@ -83,7 +83,7 @@ def cnn(in_channels: int = 1, in_size: int = 42, n_classes: int = 10, *,
 
 def st_cnn(in_channels: int = 1, in_size: int = 42, n_classes: int = 10, *,
            transform: str = "affine", out_size: int | None = None, align_corners: bool = False,
-           padding_mode: str = "zeros", loc_channels: int = 16,
+           padding_mode: str = "zeros", loc_channels: int = 8, loc_downsample: int = 2,
            channels: tuple[int, int] = (32, 64), hidden: int = 128) -> Classifier:
     """Lesson 00's ST-CNN: an identity-initialized spatial transformer, then :func:`cnn`'s network.
 
@@ -98,13 +98,20 @@ def st_cnn(in_channels: int = 1, in_size: int = 42, n_classes: int = 10, *,
             use ``"border"`` for standardized inputs (lesson 04).
         loc_channels: channels of the localization net's two convolutions
             (:func:`stnlib.localization.conv_body`, 32 hidden units).
+        loc_downsample: the localization net max-pools its input by this factor
+            first (``conv_body(downsample=)``; default 2, as the Lasagne
+            cluttered-MNIST recipe and Possatti & de Freitas, Table I): it needs
+            only the digit's coarse pose, and so costs a fraction of the CNN's
+            training step. ``loc_downsample=1, loc_channels=16`` is the
+            full-resolution localization net of earlier versions.
         channels, hidden: the CNN's.
     """
     out_size = in_size if out_size is None else out_size
     transformer = SpatialTransformer(
         in_channels, align_corners=align_corners, transform=transform, out_size=out_size,
         padding_mode=padding_mode, loc_features=32,
-        loc_body=conv_body(in_channels, channels=loc_channels, hidden=32))
+        loc_body=conv_body(in_channels, channels=loc_channels, hidden=32,
+                           downsample=loc_downsample))
     return Classifier(CNN(in_channels, out_size, n_classes, channels=channels, hidden=hidden),
                       transformer)
 

@@ -58,13 +58,82 @@ def test_time_to_accuracy_runs_and_reports_budget_errors():
                      lambda m: (torch.optim.SGD(m.parameters(), lr=0.01), None),
                      torch.nn.functional.cross_entropy),
     }
-    t = bench.bench_time_to_accuracy(time_cap_s=0.05, data=(x, y, x[:8], y[:8]), recipes=recipes,
-                                     eval_every=1, target=-1.0)
-    assert set(t["recipes"]) == {"course", "tutorial"}
-    for r in t["recipes"].values():
+    lines = []
+    t = bench.bench_time_to_accuracy(time_cap_s=0.05, data=(x, y, x[:8], y[:8], x[8:16], y[8:16]),
+                                     recipes=recipes, eval_every=1, target=-1.0,
+                                     time_caps={"tutorial": 0.1}, log=lines.append)
+    assert set(t["recipes"]) == {"course", "tutorial"} and t["stopped_on"] == "validation"
+    for name, r in t["recipes"].items():
         assert r["seconds_to_target"] is None  # a negative target is never reached
-        assert r["curve"] and r["steps"] >= 1 and 0 <= r["final_error"] <= 100
-    assert t["ratio"] is None and t["budget_s"] == 0.05
+        assert r["time_cap_s"] == {"course": 0.05, "tutorial": 0.1}[name]
+        assert r["curve"][-1]["seconds"] >= r["time_cap_s"]  # it ran to its own cap
+        assert all("test_error" not in c for c in r["curve"])  # the curve is validation only
+        assert r["steps"] >= 1 and 0 <= r["test_error_at_stop"] <= 100
+    assert t["ratios"] == {"tutorial": {"ratio": None, "bound": False}} and t["budget_s"] == 0.05
+    assert any("validation error" in line for line in lines)
+    assert "### 4." in bench.format_table({"meta": {"date": "d", "torch": "t", "threads": 1,
+                                                    "clock": "wall", "loadavg_start": None},
+                                           "time_to_accuracy": t})
+    with pytest.raises(ValueError, match="x_val"):
+        bench.bench_time_to_accuracy(data=(x, y, x, y), recipes=recipes)
+
+
+class _Constant(torch.nn.Module):
+    """Always predicts ``label`` (a trainable bias that an lr of 0 never moves)."""
+
+    def __init__(self, label: int = 0):
+        super().__init__()
+        self.bias = torch.nn.Parameter(5.0 * torch.nn.functional.one_hot(torch.tensor(label), 10).float())
+
+    def forward(self, x):
+        return self.bias.expand(len(x), 10) + 0.0 * x.flatten(1)[:, :1]
+
+
+def _frozen():
+    return {"constant": (_Constant, lambda m: (torch.optim.SGD(m.parameters(), lr=0.0), None),
+                         torch.nn.functional.cross_entropy)}
+
+
+def test_time_to_accuracy_stops_on_the_validation_split_not_the_test_split():
+    x = torch.rand(16, 1, 4, 4)
+    zeros, ones = torch.zeros(16, dtype=torch.long), torch.ones(16, dtype=torch.long)
+    # validation says "reached" (0 % error), test says 100 %: stop at the first evaluation
+    t = bench.bench_time_to_accuracy(time_cap_s=5.0, data=(x, zeros, x, zeros, x, ones),
+                                     recipes=_frozen(), eval_every=1, target=1.5)
+    r = t["recipes"]["constant"]
+    assert r["seconds_to_target"] is not None and r["steps"] == 1
+    assert r["val_error_at_stop"] == 0.0 and r["test_error_at_stop"] == 100.0
+    # validation says 100 %, test would say 0 %: it never stops early, it runs to its cap
+    t = bench.bench_time_to_accuracy(time_cap_s=0.05, data=(x, zeros, x, ones, x, zeros),
+                                     recipes=_frozen(), eval_every=1, target=1.5)
+    r = t["recipes"]["constant"]
+    assert r["seconds_to_target"] is None and r["steps"] > 1
+    assert [c["val_error"] for c in r["curve"]] == [100.0] * len(r["curve"])
+    assert r["test_error_at_stop"] == 0.0 and r["curve"][-1]["seconds"] >= 0.05
+
+
+def test_time_to_accuracy_ratio_is_a_bound_when_the_other_recipe_misses_the_target():
+    x = torch.rand(16, 1, 4, 4)
+    zeros = torch.zeros(16, dtype=torch.long)
+    recipes = {"fast": _frozen()["constant"], "slow": _frozen()["constant"]}
+    t = bench.bench_time_to_accuracy(time_cap_s=5.0, data=(x, zeros, x, zeros, x, zeros),
+                                     recipes=recipes, eval_every=1, target=1.5)
+    first = t["recipes"]["fast"]["seconds_to_target"]
+    assert t["ratios"]["slow"]["bound"] is False
+    assert t["ratios"]["slow"]["ratio"] == pytest.approx(t["recipes"]["slow"]["seconds_to_target"] / first)
+    wrong = (lambda: _Constant(label=1), *_frozen()["constant"][1:])  # always class 1: 100 % error
+    t = bench.bench_time_to_accuracy(time_cap_s=5.0, data=(x, zeros, x, zeros, x, zeros),
+                                     recipes={"fast": recipes["fast"], "slow": wrong}, eval_every=1,
+                                     target=1.5, time_caps={"slow": 0.05})
+    first = t["recipes"]["fast"]["seconds_to_target"]
+    assert t["recipes"]["slow"]["seconds_to_target"] is None
+    assert t["ratios"]["slow"] == {"ratio": pytest.approx(0.05 / first), "bound": True}
+    assert "> " in bench.format_table({"meta": {"date": "d", "torch": "t", "threads": 1, "clock": "wall",
+                                                "loadavg_start": None}, "time_to_accuracy": t})
+    t = bench.bench_time_to_accuracy(time_cap_s=0.05, data=(x, zeros, x, zeros, x, zeros),
+                                     recipes={"slow": wrong, "fast": recipes["fast"]}, eval_every=1,
+                                     target=1.5)
+    assert t["ratios"]["fast"] == {"ratio": None, "bound": False}  # the first never reached it
 
 
 def test_course_times_from_run_json_and_run_log_and_absent(tmp_path):

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from stnlib import train as tr
+from stnlib.localization import conv_body
 from stnlib.models import (
     CNN,
     FCN,
@@ -180,3 +181,48 @@ def test_classifier_standardizes_before_the_transformer_and_shows_v_on_the_input
     plain = Classifier(torch.nn.Flatten())
     torch.testing.assert_close(plain(x), x.flatten(1))
     assert plain.last_theta is None
+
+
+@pytest.mark.parametrize("in_size", [8, 13, 28, 42, 60])
+def test_conv_body_downsample_shapes_and_the_first_pool(in_size):
+    x = torch.rand(3, 1, in_size, in_size)
+    full, half = conv_body(1, channels=8, hidden=32), conv_body(1, channels=8, hidden=32, downsample=2)
+    assert full(x).shape == half(x).shape == (3, 32)
+    assert not isinstance(full[0], torch.nn.MaxPool2d)
+    assert isinstance(half[0], torch.nn.MaxPool2d) and half[0].kernel_size == 2
+    # the same weights see the max-pooled input: the body with downsample=2 is pool ∘ the full body
+    half_rest = torch.nn.Sequential(*list(half)[1:])
+    full.load_state_dict(half_rest.state_dict())
+    pooled = torch.nn.functional.max_pool2d(x, 2, ceil_mode=True)
+    torch.testing.assert_close(half(x), full(pooled))
+    # time series: the same option for ndim=1
+    assert conv_body(2, ndim=1, downsample=3)(torch.rand(4, 2, 50)).shape == (4, 50)
+
+
+def test_conv_body_rejects_bad_options():
+    with pytest.raises(ValueError, match="downsample"):
+        conv_body(1, downsample=0)
+    with pytest.raises(TypeError, match="downsample"):
+        conv_body(1, downsample=1.5)
+    with pytest.raises(ValueError, match="ndim"):
+        conv_body(1, ndim=3)
+
+
+def test_st_cnn_cheap_localization_net_identity_and_parameters():
+    torch.manual_seed(0)
+    model = st_cnn()  # default: max-pool 2, then 8-channel 5×5 convolutions at 21×21
+    loc = model.transformer.loc[0]
+    assert isinstance(loc.body[0], torch.nn.MaxPool2d)
+    # 1→8 conv 5×5 (208) + 8→8 conv 5×5 (1 608) + linear 8·4·4→32 (4 128) + head 32→6 (198)
+    assert count_parameters(loc) == 208 + 1608 + 4128 + 198
+    assert count_parameters(model) == 872_714 + count_parameters(loc)
+    old = st_cnn(loc_downsample=1, loc_channels=16)  # the full-resolution net of earlier versions
+    assert not isinstance(old.transformer.loc[0].body[0], torch.nn.MaxPool2d)
+    assert count_parameters(old.transformer.loc[0]) == 416 + 6416 + 8224 + 198
+    for size in (28, 42, 60):
+        m = st_cnn(in_size=size)
+        x = torch.rand(2, 1, size, size)
+        V, theta = m.warp(x)
+        torch.testing.assert_close(V, x, atol=1e-5, rtol=0)  # identity at initialization
+        torch.testing.assert_close(theta, torch.eye(2, 3).expand(2, 2, 3))
+        assert m(x).shape == (2, 10)
