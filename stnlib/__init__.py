@@ -1,6 +1,6 @@
 """stnlib: the Spatial Transformer Network library of the stn-course.
 
-The package follows the STN's own anatomy (Jaderberg et al. 2015):
+The package follows the STN's own anatomy (Jaderberg et al. 2015, §3):
 
 * :mod:`stnlib.kernels`      sampling kernels k(d) and their subgradients
 * :mod:`stnlib.sampler`      the sampler (reference eq. 3 and native ``grid_sample``)
@@ -10,6 +10,13 @@ The package follows the STN's own anatomy (Jaderberg et al. 2015):
 * :mod:`stnlib.transformer`  ``SpatialTransformer`` (and the 1-D variant)
 * :mod:`stnlib.decoder`      ``SpatialDecoder`` (Dense Transformer Networks)
 * :mod:`stnlib.diagnostics`  θ statistics and collapse detection
+
+and around it what a model needs: :mod:`stnlib.models` (one classifier
+family), :mod:`stnlib.data`, :mod:`stnlib.train` (one loop), :mod:`stnlib.metrics`,
+:mod:`stnlib.device`, :mod:`stnlib.plot` (figures) and :mod:`stnlib.widgets`
+(the interactive explorers). The course machinery (budgets, results, the
+notebook runner, exercise checks) is :mod:`stnlib.course`; the lessons'
+companion modules are :mod:`stnlib.lessons`. ``import stnlib`` loads neither.
 """
 
 __version__ = "0.1.0"
@@ -27,7 +34,7 @@ from .grids import (
     tps_grid,
 )
 from .kernels import KERNELS, get_kernel
-from .localization import LocalizationNet, identity_params, init_identity
+from .localization import LocalizationNet, init_identity
 from .sampler import grid_sample_native, grid_sample_reference, sample, sample_1d
 from .theta import affine_theta, compose, invert, theta_from_pixel_matrix
 from .transformer import SpatialTransformer
@@ -37,7 +44,7 @@ __all__ = [
     "SpatialDecoder", "scatter_decode", "CollapseDetector", "ThetaCollapseError", "theta_stats",
     "affine_grid", "attention_grid", "make_grid_generator", "projective_grid",
     "regular_control_points", "timewarp_grid", "tps_grid", "KERNELS", "get_kernel",
-    "LocalizationNet", "identity_params", "init_identity", "grid_sample_native",
+    "LocalizationNet", "init_identity", "grid_sample_native",
     "grid_sample_reference", "sample", "sample_1d", "affine_theta", "compose", "invert",
     "theta_from_pixel_matrix", "SpatialTransformer",
 ]

@@ -1,4 +1,4 @@
-"""The spatial decoder of Dense Transformer Networks (Li et al. 2017), used by seeds/000.
+"""The spatial decoder of Dense Transformer Networks (Li et al. 2017), used by Abou Chacra & Zelek.
 
 A spatial transformer in an encoder warps a feature map onto its own output
 grid: output pixel i reads the input at T_θ(G_i). For dense prediction the
@@ -81,6 +81,16 @@ class SpatialDecoder(nn.Module):
     ``forward(V, theta, skip)``: V N×C×H'×W' (the transformer's output),
     θ as the transformer returned it, skip N×C×H×W (the features before the
     transformer) → N×C×H×W.
+
+    Example:
+        >>> import torch
+        >>> from stnlib.transformer import SpatialTransformer
+        >>> st = SpatialTransformer(8, align_corners=False, transform="affine")
+        >>> dec = SpatialDecoder(align_corners=False, transform="affine")
+        >>> x = torch.rand(2, 8, 16, 16)
+        >>> V, theta = st(x)                   # identity θ at initialization
+        >>> torch.allclose(dec(V, theta, skip=torch.zeros_like(x)), x, atol=1e-5)
+        True
     """
 
     def __init__(self, *, align_corners: bool, transform: str = "affine",

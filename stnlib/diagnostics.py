@@ -3,7 +3,7 @@
 A spatial transformer can fail silently: the localization net drifts to a θ
 that zooms far out (the digit becomes a dot), far in, flips the image, or
 points the sampling grid outside the input so the output is blank (the
-"collapse to black outputs" of seeds/003). :func:`theta_stats` summarizes a
+"collapse to black outputs" of Possatti & de Freitas). :func:`theta_stats` summarizes a
 batch of θ in numbers a student can read, and :class:`CollapseDetector`
 turns them into a clear stop message for a training loop.
 """

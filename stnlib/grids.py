@@ -49,7 +49,14 @@ def _homogeneous(out_size, align_corners, like: torch.Tensor) -> torch.Tensor:
 
 
 def affine_grid(theta: torch.Tensor, out_size, *, align_corners: bool) -> torch.Tensor:
-    """Affine grid (eq. 1): θ (N×2×3) → grid N×H'×W'×2; equals ``F.affine_grid``."""
+    """Affine grid (eq. 1): θ (N×2×3) → grid N×H'×W'×2; equals ``F.affine_grid``.
+
+    Example:
+        >>> import torch
+        >>> theta = torch.tensor([[[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]])  # read the central half
+        >>> affine_grid(theta, (2, 2), align_corners=False)[0, 0, 0]  # top-left output pixel
+        tensor([-0.2500, -0.2500])
+    """
     _check_theta(theta, "theta", (2, 3), "N×2×3")
     H, W = _validate.size(out_size, "out_size", 2)
     points = _homogeneous((H, W), align_corners, theta)
@@ -65,7 +72,14 @@ def attention_theta(params: torch.Tensor) -> torch.Tensor:
 
 
 def attention_grid(params: torch.Tensor, out_size, *, align_corners: bool) -> torch.Tensor:
-    """Attention grid (eq. 2): isotropic scale and translation, params N×3 (s, tx, ty)."""
+    """Attention grid (eq. 2): isotropic scale and translation, params N×3 (s, tx, ty).
+
+    Example:
+        >>> import torch
+        >>> grid = attention_grid(torch.tensor([[0.5, 0.5, 0.0]]), (4, 4), align_corners=False)
+        >>> grid.shape, grid[0, 0, 0].tolist()  # a window of half the size, moved right
+        (torch.Size([1, 4, 4, 2]), [0.125, -0.375])
+    """
     return affine_grid(attention_theta(params), out_size, align_corners=align_corners)
 
 
@@ -93,6 +107,13 @@ def projective_grid(theta: torch.Tensor, out_size, *, align_corners: bool) -> to
     mirrored ghost of the input for w < 0), so they get the position
     (OUTSIDE, OUTSIDE), far outside the input, where the sampler reads padding
     (and passes no gradient). Near the identity, w ≈ 1 everywhere.
+
+    Example:
+        >>> import torch
+        >>> identity = torch.tensor([[1.0, 0, 0, 0, 1, 0, 0, 0]])
+        >>> torch.allclose(projective_grid(identity, (3, 5), align_corners=False),
+        ...                base_grid((3, 5), align_corners=False)[None])
+        True
     """
     M = projective_matrix(theta)
     H, W = _validate.size(out_size, "out_size", 2)
@@ -148,6 +169,15 @@ def tps_grid(displacements: torch.Tensor, control_points: torch.Tensor, out_size
     Returns:
         N×H'×W'×2: each output point q maps to q + Σ M(q)_k Δ_k, the TPS that
         interpolates the displacements (exactly the identity when Δ = 0).
+
+    Example:
+        >>> import torch
+        >>> cps = regular_control_points(4)                # 16 points
+        >>> moved = torch.zeros(1, 16, 2)
+        >>> moved[0, 5] = torch.tensor([0.2, 0.0])         # pull one inner point to the right
+        >>> grid = tps_grid(moved, cps, (8, 8), align_corners=False)
+        >>> grid.shape, bool((grid - base_grid((8, 8), align_corners=False)).abs().max() > 0)
+        (torch.Size([1, 8, 8, 2]), True)
     """
     _check_theta(displacements, "displacements", (None, 2), "N×K×2")
     _validate.tensor(control_points, "control_points", ndim=2, layout="K×2")
@@ -157,10 +187,21 @@ def tps_grid(displacements: torch.Tensor, control_points: torch.Tensor, out_size
             f"got {tuple(control_points.shape)}"
         )
     H, W = _validate.size(out_size, "out_size", 2)
-    G = base_grid((H, W), align_corners=align_corners, dtype=displacements.dtype,
-                  device=displacements.device)
-    M = tps_weights(control_points.to(G), G.reshape(-1, 2))
+    G, M = tps_basis(control_points, (H, W), align_corners=align_corners,
+                     dtype=displacements.dtype, device=displacements.device)
     return G + (M @ displacements).view(-1, H, W, 2)
+
+
+def tps_basis(control_points: torch.Tensor, out_size, *, align_corners: bool,
+              dtype=torch.float32, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two fixed parts of a TPS grid: the base grid G (H'×W'×2) and the weights M (H'W'×K).
+
+    The grid for displacements Δ (N×K×2) is ``G + (M @ Δ).view(N, H', W', 2)``;
+    :func:`tps_grid` and :class:`TPSGrid` (which caches this per output size)
+    both build it this way.
+    """
+    G = base_grid(out_size, align_corners=align_corners, dtype=dtype, device=device)
+    return G, tps_weights(control_points.to(G), G.reshape(-1, 2))
 
 
 def timewarp_grid(params: torch.Tensor, length: int, *, align_corners: bool) -> torch.Tensor:
@@ -269,10 +310,8 @@ class TPSGrid(GridGenerator):
         H, W = _validate.size(out_size, "out_size", 2)
         key = (H, W, align_corners, theta.dtype, theta.device)
         if key not in self._cache:
-            G = base_grid((H, W), align_corners=align_corners, dtype=theta.dtype,
-                          device=theta.device)
-            M = tps_weights(self.control_points.to(G), G.reshape(-1, 2))
-            self._cache[key] = (G, M)
+            self._cache[key] = tps_basis(self.control_points, (H, W), align_corners=align_corners,
+                                         dtype=theta.dtype, device=theta.device)
         G, M = self._cache[key]
         return G + (M @ theta).view(-1, H, W, 2)
 
@@ -310,9 +349,21 @@ def make_grid_generator(transform: str, *, tps_points: int = 4) -> GridGenerator
     return TRANSFORMS[transform]()
 
 
+def identity(transform: str, *, tps_points: int = 4, dtype=torch.float32, device=None) -> torch.Tensor:
+    """The flat identity parameters of ``transform``: :meth:`GridGenerator.identity`.
+
+    Example:
+        >>> identity("affine")
+        tensor([1., 0., 0., 0., 1., 0.])
+        >>> identity("attention")
+        tensor([1., 0., 0.])
+    """
+    return make_grid_generator(transform, tps_points=tps_points).identity(dtype=dtype, device=device)
+
+
 __all__ = [
     "base_grid", "affine_grid", "attention_theta", "attention_grid", "projective_matrix",
-    "projective_grid", "regular_control_points", "tps_weights", "tps_grid", "timewarp_grid",
+    "projective_grid", "regular_control_points", "tps_weights", "tps_basis", "tps_grid", "timewarp_grid",
     "GridGenerator", "AffineGrid", "AttentionGrid", "ProjectiveGrid", "TPSGrid", "TimeWarpGrid",
-    "TRANSFORMS", "make_grid_generator",
+    "TRANSFORMS", "make_grid_generator", "identity",
 ]

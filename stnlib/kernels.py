@@ -178,7 +178,16 @@ KERNELS: dict[str, Kernel] = {
 
 
 def get_kernel(kernel: str | Kernel) -> Kernel:
-    """Look a kernel up by name (``"nearest"``, ``"bilinear"``, ``"bicubic"``) or pass one through."""
+    """Look a kernel up by name (``"nearest"``, ``"bilinear"``, ``"bicubic"``) or pass one through.
+
+    Example:
+        >>> import torch
+        >>> k = get_kernel("bilinear")
+        >>> k.weight(torch.tensor([-1.0, -0.5, 0.0, 0.5])).tolist()   # max(0, 1 − |d|)
+        [0.0, 0.5, 1.0, 0.5]
+        >>> k.derivative(torch.tensor([-0.5, 0.0, 0.5])).tolist()   # the right derivative at 0
+        [1.0, -1.0, -1.0]
+    """
     if isinstance(kernel, Kernel):
         return kernel
     _validate.choice(kernel, "kernel", tuple(KERNELS))

@@ -7,8 +7,12 @@ parameters). The head starts with zero weights and the identity parameters
 as its bias, so at initialization θ is the identity for every input and the
 transformer passes its input through unchanged; training then moves θ away
 from the identity only as far as the loss asks for. Without this, a random
-θ often zooms out or flips the input and training stalls (COURSE.md, known
-traps).
+θ often zooms out or flips the input and training stalls (lesson 04 shows
+such a collapse).
+
+The bodies: :func:`conv_body` (the default, for images and time series),
+:func:`tutorial_conv_body` (the PyTorch STN tutorial's, also Wang (2018),
+§4.1.2) and :func:`fc_body` (fully connected).
 """
 
 from __future__ import annotations
@@ -20,17 +24,22 @@ from . import _validate
 from .grids import GridGenerator, make_grid_generator
 
 
-def identity_params(transform: str, *, tps_points: int = 4) -> torch.Tensor:
-    """Flat identity parameters for ``transform`` (e.g. affine → [1, 0, 0, 0, 1, 0])."""
-    return make_grid_generator(transform, tps_points=tps_points).identity()
-
-
-def init_identity(head: nn.Linear, identity: torch.Tensor) -> nn.Linear:
+def init_identity(head: nn.Linear, identity: torch.Tensor | str) -> nn.Linear:
     """Zero the head's weight and set its bias to ``identity`` (repeated if the head is wider).
 
-    A head with ``k × len(identity)`` outputs (k parallel or per-channel
-    transforms) gets the identity k times.
+    ``identity``: the flat identity parameters, or a transform name
+    (``"affine"`` → :func:`stnlib.grids.identity`). A head with
+    ``k × len(identity)`` outputs (k parallel or per-channel transforms) gets
+    the identity k times.
+
+    Example:
+        >>> from torch import nn
+        >>> init_identity(nn.Linear(20, 6), "affine").bias
+        Parameter containing:
+        tensor([1., 0., 0., 0., 1., 0.], requires_grad=True)
     """
+    if isinstance(identity, str):
+        identity = make_grid_generator(identity).identity()
     if not isinstance(head, nn.Linear):
         raise TypeError(f"head must be an nn.Linear, got {type(head).__name__}")
     if head.out_features % identity.numel() != 0:
@@ -64,10 +73,48 @@ def conv_body(in_channels: int, *, channels: int = 20, hidden: int = 50, ndim: i
     )
 
 
-def fc_body(in_features: int, *, hidden: int = 32) -> nn.Sequential:
-    """A fully connected body: flatten → linear → ReLU → linear → ReLU (N×``hidden``)."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(in_features, hidden), nn.ReLU(),
+def fc_body(in_features: int, *, hidden: int = 32, pool_to: int | None = None) -> nn.Sequential:
+    """A fully connected body: [average-pool to a thumbnail →] flatten → linear → ReLU → linear → ReLU.
+
+    Args:
+        in_features: the width of the flattened input (C·H·W, or C·t² with ``pool_to=t``).
+        hidden: the width of both linear layers, and of the output (N×``hidden``).
+        pool_to: average-pool the image to ``pool_to``×``pool_to`` first, so the
+            body has the same size for every input size (ST-FCN of lesson 03).
+    """
+    _validate.size(in_features, "in_features", 1)
+    _validate.size(hidden, "hidden", 1)
+    pool = [] if pool_to is None else [nn.AdaptiveAvgPool2d(_validate.size(pool_to, "pool_to", 1)[0])]
+    return nn.Sequential(*pool, nn.Flatten(), nn.Linear(in_features, hidden), nn.ReLU(),
                          nn.Linear(hidden, hidden), nn.ReLU())
+
+
+def tutorial_conv_body(in_size: int, *, in_channels: int = 1, channels=(8, 10), hidden: int = 32,
+                       adaptive: bool = True) -> tuple[nn.Sequential, int]:
+    """The PyTorch STN tutorial's localization body (also Wang (2018), §4.1.2).
+
+    conv 7×7 ``channels[0]`` → max-pool 2 → ReLU → conv 5×5 ``channels[1]`` →
+    max-pool 2 → ReLU → flatten → linear ``hidden`` → ReLU. On 28×28 inputs
+    the last feature map is 3×3 (the tutorial's 10·3·3 = 90 features); with
+    ``adaptive=True`` larger inputs are max-pooled to 3×3 too, so the body
+    keeps its ≈ 5k parameters on a 42×42 canvas (``adaptive=False``: the
+    tutorial's plain flatten, whose linear layer grows with the input).
+    Returns ``(body, n_features)``; the tutorial's ``fc_loc`` is this last
+    linear layer plus the identity head.
+    """
+    _validate.size(in_size, "in_size", 1)
+    c1, c2 = channels
+    side = ((in_size - 6) // 2 - 4) // 2
+    if side < 1:
+        raise ValueError(f"in_size must be at least 18 for the tutorial's localization body, "
+                         f"got {in_size}")
+    pool = [nn.AdaptiveMaxPool2d(3)] if adaptive and side > 3 else []
+    side = 3 if pool else side
+    body = nn.Sequential(
+        nn.Conv2d(in_channels, c1, 7), nn.MaxPool2d(2), nn.ReLU(),
+        nn.Conv2d(c1, c2, 5), nn.MaxPool2d(2), nn.ReLU(), *pool,
+        nn.Flatten(), nn.Linear(c2 * side * side, hidden), nn.ReLU())
+    return body, hidden
 
 
 class LocalizationNet(nn.Module):

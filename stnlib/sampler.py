@@ -1,7 +1,7 @@
 r"""The sampler: read the input U at the positions of a sampling grid.
 
 Two implementations share one signature, so a lesson or a model switches with
-a single argument (``method="reference"`` or ``method="native"``):
+a single argument (``sampler="reference"`` or ``sampler="native"``):
 
 * :func:`grid_sample_reference` is the course's own implementation of the
   paper's eq. 3, ``V_i = Σ_n Σ_m U_nm k(x_i − m) k(y_i − n)``. It never forms
@@ -49,7 +49,7 @@ from torch.autograd.function import once_differentiable
 from . import _validate
 from .kernels import Kernel, get_kernel
 
-METHODS = ("native", "reference")
+SAMPLERS = ("native", "reference")
 
 
 def unnormalize(coord: torch.Tensor, size, *, align_corners: bool) -> torch.Tensor:
@@ -57,6 +57,13 @@ def unnormalize(coord: torch.Tensor, size, *, align_corners: bool) -> torch.Tens
 
     ``align_corners=True``: −1 and +1 are the centres of the first and last pixel.
     ``align_corners=False``: −1 and +1 are the outer edges of those pixels.
+
+    Example:
+        >>> import torch
+        >>> unnormalize(torch.tensor([-1.0, 1.0]), 4, align_corners=False).tolist()  # outer edges
+        [-0.5, 3.5]
+        >>> unnormalize(torch.tensor([-1.0, 1.0]), 4, align_corners=True).tolist()   # pixel centres
+        [0.0, 3.0]
     """
     if align_corners:
         return (coord + 1) / 2 * (size - 1)
@@ -286,21 +293,32 @@ def grid_sample_native(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bo
 
 
 def sample(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool, kernel: str = "bilinear",
-           padding_mode: str = "zeros", method: str = "native") -> torch.Tensor:
+           padding_mode: str = "zeros", sampler: str = "native") -> torch.Tensor:
     """Sample ``U`` (N×C×H×W) at ``grid`` (N×H'×W'×2) with the chosen implementation.
 
-    ``method="native"`` uses ``grid_sample`` (fast, the default for training);
-    ``method="reference"`` uses the course's eq.-3 implementation. Both accept
+    ``sampler="native"`` uses ``grid_sample`` (fast, the default for training);
+    ``sampler="reference"`` uses the course's eq.-3 implementation. Both accept
     the same arguments and return N×C×H'×W'.
+
+    Example:
+        >>> import torch
+        >>> from stnlib.grids import affine_grid
+        >>> U = torch.arange(16.0).view(1, 1, 4, 4)
+        >>> grid = affine_grid(torch.eye(2, 3)[None], (4, 4), align_corners=False)
+        >>> torch.equal(sample(U, grid, align_corners=False, kernel="nearest"), U)
+        True
+        >>> V = sample(U, grid, align_corners=False, sampler="reference")  # eq. 3, same numbers
+        >>> torch.allclose(V, U)
+        True
     """
-    _validate.choice(method, "method", METHODS)
-    fn = grid_sample_native if method == "native" else grid_sample_reference
+    _validate.choice(sampler, "sampler", SAMPLERS)
+    fn = grid_sample_native if sampler == "native" else grid_sample_reference
     return fn(U, grid, align_corners=align_corners, kernel=kernel, padding_mode=padding_mode)
 
 
 def sample_1d(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool,
               kernel: str = "bilinear", padding_mode: str = "zeros",
-              method: str = "native") -> torch.Tensor:
+              sampler: str = "native") -> torch.Tensor:
     """1-D sampling for time series, with the same kernels and padding modes.
 
     Args:
@@ -310,13 +328,20 @@ def sample_1d(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool,
     Returns:
         N×C×L'. Implemented as the 2-D sampler on an image of height 1, whose
         kernel in y then reduces to the single weight k(0) = 1.
+
+    Example:
+        >>> import torch
+        >>> U = torch.tensor([[[0.0, 1.0, 2.0, 3.0]]])       # N×C×L
+        >>> pos = torch.tensor([[-0.75, -0.25, 0.25, 0.75]])  # the pixel centres, align_corners=False
+        >>> sample_1d(U, pos, align_corners=False).tolist()
+        [[[0.0, 1.0, 2.0, 3.0]]]
     """
     _validate.tensor(U, "U", ndim=3, layout="N×C×L")
     _validate.tensor(grid, "grid", ndim=2, layout="N×L' (normalized positions)")
     _validate.same_batch(U, "U", grid, "grid")
     grid2d = torch.stack([grid, torch.zeros_like(grid)], dim=-1).unsqueeze(1)
     V = sample(U.unsqueeze(2), grid2d, align_corners=align_corners, kernel=kernel,
-               padding_mode=padding_mode, method=method)
+               padding_mode=padding_mode, sampler=sampler)
     return V.squeeze(2)
 
 

@@ -47,7 +47,7 @@ def to_homogeneous(theta: torch.Tensor) -> torch.Tensor:
     return torch.cat([theta, row], dim=-2)
 
 
-def identity_theta(n: int | None = None, *, dtype=torch.float32, device=None) -> torch.Tensor:
+def identity(n: int | None = None, *, dtype=torch.float32, device=None) -> torch.Tensor:
     """The identity θ: 2×3, or N×2×3 when ``n`` is given."""
     eye = torch.eye(2, 3, dtype=dtype, device=device)
     return eye if n is None else eye.expand(n, 2, 3).clone()
@@ -72,6 +72,13 @@ def affine_theta(angle=0.0, scale=1.0, shear=0.0, translation=(0.0, 0.0), *,
     ``scale=torch.tensor([0.5, 2.0])`` is a batch of two isotropic scales, while
     ``scale=(0.5, 2.0)`` is one anisotropic scale. The result is 2×3, or
     N×2×3 when any argument is batched. Differentiable w.r.t. tensor inputs.
+
+    Example:
+        >>> th = affine_theta(scale=2.0)     # the picture gets 2× bigger:
+        >>> th.tolist()                      # each output pixel reads half as far from the centre
+        [[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]
+        >>> affine_theta(translation=(0.5, 0.0))[0, 2].item()  # picture moves right: θ reads left
+        -0.5
     """
     def to(v):
         return _as_tensor(v, dtype, device)
@@ -120,7 +127,14 @@ def affine_theta(angle=0.0, scale=1.0, shear=0.0, translation=(0.0, 0.0), *,
 
 
 def invert(theta: torch.Tensor) -> torch.Tensor:
-    """Inverse transform: 2×3 → 2×3 (affine), 3×3 → 3×3 (projective, normalized so [2,2] = 1)."""
+    """Inverse transform: 2×3 → 2×3 (affine), 3×3 → 3×3 (projective, normalized so [2,2] = 1).
+
+    Example:
+        >>> import torch
+        >>> th = affine_theta(angle=30.0, scale=2.0)[None]
+        >>> torch.allclose(compose(th, invert(th)), torch.eye(2, 3)[None], atol=1e-6)
+        True
+    """
     _validate.tensor(theta, "theta", layout="(N×)2×3 or (N×)3×3")
     inv = torch.linalg.inv(to_homogeneous(theta))
     if theta.shape[-2:] == (2, 3):
@@ -136,6 +150,12 @@ def compose(*thetas: torch.Tensor) -> torch.Tensor:
     order the warps are applied). Returns 2×3 if all inputs are affine, else
     3×3 scaled so that its [2, 2] entry is 1 (projective matrices are only
     defined up to scale).
+
+    Example:
+        >>> import torch
+        >>> turn, zoom = affine_theta(angle=90.0), affine_theta(scale=2.0)
+        >>> torch.allclose(compose(turn, zoom), affine_theta(angle=90.0, scale=2.0), atol=1e-6)
+        True
     """
     if not thetas:
         raise ValueError("compose needs at least one theta")
@@ -173,6 +193,12 @@ def theta_from_pixel_matrix(M, in_size, out_size=None, *, align_corners: bool,
             (defaults to ``in_size``).
     Returns:
         θ with the rank of ``M`` (2×3 stays 2×3): θ = P_in⁻¹ · M⁻¹ · P_out.
+
+    Example:
+        >>> import torch
+        >>> M = torch.tensor([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]])  # cv2: shift the picture 2 px right
+        >>> theta_from_pixel_matrix(M, (4, 8), align_corners=False)[0, 2].item()  # θ reads 0.5 left
+        -0.5
     """
     M = _as_tensor(M)
     _validate.tensor(M, "M", ndim=(2, 3), layout="2×3 or 3×3 (optionally batched)")

@@ -1,9 +1,13 @@
 """One training loop for every lesson: seeded, device-agnostic, resumable, honest.
 
-:func:`train` fits a classifier with Adam and a one-cycle learning-rate
-schedule (the calibration of ``COURSE.md``; SGD with momentum and the
-paper's stepped schedule are options) and returns a :class:`History`
-with one row per epoch. It
+:func:`train` fits a model with Adam and a one-cycle learning-rate schedule
+(SGD with momentum and the paper's stepped schedule are options) and returns
+a :class:`History` with one row per epoch. What it minimizes and what it
+reports are pluggable: ``loss(outputs, targets)`` (default: cross-entropy of
+logits) and ``metrics``, a dict of :mod:`stnlib.metrics`-style functions
+(default: classification ``error`` in %), so the same loop trains lesson
+03's classifiers, lesson 06's time-series models and lesson 08's per-pixel
+segmentation. It
 
 * is seeded: the same seed gives the same batches and the same initial
   weights (bit-identical on CPU; ``grid_sample`` backward is not
@@ -35,11 +39,38 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from . import metrics as _metrics
 from ._io import atomic_path
+from .device import resolve_device
 
 #: the learning-rate schedules and optimizers :func:`train` knows
 SCHEDULES = ("onecycle", "constant", "step")
 OPTIMIZERS = ("adam", "sgd")
+
+#: ``loss(outputs, targets) -> scalar tensor``; ``metric(outputs, targets) -> float``
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Metric = Callable[[torch.Tensor, torch.Tensor], float]
+
+
+def cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The default loss: mean cross-entropy of logits (N×K, or N×K×H×W per pixel)."""
+    return nn.functional.cross_entropy(outputs, targets)
+
+
+DEFAULT_METRICS: Mapping[str, Metric] = {"error": _metrics.error}
+
+
+def _check_loss_and_metrics(loss, metrics) -> tuple[Loss, dict[str, Metric]]:
+    loss = cross_entropy if loss is None else loss
+    if not callable(loss):
+        raise TypeError(f"loss must be a function loss(outputs, targets) -> tensor, "
+                        f"got {type(loss).__name__}")
+    metrics = dict(DEFAULT_METRICS if metrics is None else metrics)
+    for name, fn in metrics.items():
+        if not isinstance(name, str) or not name or name == "loss" or not callable(fn):
+            raise TypeError(f"metrics must map names (not 'loss') to functions "
+                            f"metric(outputs, targets) -> float; got {name!r}: {fn!r}")
+    return loss, metrics
 
 
 class NonFiniteLossError(RuntimeError):
@@ -110,29 +141,42 @@ class StepInfo:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data, *, device=None, batch_size: int = 256) -> dict[str, float]:
-    """Mean cross-entropy ``loss`` and classification ``error`` (in %) of ``model`` on ``data``."""
+def evaluate(model: nn.Module, data, *, device=None, batch_size: int = 256,
+             loss: Loss | None = None, metrics: Mapping[str, Metric] | None = None
+             ) -> dict[str, float]:
+    """The mean ``loss`` and every metric (default: ``error`` in %) of ``model`` on ``data``.
+
+    The metrics see the outputs and targets of the whole data set at once.
+    """
+    loss, metrics = _check_loss_and_metrics(loss, metrics)
     device = _device(model, device)
     loader = DataLoader(as_dataset(data), batch_size=batch_size, shuffle=False)
     was_training = model.training
     model.eval()
-    loss_sum, wrong, n = 0.0, 0, 0
+    loss_sum, n, outputs, targets = 0.0, 0, [], []
     for x, y in loader:
         x, y = x.to(device), y.to(device)
-        logits = model(x)
-        loss_sum += nn.functional.cross_entropy(logits, y, reduction="sum").item()
-        wrong += (logits.argmax(1) != y).sum().item()
-        n += y.numel()
+        out = model(x)
+        loss_sum += loss(out, y).item() * y.shape[0]
+        n += y.shape[0]
+        outputs.append(out.cpu())
+        targets.append(y.cpu())
     model.train(was_training)
     if n == 0:
         raise ValueError("cannot evaluate on an empty data set")
-    return {"loss": loss_sum / n, "error": 100.0 * wrong / n}
+    return {"loss": loss_sum / n, **_score(metrics, outputs, targets)}
+
+
+def _score(metrics: Mapping[str, Metric], outputs: list[torch.Tensor],
+           targets: list[torch.Tensor]) -> dict[str, float]:
+    if not metrics:
+        return {}
+    out, tgt = torch.cat(outputs), torch.cat(targets)
+    return {name: float(fn(out, tgt)) for name, fn in metrics.items()}
 
 
 def _device(model: nn.Module, device) -> torch.device:
     if device is not None:
-        from .budgets import resolve_device
-
         return resolve_device(device)
     p = next(model.parameters(), None)
     return p.device if p is not None else torch.device("cpu")
@@ -169,14 +213,15 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
           schedule: str = "onecycle", lr_scale: Mapping[str, float] | None = None,
           optimizer: str = "adam", momentum: float = 0.0,
           milestones: Sequence[int] | None = None, gamma: float = 0.1,
+          loss: Loss | None = None, metrics: Mapping[str, Metric] | None = None,
           on_step: Callable[[StepInfo], Any] | None = None,
           checkpoint: str | os.PathLike | None = None, resume: bool = True,
           progress: bool | None = None, desc: str = "train") -> History:
-    """Train a classifier (logits, cross-entropy) and return its :class:`History`.
+    """Train ``model`` (by default a classifier: logits, cross-entropy) and return its :class:`History`.
 
     Args:
-        model: any ``nn.Module`` mapping N×C×H×W images to N×classes logits.
-        train_data: a ``Dataset`` or an ``(images, labels)`` pair of tensors.
+        model: any ``nn.Module``; by default it maps inputs to N×classes logits.
+        train_data: a ``Dataset`` or an ``(inputs, targets)`` pair of tensors.
         epochs: passes over ``train_data`` (≥ 1).
         lr: peak learning rate (one-cycle schedule unless ``schedule`` says
             otherwise).
@@ -185,7 +230,7 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
         seed: seeds initial shuffling and the global RNGs (call
             :func:`seed_everything` before building the model for
             reproducible weights).
-        val_data: evaluated after every epoch (``val_loss``, ``val_error`` %).
+        val_data: evaluated after every epoch (``val_loss`` and ``val_<metric>``).
         weight_decay: the optimizer's L2 penalty.
         schedule: ``"onecycle"`` (the course default), ``"constant"``, or
             ``"step"``: ``lr`` multiplied by ``gamma`` at each epoch in
@@ -197,6 +242,10 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
             ``momentum``; the paper's and the PyTorch tutorial's choice).
         momentum: SGD momentum (ignored by Adam).
         milestones, gamma: the ``"step"`` schedule.
+        loss: ``loss(outputs, targets)`` → scalar tensor to minimize
+            (default: :func:`cross_entropy`).
+        metrics: name → ``metric(outputs, targets)`` → float, computed on each
+            epoch's outputs (default: ``{"error": stnlib.metrics.error}``, in %).
         on_step: called with a :class:`StepInfo` after every step.
         checkpoint: file written (atomically) after every epoch; with
             ``resume=True`` an existing one is loaded and training goes on from it.
@@ -206,8 +255,8 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
 
     Returns:
         :class:`History`, one row per epoch: ``epoch``, ``train_loss``,
-        ``train_error`` (%), ``lr``, ``seconds`` and, with ``val_data``,
-        ``val_loss`` and ``val_error`` (%).
+        ``train_<metric>`` (``train_error`` in % by default), ``lr``,
+        ``seconds`` and, with ``val_data``, ``val_loss`` and ``val_<metric>``.
 
     Raises:
         NonFiniteLossError: the loss became NaN or inf; the message names
@@ -231,6 +280,7 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
         if any(not isinstance(m, int) or isinstance(m, bool) or not 0 < m < epochs
                for m in milestones):
             raise ValueError(f"milestones must be epochs in 1..{epochs - 1}, got {milestones!r}")
+    loss, metrics = _check_loss_and_metrics(loss, metrics)
     device = _device(model, device)
     dataset = as_dataset(train_data, "train_data")
     if len(dataset) == 0:
@@ -269,10 +319,11 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
     try:
         for epoch in range(start_epoch, epochs):
             row = _train_epoch(model, dataset, optimizer, scheduler, epoch, epochs, batch_size,
-                               seed, device, on_step, bar, steps_per_epoch)
+                               seed, device, on_step, bar, steps_per_epoch, loss, metrics)
             if val_data is not None:
-                ev = evaluate(model, val_data, device=device, batch_size=max(256, batch_size))
-                row.update(val_loss=ev["loss"], val_error=ev["error"])
+                ev = evaluate(model, val_data, device=device, batch_size=max(256, batch_size),
+                              loss=loss, metrics=metrics)
+                row.update({f"val_{k}": v for k, v in ev.items()})
             history.rows.append(row)
             if checkpoint is not None:
                 _save_checkpoint(Path(checkpoint), config, model, optimizer, scheduler, history)
@@ -289,16 +340,16 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
 
 
 def _train_epoch(model, dataset, optimizer, scheduler, epoch, epochs, batch_size, seed, device,
-                 on_step, bar, steps_per_epoch) -> dict[str, float]:
+                 on_step, bar, steps_per_epoch, loss_fn, metrics) -> dict[str, float]:
     gen = torch.Generator().manual_seed(seed * 100_003 + epoch)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=gen)
     model.train()
     start = time.perf_counter()
-    loss_sum, wrong, n = 0.0, 0, 0
+    loss_sum, n, outputs, targets = 0.0, 0, [], []
     for i, (x, y) in enumerate(loader):
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        logits = model(x)
-        loss = nn.functional.cross_entropy(logits, y)
+        out = model(x)
+        loss = loss_fn(out, y)
         value = loss.item()
         if not math.isfinite(value):
             raise NonFiniteLossError(
@@ -310,22 +361,27 @@ def _train_epoch(model, dataset, optimizer, scheduler, epoch, epochs, batch_size
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        loss_sum += value * y.numel()
-        wrong += (logits.detach().argmax(1) != y).sum().item()
-        n += y.numel()
+        loss_sum += value * y.shape[0]
+        n += y.shape[0]
+        if metrics:
+            outputs.append(out.detach().cpu())
+            targets.append(y.cpu())
         if on_step is not None:
             on_step(StepInfo(epoch, epoch * steps_per_epoch + i, value, model, x, y))
         if bar is not None:
             bar.update(1)
-    return {"epoch": epoch + 1, "train_loss": loss_sum / n, "train_error": 100.0 * wrong / n,
-            "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
+    row = {"epoch": epoch + 1, "train_loss": loss_sum / n}
+    row.update({f"train_{k}": v for k, v in _score(metrics, outputs, targets).items()})
+    row.update(lr=optimizer.param_groups[0]["lr"], seconds=time.perf_counter() - start)
+    return row
 
 
 def _epoch_line(desc: str, row: Mapping[str, float], epochs: int) -> str:
-    text = (f"{desc}: epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.3f}  "
-            f"train error {row['train_error']:.1f}%")
+    text = f"{desc}: epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.3f}"
+    if "train_error" in row:
+        text += f"  train error {row['train_error']:.1f}%"
     if "val_error" in row:
-        text += f"  test error {row['val_error']:.2f}%"
+        text += f"  val error {row['val_error']:.2f}%"
     return text + f"  {row['seconds']:.0f} s"
 
 
@@ -372,7 +428,7 @@ def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None
         train(model, data, epochs=2, on_step=monitor)
         monitor.history[-1]["scale_mean"]
 
-    The model must keep its last θ in ``last_theta`` (as :class:`stnlib.models.STCNN`).
+    The model must keep its last θ in ``last_theta`` (as :class:`stnlib.models.Classifier`).
     """
     from .diagnostics import CollapseDetector, theta_stats
 
@@ -387,7 +443,7 @@ def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None
         theta = getattr(info.model, "last_theta", None)
         if theta is None:
             raise ValueError(f"theta_monitor needs a model that keeps its last θ in `last_theta` "
-                             f"(like stnlib.models.STCNN); {type(info.model).__name__} has none")
+                             f"(like stnlib.models.Classifier); {type(info.model).__name__} has none")
         stats = theta_stats(theta, transform)
         history.append({"step": info.step, **stats})
         detector.update(stats)

@@ -36,7 +36,7 @@ from . import _validate
 from .grids import make_grid_generator
 from .kernels import get_kernel
 from .localization import LocalizationNet, default_localization
-from .sampler import METHODS, sample, sample_1d
+from .sampler import SAMPLERS, sample, sample_1d
 
 
 class SpatialTransformer(nn.Module):
@@ -63,6 +63,13 @@ class SpatialTransformer(nn.Module):
     θ N×(K or C)×… (the extra axis only when K > 1 or ``per_channel``):
     affine 2×3, attention 3, projective 3×3, tps K_points×2, timewarp 2 (4
     with amplitude).
+
+    Example:
+        >>> import torch
+        >>> st = SpatialTransformer(1, align_corners=False, transform="affine", out_size=(14, 14))
+        >>> V, theta = st(torch.rand(4, 1, 28, 28))
+        >>> V.shape, theta.shape       # identity θ at initialization: V is U, downsampled
+        (torch.Size([4, 1, 14, 14]), torch.Size([4, 2, 3]))
     """
 
     def __init__(self, in_channels: int, *, align_corners: bool, transform: str = "affine",
@@ -75,7 +82,7 @@ class SpatialTransformer(nn.Module):
         _validate.size(in_channels, "in_channels", 1)
         _validate.flag(align_corners, "align_corners")
         _validate.choice(padding_mode, "padding_mode", _validate.PADDING_MODES)
-        _validate.choice(sampler, "sampler", METHODS)
+        _validate.choice(sampler, "sampler", SAMPLERS)
         _validate.size(n_transformers, "n_transformers", 1)
         get_kernel(kernel)
         if n_transformers > 1 and per_channel:
@@ -147,7 +154,7 @@ class SpatialTransformer(nn.Module):
         theta = self.generator.unflatten(flat[:, :P])
         grid = self.generator(theta, out_size, align_corners=self.align_corners)
         opts = dict(kernel=self.kernel, padding_mode=self.padding_mode,
-                    align_corners=self.align_corners, method=self.sampler)
+                    align_corners=self.align_corners, sampler=self.sampler)
         V = sample(U, grid, **opts) if self.generator.ndim == 2 else sample_1d(U, grid, **opts)
         if self.amplitude:
             V = V * flat[:, P, None, None] + flat[:, P + 1, None, None]

@@ -29,10 +29,10 @@ from .catalog import (
     describe,
     epochs,
     load,
-    mnist_004_sweep,
     names,
     spec_of,
-    sweep_004,
+    wang_sweep,
+    wang_sweep_spec,
 )
 from .cifar import cifar10
 from .datasets import fashion_mnist, mnist, raw_digits
@@ -70,7 +70,7 @@ def mnist_tc(split="train", **kw) -> Samples:
 
 
 def mnist_cluttered(split="train", **kw) -> Samples:
-    """seeds/003 cluttered MNIST (40×40, 10k/1k/1k): ``load("mnist-cluttered", split, **kw)``."""
+    """Possatti & de Freitas cluttered MNIST (40×40, 10k/1k/1k): ``load("mnist-cluttered", split, **kw)``."""
     return load("mnist-cluttered", split, **kw)
 
 
@@ -80,12 +80,12 @@ def mnist_addition(split="train", **kw) -> Samples:
 
 
 def mnist_two_digits(split="train", **kw) -> Samples:
-    """seeds/004 two digits in 28×56: ``load("mnist-two-digits", split, **kw)``."""
+    """Wang (2018) two digits in 28×56: ``load("mnist-two-digits", split, **kw)``."""
     return load("mnist-two-digits", split, **kw)
 
 
 __all__ = [
-    "load", "names", "describe", "epochs", "spec_of", "sweep_004", "mnist_004_sweep", "CATALOG",
+    "load", "names", "describe", "epochs", "spec_of", "wang_sweep_spec", "wang_sweep", "CATALOG",
     "Samples", "fetch", "fetch_mnist", "fetch_fashion_mnist", "FetchError", "CHECKSUMS",
     "data_root", "mnist", "fashion_mnist", "raw_digits", "mnist_r", "mnist_rts", "mnist_p",
     "mnist_e", "mnist_tc", "mnist_cluttered", "mnist_addition", "mnist_two_digits",

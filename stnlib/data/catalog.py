@@ -12,8 +12,8 @@
   ``<data root>/cache/`` with a content hash (:mod:`stnlib.data.cache`).
 
 ``overrides`` replace fields of the dataset's distortion spec, e.g.
-``load("mnist-004-rts", "test", angle=120, scale=(1, 1), shift=0)``, which is
-how lesson 03 sweeps the test range (:func:`sweep_004` writes these).
+``load("mnist-rts-wang", "test", angle=120, scale=(1, 1), shift=0)``, which is
+how lesson 03 sweeps the test range (:func:`wang_sweep_spec` writes these).
 """
 
 from __future__ import annotations
@@ -42,22 +42,22 @@ JADERBERG_RTS = D.Affine(angle=45.0, scale=(0.7, 1.2), place=True, canvas=42)
 JADERBERG_P = D.Projective(scale=(0.75, 1.0), corner_std=5.0, canvas=28)
 JADERBERG_E = D.Elastic(grid=4, displacement=3.0, canvas=28)
 JADERBERG_TC = D.Clutter(canvas=60, pieces=6, piece=6)
-#: seeds/003: cluttered MNIST 40×40 with 5 pieces of 5×5 (10k / 1k / 1k)
+#: Possatti & de Freitas: cluttered MNIST 40×40 with 5 pieces of 5×5 (10k / 1k / 1k)
 CLUTTERED_003 = D.Clutter(canvas=40, pieces=5, piece=5)
-#: seeds/003: natural image pasted in the centre of a 64×64 black canvas, ±20°, ±10 px
+#: Possatti & de Freitas: natural image pasted in the centre of a 64×64 black canvas, ±20°, ±10 px
 NATURAL_003 = D.Affine(angle=20.0, shift=10.0, canvas=64)
-#: seeds/004 §4.1.1: rotation-only training set, ±90° (28×28, as 004's network input)
-ROT_004 = D.Affine(angle=90.0, canvas=28)
-#: seeds/004 §4.1.1: RTS = ±45°, translation ±0.1 of the width, scale 0.7–1.3, 28×28.
+#: Wang (2018), §4.1.1: rotation-only training set, ±90° (28×28, as Wang's network input)
+ROT_WANG = D.Affine(angle=90.0, canvas=28)
+#: Wang (2018), §4.1.1: RTS = ±45°, translation ±0.1 of the width, scale 0.7–1.3, 28×28.
 #: Our choice: draws that would cut the digit off are made again (inside=True; about 1 in 10
-#: at 28×28); the test-time sweeps (sweep_004) keep every draw, as the paper's do.
-RTS_004 = D.Affine(angle=45.0, scale=(0.7, 1.3), shift=0.1 * 28, canvas=28, inside=True)
-#: seeds/002: rotated MNIST. Our choice (the seed gives no range): the full circle, so the
+#: at 28×28); the test-time sweeps (wang_sweep_spec) keep every draw, as the paper's do.
+RTS_WANG = D.Affine(angle=45.0, scale=(0.7, 1.3), shift=0.1 * 28, canvas=28, inside=True)
+#: Finnveden et al. (2020): rotated MNIST. Our choice (the seed gives no range): the full circle, so the
 #: predicted-vs-applied angle plot spans −180…180°.
-ROT_002 = D.Affine(angle=180.0, canvas=28)
-#: seeds/002: translated MNIST. Our choice (the seed gives no range): Jaderberg's 42×42
+ROT_FINNVEDEN = D.Affine(angle=180.0, canvas=28)
+#: Finnveden et al. (2020): translated MNIST. Our choice (the seed gives no range): Jaderberg's 42×42
 #: canvas with the digit placed anywhere it fits whole (shifts up to about ±11 px).
-TRANS_002 = D.Affine(place=True, canvas=42)
+TRANS_FINNVEDEN = D.Affine(place=True, canvas=42)
 #: lesson 06: random time warp of GunPoint; cyclic shifts of OSULeaf outlines
 WARP_SERIES = D.TimeWarp()
 ROTATE_OUTLINE = D.TimeWarp(amplitude=(1.0, 1.0), offset=0.0, cyclic=True)
@@ -74,6 +74,10 @@ class Entry:
     sizes: dict | None = None
     cache_splits: tuple[str, ...] = ("test", "val")
     classes: int = 10
+    #: the label the random draws are derived from (default: the name). A renamed data set
+    #: keeps its old label, so its digits and distortions, and every number computed from
+    #: them, stay the same.
+    stream: str | None = None
 
 
 def _generator(name: str, split: str, seed: int, epoch: int) -> torch.Generator:
@@ -103,7 +107,7 @@ def _distorted(source: str):
         images, labels = _mnist.raw_digits(_mnist_split(split), dataset=source, root=root)
         index = _source_index(entry, split, n, seed, len(labels))
         x = _mnist.as_float(images[index])
-        g = _generator(name, split, seed, epoch)
+        g = _generator(entry.stream or name, split, seed, epoch)
         if spec is None:
             out, params = x, {}
         elif isinstance(spec, D.Clutter):
@@ -121,14 +125,14 @@ def _pairs(layout: str):
     def build(entry, name, split, n, seed, epoch, root, spec):
         images, labels = _mnist.raw_digits(_mnist_split(split), root=root)
         total = len(labels)
-        # seeds/004 §4.2.1: permute the set, pair consecutive digits (N − 1 pairs)
+        # Wang (2018), §4.2.1: permute the set, pair consecutive digits (N − 1 pairs)
         perm = torch.randperm(total, generator=torch.Generator().manual_seed(int(seed) + 15485863))
         if n is not None and not (isinstance(n, int) and not isinstance(n, bool)
                                   and 0 < n <= total - 1):
             raise ValueError(f"n must be an int in 1..{total - 1}, got {n!r}")
         m = n or total - 1
         ia, ib = perm[:m], perm[1:m + 1]
-        g = _generator(name, split, seed, epoch)
+        g = _generator(entry.stream or name, split, seed, epoch)
         xa, pa = D.distort(_mnist.as_float(images[ia]), spec, g)
         xb, pb = D.distort(_mnist.as_float(images[ib]), spec, g)
         out = torch.cat([xa, xb], 1 if layout == "channels" else 3)
@@ -201,25 +205,29 @@ CATALOG: dict[str, Entry] = {
     "mnist-tc": Entry(_distorted("mnist"), JADERBERG_TC, _TT,
                       "Jaderberg et al. 2015 TC: digit in 60×60 with 6 pieces 6×6 of clutter"),
     "mnist-cluttered": Entry(_distorted("mnist"), CLUTTERED_003, ("train", "val", "test"),
-                             "seeds/003 cluttered MNIST: 40×40, 5 pieces 5×5, 10k/1k/1k",
+                             "Possatti & de Freitas cluttered MNIST: 40×40, 5 pieces 5×5, 10k/1k/1k",
                              sizes={"train": 10000, "val": 1000, "test": 1000}),
     "fashion-mnist-distorted": Entry(_distorted("fashion-mnist"), NATURAL_003, _TT,
-                                     "seeds/003 distorted natural images on Fashion-MNIST: "
+                                     "Possatti & de Freitas distorted natural images on Fashion-MNIST: "
                                      "64×64 canvas, ±20°, ±10 px"),
-    "mnist-004-rot": Entry(_distorted("mnist"), ROT_004, _TT,
-                           "seeds/004 rotation set: ±90° (sweep angle at test time)"),
-    "mnist-004-rts": Entry(_distorted("mnist"), RTS_004, _TT,
-                           "seeds/004 RTS: ±45°, shift ±0.1 width, scale 0.7–1.3, 28×28"),
+    "mnist-rot-wang": Entry(_distorted("mnist"), ROT_WANG, _TT,
+                            "Wang (2018) rotation set: ±90° (sweep angle at test time)",
+                            stream="mnist-004-rot"),
+    "mnist-rts-wang": Entry(_distorted("mnist"), RTS_WANG, _TT,
+                            "Wang (2018) RTS: ±45°, shift ±0.1 width, scale 0.7–1.3, 28×28",
+                            stream="mnist-004-rts"),
     "mnist-addition": Entry(_pairs("channels"), JADERBERG_RTS, _TT,
-                            "Jaderberg et al. 2015 / seeds/004 MNIST addition: 2×42×42, "
+                            "Jaderberg et al. 2015 / Wang (2018) MNIST addition: 2×42×42, "
                             "each channel RTS, label = sum", classes=19),
-    "mnist-two-digits": Entry(_pairs("width"), RTS_004, _TT,
-                              "seeds/004 two digits side by side in 28×56, each RTS, "
+    "mnist-two-digits": Entry(_pairs("width"), RTS_WANG, _TT,
+                              "Wang (2018) two digits side by side in 28×56, each RTS, "
                               "label = sum", classes=19),
-    "mnist-002-rot": Entry(_distorted("mnist"), ROT_002, _TT,
-                           "seeds/002 rotated MNIST: ±180°, 28×28"),
-    "mnist-002-trans": Entry(_distorted("mnist"), TRANS_002, _TT,
-                             "seeds/002 translated MNIST: placed anywhere in 42×42"),
+    "mnist-rot-finnveden": Entry(_distorted("mnist"), ROT_FINNVEDEN, _TT,
+                                 "Finnveden et al. (2020) rotated MNIST: ±180°, 28×28",
+                                 stream="mnist-002-rot"),
+    "mnist-trans-finnveden": Entry(_distorted("mnist"), TRANS_FINNVEDEN, _TT,
+                                   "Finnveden et al. (2020) translated MNIST: placed anywhere in "
+                                   "42×42", stream="mnist-002-trans"),
     "mnist1d": Entry(_series(lambda split, root: _ts.mnist1d(split)), None, _TT,
                      "MNIST-1D (Greydanus 2020), 40 samples, made by mnist1d.make_dataset",
                      cache_splits=()),
@@ -236,14 +244,14 @@ CATALOG: dict[str, Entry] = {
                              ROTATE_OUTLINE, _TT, "OSULeaf outlines cyclically shifted "
                              "(= leaf rotations)", cache_splits=(), classes=6),
     "roads": Entry(_roads, "roads", ("train", "val", "test"),
-                   "synthetic road scenes standing in for KITTI road (seeds/000), 256×256",
+                   "synthetic road scenes standing in for KITTI road (Abou Chacra & Zelek), 256×256",
                    sizes={"train": 150, "val": 79, "test": 60}, classes=2),
     "kitti-road": Entry(_kitti, None, ("train", "val", "test"),
                         "KITTI road (local copy of data_road), 150/79/60", cache_splits=(),
                         classes=2),
     "cifar10": Entry(_cifar, None, _TT, "CIFAR-10 (local copy or download)", cache_splits=()),
     "cifar10-distorted": Entry(_cifar_distorted, NATURAL_003, _TT,
-                               "seeds/003 CIFAR-10-DISTORTED: 64×64 canvas, ±20°, ±10 px"),
+                               "Possatti & de Freitas CIFAR-10-DISTORTED: 64×64 canvas, ±20°, ±10 px"),
 }
 
 
@@ -332,13 +340,13 @@ def epochs(name: str, *, seed: int = 0, start: int = 0, **kwargs) -> Iterator[Sa
 SWEEPS = ("rotation", "translation", "scale")
 
 
-def sweep_004(kind: str, amount: float) -> dict:
-    """Spec overrides for seeds/004's test sweeps of one factor, the others off.
+def wang_sweep_spec(kind: str, amount: float) -> dict:
+    """Spec overrides for Wang (2018)'s test sweeps of one factor, the others off.
 
     ``rotation``: angle uniform in ±amount degrees (0–180); ``translation``:
     shift uniform in ±amount × 28 px per axis (amount 0–0.4, a fraction of
     the width); ``scale``: scale uniform in 1 ± amount (0–0.6). Use as
-    ``load("mnist-004-rts", "test", **sweep_004("rotation", 120))``.
+    ``load("mnist-rts-wang", "test", **wang_sweep_spec("rotation", 120))``.
     """
     if kind not in SWEEPS:
         raise ValueError(f"unknown sweep {kind!r}; expected one of {', '.join(map(repr, SWEEPS))}")
@@ -354,7 +362,7 @@ def sweep_004(kind: str, amount: float) -> dict:
     return {**off, "scale": (1.0 - amount, 1.0 + amount)}
 
 
-def mnist_004_sweep(kind: str, amount: float, *, n: int | None = None, seed: int = 0,
+def wang_sweep(kind: str, amount: float, *, n: int | None = None, seed: int = 0,
                     root=None) -> Samples:
-    """seeds/004's generalization test set: MNIST test digits with one factor swept."""
-    return load("mnist-004-rts", "test", n=n, seed=seed, root=root, **sweep_004(kind, amount))
+    """Wang (2018)'s generalization test set: MNIST test digits with one factor swept."""
+    return load("mnist-rts-wang", "test", n=n, seed=seed, root=root, **wang_sweep_spec(kind, amount))

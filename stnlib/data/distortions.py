@@ -86,17 +86,17 @@ class Affine:
         angle: rotation angle uniform in [−angle, +angle] degrees
             (counter-clockwise positive). Jaderberg et al. 2015: R ±90°, RTS ±45°.
         scale: picture scale uniform in [low, high]; > 1 enlarges the digit.
-            Jaderberg RTS 0.7–1.2; seeds/004 RTS 0.7–1.3.
+            Jaderberg RTS 0.7–1.2; Wang (2018) RTS 0.7–1.3.
         shift: translation uniform in [−shift, +shift] output pixels, each axis
-            independently (ignored when ``place`` is True). seeds/004: 0.1 of
-            the width (2.8 px at 28×28); seeds/003 natural images: 10 px.
+            independently (ignored when ``place`` is True). Wang (2018): 0.1 of
+            the width (2.8 px at 28×28); Possatti & de Freitas natural images: 10 px.
         place: True for "random placement in the canvas" (Jaderberg RTS): the
             translation is uniform, per axis, over every position that keeps the
             whole ink bounding box of the transformed digit inside the canvas,
             so a digit is never cut off.
         canvas: output side in pixels (square). Jaderberg R 28, RTS 42.
         inside: our choice where a paper's ranges can push a digit over the
-            canvas edge (seeds/004's RTS at 28×28: scale 1.3 and ±45° cut about
+            canvas edge (Wang (2018)'s RTS at 28×28: scale 1.3 and ±45° cut about
             one digit in ten): a draw whose digit would be cut off (ink just
             outside the canvas) is made again, so the kept draws are those
             that fit. False keeps every draw as it falls (test-time sweeps).
@@ -183,7 +183,7 @@ def _sample(images: torch.Tensor, grid_fn, rows: torch.Tensor, canvas: int, marg
     for i in range(0, n, CHUNK):
         idx = rows[i:i + CHUNK]
         v = sampler.sample(images[idx], grid_fn(idx, S).to(images.dtype), align_corners=False,
-                           kernel="bilinear", padding_mode="zeros", method="native")
+                           kernel="bilinear", padding_mode="zeros", sampler="native")
         if margin:
             ring = v.amax(1).clone()
             ring[:, margin:-margin, margin:-margin] = 0
@@ -475,7 +475,7 @@ def elastic(images: torch.Tensor, spec: Elastic, generator: torch.Generator):
 
 
 # --------------------------------------------------------------------------------------
-# Translated and cluttered (TC; seeds/003's cluttered MNIST)
+# Translated and cluttered (TC; Possatti & de Freitas' cluttered MNIST)
 # --------------------------------------------------------------------------------------
 
 
@@ -491,9 +491,9 @@ class Clutter:
     pixel (maximum), so values stay in [0, 1].
 
     Attributes:
-        canvas: output side. Jaderberg et al. TC: 60; seeds/003: 40.
-        pieces: number of clutter pieces. Jaderberg TC: 6; seeds/003: 5.
-        piece: side of each piece. Jaderberg TC: 6; seeds/003: 5.
+        canvas: output side. Jaderberg et al. TC: 60; Possatti & de Freitas: 40.
+        pieces: number of clutter pieces. Jaderberg TC: 6; Possatti & de Freitas: 5.
+        piece: side of each piece. Jaderberg TC: 6; Possatti & de Freitas: 5.
         crop_margin: our choice: crops are taken inside the central
             (28 − 2·crop_margin)² region of the source, where MNIST's ink is
             (the digits sit in a 20×20 box), so pieces are rarely empty.
@@ -579,15 +579,15 @@ def clutter(images: torch.Tensor, spec: Clutter, generator: torch.Generator,
 
 
 # --------------------------------------------------------------------------------------
-# Time series (seeds/004 §5.2): time warp and amplitude change, or a cyclic shift
+# Time series (Wang (2018), §5.2): time warp and amplitude change, or a cyclic shift
 # --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class TimeWarp:
-    """Random time scale and shift, amplitude scale and offset of 1-D signals (seeds/004 §5.2).
+    """Random time scale and shift, amplitude scale and offset of 1-D signals (Wang (2018), §5.2).
 
-    seeds/004's 1-D STN undoes a contraction / expansion and a phase shift of
+    Wang (2018)'s 1-D STN undoes a contraction / expansion and a phase shift of
     time (θ₂₂, θ₂₃) and a linear change of amplitude (slope, bias); this draws
     such changes at random: output x(t) = a · U(s·t + τ) + b, with t in the
     normalized [−1, 1] time axis (:func:`stnlib.grids.timewarp_grid`); samples
@@ -642,7 +642,7 @@ def timewarp(series: torch.Tensor, spec: TimeWarp, generator: torch.Generator):
         t = ((torch.rand(N, generator=generator, dtype=torch.float64) * 2 - 1) * spec.shift).float()
         grid = grids.timewarp_grid(torch.stack([s, t], 1), L, align_corners=True)
         out = sampler.sample_1d(series, grid.to(series.dtype), align_corners=True,
-                                kernel="bilinear", padding_mode="border", method="native")
+                                kernel="bilinear", padding_mode="border", sampler="native")
         params = {"scale": s, "shift": t}
     out = amp[:, None, None].to(out.dtype) * out + off[:, None, None].to(out.dtype)
     return out, {**params, "amplitude": amp, "offset": off}

@@ -6,7 +6,7 @@ Layout (as the official ``data_road.zip`` unpacks)::
     <data root>/kitti/data_road/training/gt_image_2/um_road_000000.png ground truth
 
 The ground truth paints road magenta (255, 0, 255); everything else (red
-background, black outside the valid area) is not road. seeds/000 uses the
+background, black outside the valid area) is not road. Abou Chacra & Zelek uses the
 289 labelled training frames split 150 / 79 / 60 into train / val / test;
 we draw that split with a fixed permutation of the sorted file names.
 Nothing in the default course path needs KITTI: :mod:`stnlib.data.roads`

@@ -1,4 +1,4 @@
-r"""Synthetic road scenes: a stand-in for KITTI road (seeds/000) that needs no download.
+r"""Synthetic road scenes: a stand-in for KITTI road (Abou Chacra & Zelek) that needs no download.
 
 Each scene is ray-cast from a pinhole camera over a flat ground plane:
 
@@ -16,7 +16,7 @@ Each scene is ray-cast from a pinhole camera over a flat ground plane:
   can undo), and a haze towards the horizon and a global gain vary the look.
 
 The label is the binary road mask (1 road, 0 not), as KITTI's magenta.
-Images are RGB, quantized to 8-bit levels; 256×256 by default (seeds/000's
+Images are RGB, quantized to 8-bit levels; 256×256 by default (Abou Chacra & Zelek's
 input size), any ``size`` for smoke runs. The default split sizes are the
 paper's 150 / 79 / 60, and any number more can be drawn.
 """
@@ -38,7 +38,7 @@ class RoadScene:
     """Parameters of :func:`road_scenes`; ranges are uniform, angles in degrees, lengths in m.
 
     Attributes:
-        size: image side in pixels (seeds/000: 256).
+        size: image side in pixels (Abou Chacra & Zelek: 256).
         fov: horizontal field of view of the camera.
         height: camera height above the ground.
         pitch: downward tilt of the camera (positive looks down).

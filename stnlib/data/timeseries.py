@@ -10,7 +10,7 @@
   shifts of the outline signal), from a local copy of the archive in its own
   layout: ``<data root>/UCR/OSULeaf/OSULeaf_TRAIN.tsv`` and ``..._TEST.tsv``
   (first column the label). No package bundles OSULeaf that we install.
-* MIMIC-III, which seeds/004 uses (76 clinical series × 48 hours, in-hospital
+* MIMIC-III, which Wang (2018) uses (76 clinical series × 48 hours, in-hospital
   mortality), is credentialed (PhysioNet data use agreement): the course does
   not ship or imitate it; the lesson explains how to use it with access.
 
@@ -108,7 +108,7 @@ def ucr(name: str, split: str = "train", *, root=None) -> Samples:
 
 
 MIMIC_NOTE = (
-    "MIMIC-III (seeds/004 §5.2: 76 clinical time series × 48 hourly steps, in-hospital "
+    "MIMIC-III (Wang (2018), §5.2: 76 clinical time series × 48 hourly steps, in-hospital "
     "mortality) is credentialed: it needs a PhysioNet account and a signed data use "
     "agreement, so stnlib neither downloads nor imitates it. With access, build the "
     "benchmark of Harutyunyan et al. 2019 (github.com/YerevaNN/mimic3-benchmarks) and "

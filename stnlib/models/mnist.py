@@ -1,4 +1,14 @@
-"""The distorted-MNIST models of Jaderberg et al. (2015, §4.1, Table 1), sized to one parameter budget.
+"""The MNIST presets of the model family: lesson 00's CNN / ST-CNN, Table 1's models, the tutorial's net.
+
+Every preset returns a :class:`~stnlib.models.classifier.Classifier`.
+
+**Lesson 00** (:func:`cnn`, :func:`st_cnn`): a CNN of two 5×5 conv-ReLU-max-pool
+blocks and two linear layers (0.87M parameters on 1×42×42 inputs), and the
+same CNN behind an identity-initialized spatial transformer, the ST-CNN of
+Jaderberg et al. (2015), §4.1.
+
+**Table 1** (:func:`build_model`): the distorted-MNIST models of Jaderberg et
+al. (2015, §4.1), sized to one parameter budget.
 
 The paper compares, on each distortion (R, RTS, P, E), a fully connected
 network (**FCN**), a convolutional network (**CNN**) and the same two behind a
@@ -13,22 +23,24 @@ chooses them and says where each choice comes from:
 ========================= =========================================================
 piece                     here
 ========================= =========================================================
-:class:`FCN3`             flatten → linear h → ReLU → linear h → ReLU → linear 10
-:class:`CNN3`             conv 5×5 c → ReLU → max-pool 2 → conv 5×5 2c → ReLU →
-                          max-pool 2 → linear 10 (5×5 kernels as seeds/004 §4.1.2
-                          and the PyTorch STN tutorial)
+:class:`FCN`              flatten → linear h → ReLU → linear h → ReLU → linear 10
+:class:`CNN`              conv 5×5 c → ReLU → max-pool 2 → conv 5×5 2c → ReLU →
+                          max-pool 2 → linear 10 (``hidden=None``; 5×5 kernels as
+                          Wang (2018), §4.1.2, and the PyTorch STN tutorial)
 FCN localization          average-pool to 14×14 → flatten → linear 32 → ReLU → linear
                           32 → ReLU → linear P (three weight layers like the FCN; the
                           thumbnail keeps it small on 42×42 inputs: our choice)
 CNN localization          conv 7×7 8 → max-pool 2 → ReLU → conv 5×5 10 → max-pool 2
                           → ReLU → linear 32 → ReLU → linear P: the localization net
-                          of seeds/004 §4.1.2, which is also the PyTorch tutorial's
+                          of Wang (2018), §4.1.2, which is also the PyTorch tutorial's
                           (on 42×42 inputs its last map is max-pooled to the 3×3 it
                           has on 28×28 digits: our choice)
 ========================= =========================================================
 
 P is 6 (affine), 8 (projective) or 32 (TPS: 16 control points × 2). Every
-localization head starts at the identity (:mod:`stnlib.localization`).
+localization head starts at the identity (:mod:`stnlib.localization`); the
+bodies are :func:`stnlib.localization.fc_body` and
+:func:`stnlib.localization.tutorial_conv_body`.
 :func:`build_model` then widens or narrows the *classifier* (h for the FCN,
 c for the CNN) until the whole model has about ``params`` parameters (default
 :data:`DEFAULT_PARAMS` = 30k), so an ST model pays for its localization net
@@ -37,9 +49,9 @@ shows the counts. 30k is our choice: small enough that a laptop CPU trains a
 CNN in seconds per thousand digits (the budget that decides what lesson 03
 can run in ``standard``), large enough for sub-1 % MNIST errors.
 
-:class:`TutorialNet` is the network of the PyTorch STN tutorial (which is also
-seeds/004 §4.1.2's ST model), adapted to any input size, for the lesson's
-side-by-side with the tutorial's recipe.
+**The PyTorch tutorial** (:func:`tutorial_net`): the network of the PyTorch
+STN tutorial (which is also Wang (2018), §4.1.2's ST model), adapted to any
+input size, for lesson 03's side-by-side with the tutorial's recipe.
 """
 
 from __future__ import annotations
@@ -50,220 +62,90 @@ import torch
 from torch import nn
 
 from .. import _validate
+from ..localization import conv_body, fc_body, tutorial_conv_body
 from ..transformer import SpatialTransformer
+from .classifier import CNN, FCN, Classifier, check_images, count_parameters
 
-__all__ = [
-    "FCN3", "CNN3", "STClassifier", "TutorialNet", "fc_localization_body",
-    "conv_localization_body", "build_model", "model_names", "parameter_table",
-    "PAPER_TABLE1", "TRANSFORMS", "DISTORTIONS", "DEFAULT_PARAMS", "LOC_PREFIX",
-]
+__all__ = ["cnn", "st_cnn", "build_model", "model_names", "parameter_table", "tutorial_net",
+           "TABLE1_TRANSFORMS", "DEFAULT_PARAMS"]
 
-#: the short names of Table 1 → ``stnlib`` transform names
-TRANSFORMS = {"Aff": "affine", "Proj": "projective", "TPS": "tps"}
+# --------------------------------------------------------------------------- lesson 00
 
-#: Table 1 (left) of Jaderberg et al. 2015: test error in %, per distortion and model
-PAPER_TABLE1: dict[str, dict[str, float]] = {
-    "R": {"FCN": 2.1, "CNN": 1.2, "ST-FCN Aff": 1.2, "ST-FCN Proj": 1.3, "ST-FCN TPS": 1.1,
-          "ST-CNN Aff": 0.7, "ST-CNN Proj": 0.8, "ST-CNN TPS": 0.7},
-    "RTS": {"FCN": 5.2, "CNN": 0.8, "ST-FCN Aff": 0.8, "ST-FCN Proj": 0.9, "ST-FCN TPS": 0.8,
-            "ST-CNN Aff": 0.5, "ST-CNN Proj": 0.6, "ST-CNN TPS": 0.5},
-    "P": {"FCN": 3.1, "CNN": 1.5, "ST-FCN Aff": 1.5, "ST-FCN Proj": 1.4, "ST-FCN TPS": 1.4,
-          "ST-CNN Aff": 0.8, "ST-CNN Proj": 0.8, "ST-CNN TPS": 0.8},
-    "E": {"FCN": 3.2, "CNN": 1.4, "ST-FCN Aff": 2.7, "ST-FCN Proj": 2.6, "ST-FCN TPS": 2.4,
-          "ST-CNN Aff": 1.2, "ST-CNN Proj": 1.3, "ST-CNN TPS": 1.1},
-}
-#: the distortions of Table 1 → ``stnlib.data`` dataset names
-DISTORTIONS = {"R": "mnist-r", "RTS": "mnist-rts", "P": "mnist-p", "E": "mnist-e"}
+
+def cnn(in_channels: int = 1, in_size: int = 42, n_classes: int = 10, *,
+        channels: tuple[int, int] = (32, 64), hidden: int = 128) -> Classifier:
+    """Lesson 00's CNN: conv 5×5 → ReLU → max-pool 2 → conv 5×5 → ReLU → max-pool 2 → linear → ReLU → linear.
+
+    0.87M parameters on 1×42×42 inputs (RTS MNIST). Shapes: N×C×in_size×in_size → N×n_classes.
+    """
+    return Classifier(CNN(in_channels, in_size, n_classes, channels=channels, hidden=hidden))
+
+
+def st_cnn(in_channels: int = 1, in_size: int = 42, n_classes: int = 10, *,
+           transform: str = "affine", out_size: int | None = None, align_corners: bool = False,
+           padding_mode: str = "zeros", loc_channels: int = 16,
+           channels: tuple[int, int] = (32, 64), hidden: int = 128) -> Classifier:
+    """Lesson 00's ST-CNN: an identity-initialized spatial transformer, then :func:`cnn`'s network.
+
+    Args:
+        in_channels, in_size, n_classes: as :func:`cnn`.
+        transform: the transformer's transform (``"affine"``, ``"attention"``,
+            ``"projective"``, ``"tps"``).
+        out_size: the transformer's output side (default ``in_size``); the CNN
+            is built for it.
+        align_corners: passed to the transformer (``False``: the convention of every lesson).
+        padding_mode: ``"zeros"`` is the background of [0, 1] MNIST images;
+            use ``"border"`` for standardized inputs (lesson 04).
+        loc_channels: channels of the localization net's two convolutions
+            (:func:`stnlib.localization.conv_body`, 32 hidden units).
+        channels, hidden: the CNN's.
+    """
+    out_size = in_size if out_size is None else out_size
+    transformer = SpatialTransformer(
+        in_channels, align_corners=align_corners, transform=transform, out_size=out_size,
+        padding_mode=padding_mode, loc_features=32,
+        loc_body=conv_body(in_channels, channels=loc_channels, hidden=32))
+    return Classifier(CNN(in_channels, out_size, n_classes, channels=channels, hidden=hidden),
+                      transformer)
+
+
+# --------------------------------------------------------------------------- Table 1
+
+#: Table 1's short names of the transforms → ``stnlib`` transform names
+TABLE1_TRANSFORMS = {"Aff": "affine", "Proj": "projective", "TPS": "tps"}
 
 #: the parameter budget every Table-1 model is sized to (see :func:`build_model`)
 DEFAULT_PARAMS = 30_000
-#: name prefix of the localization nets' parameters in an :class:`STClassifier`
-#: (``train(..., lr_scale={LOC_PREFIX: 0.1})`` trains them 10× slower)
-LOC_PREFIX = "stn.loc"
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def _check_input(x: torch.Tensor, channels: int, size: int) -> None:
-    _validate.tensor(x, "x", ndim=4, layout="N×C×H×W")
-    if x.shape[1:] != (channels, size, size):
-        raise ValueError(f"x must be N×{channels}×{size}×{size}, got shape {tuple(x.shape)}")
-
-
-class FCN3(nn.Module):
-    """Fully connected classifier with three weight layers.
-
-    flatten → linear ``hidden`` → ReLU → linear ``hidden`` → ReLU → linear ``n_classes``.
-
-    Shapes: N×C×in_size×in_size → N×n_classes.
-    """
-
-    def __init__(self, in_size: int = 28, n_classes: int = 10, *, hidden: int = 64,
-                 in_channels: int = 1):
-        super().__init__()
-        (self.in_size,) = _validate.size(in_size, "in_size", 1)
-        _validate.size(hidden, "hidden", 1)
-        _validate.size(n_classes, "n_classes", 1)
-        self.in_channels = in_channels
-        self.hidden = hidden
-        self.net = nn.Sequential(
-            nn.Flatten(), nn.Linear(in_channels * in_size * in_size, hidden), nn.ReLU(),
-            nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.in_channels, self.in_size)
-        return self.net(x)
-
-
-class CNN3(nn.Module):
-    """Convolutional classifier with three weight layers and two max-pooling layers.
-
-    conv 5×5 ``c`` (padding 2) → ReLU → max-pool 2 → conv 5×5 ``2c`` → ReLU →
-    max-pool 2 → linear ``n_classes``.
-
-    Shapes: N×C×in_size×in_size → N×n_classes (in_size ≥ 4).
-    """
-
-    def __init__(self, in_size: int = 28, n_classes: int = 10, *, channels: int = 24,
-                 in_channels: int = 1):
-        super().__init__()
-        (self.in_size,) = _validate.size(in_size, "in_size", 1)
-        if in_size < 4:
-            raise ValueError(f"in_size must be at least 4 (two 2× poolings), got {in_size}")
-        _validate.size(channels, "channels", 1)
-        _validate.size(n_classes, "n_classes", 1)
-        self.in_channels = in_channels
-        self.channels = channels
-        side = in_size // 2 // 2
-        self.net = nn.Sequential(
-            nn.Conv2d(in_channels, channels, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(channels, 2 * channels, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(2 * channels * side * side, n_classes))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, self.in_channels, self.in_size)
-        return self.net(x)
-
-
-def fc_localization_body(in_size: int, *, hidden: int = 32, in_channels: int = 1,
-                         thumbnail: int = 14) -> tuple[nn.Sequential, int]:
-    """The ST-FCN's localization body: thumbnail → flatten → linear → ReLU → linear → ReLU.
-
-    The input is first average-pooled to a ``thumbnail``×``thumbnail`` image
-    (14×14: half of a 28×28 digit; a third of a 42×42 canvas), so the body
-    has the same size for every input size. Returns ``(body, n_features)``;
-    with the identity head of :class:`~stnlib.localization.LocalizationNet`
-    the net has three weight layers.
-    """
-    _validate.size(in_size, "in_size", 1)
-    body = nn.Sequential(nn.AdaptiveAvgPool2d(thumbnail), nn.Flatten(),
-                         nn.Linear(in_channels * thumbnail * thumbnail, hidden), nn.ReLU(),
-                         nn.Linear(hidden, hidden), nn.ReLU())
-    return body, hidden
-
-
-def conv_localization_body(in_size: int, *, in_channels: int = 1, channels=(8, 10),
-                           hidden: int = 32, adaptive: bool = True) -> tuple[nn.Sequential, int]:
-    """The ST-CNN's localization body (seeds/004 §4.1.2, the PyTorch STN tutorial's ``localization``).
-
-    conv 7×7 ``channels[0]`` → max-pool 2 → ReLU → conv 5×5 ``channels[1]`` →
-    max-pool 2 → ReLU → flatten → linear ``hidden`` → ReLU. On 28×28 inputs
-    the last feature map is 3×3 (the tutorial's 10·3·3 = 90 features); with
-    ``adaptive=True`` larger inputs are max-pooled to 3×3 too, so the body
-    keeps its ≈ 5k parameters on a 42×42 canvas (``adaptive=False``: the
-    tutorial's plain flatten, whose linear layer grows with the input).
-    Returns ``(body, n_features)``; the tutorial's ``fc_loc`` is this last
-    linear layer plus the identity head.
-    """
-    c1, c2 = channels
-    side = ((in_size - 6) // 2 - 4) // 2
-    if side < 1:
-        raise ValueError(f"in_size must be at least 18 for the convolutional localization net, "
-                         f"got {in_size}")
-    pool = [nn.AdaptiveMaxPool2d(3)] if adaptive and side > 3 else []
-    side = 3 if pool else side
-    body = nn.Sequential(
-        nn.Conv2d(in_channels, c1, 7), nn.MaxPool2d(2), nn.ReLU(),
-        nn.Conv2d(c1, c2, 5), nn.MaxPool2d(2), nn.ReLU(), *pool,
-        nn.Flatten(), nn.Linear(c2 * side * side, hidden), nn.ReLU())
-    return body, hidden
-
-
-class STClassifier(nn.Module):
-    """A spatial transformer in front of a classifier: the paper's ST-FCN and ST-CNN.
-
-    Args:
-        classifier: maps the transformer's output (N×C×out×out) to logits.
-        loc_body, loc_features: the localization body and the width of its
-            output (an identity-initialized linear head is added).
-        in_channels: C.
-        transform: ``"affine"``, ``"projective"``, ``"tps"`` (or ``"attention"``).
-        out_size: side of the transformer's output (default: the input's).
-        padding_mode: ``"zeros"``, the background of [0, 1] MNIST digits.
-        tps_points: TPS control points per side (4 → the paper's 16 points).
-
-    Attributes:
-        stn: the :class:`~stnlib.transformer.SpatialTransformer`; its
-            localization nets are the parameters named ``stn.loc.*``
-            (:data:`LOC_PREFIX`).
-        classifier: the classification network.
-        last_theta, last_output: θ and V of the last forward pass (detached),
-            for θ statistics during training (:func:`stnlib.train.theta_monitor`).
-
-    Forward: N×C×H×W → N×n_classes logits. :meth:`transform` returns ``(V, θ)``.
-    """
-
-    def __init__(self, classifier: nn.Module, loc_body: nn.Module, loc_features: int, *,
-                 in_channels: int = 1, transform: str = "affine", out_size: int | None = None,
-                 padding_mode: str = "zeros", tps_points: int = 4):
-        super().__init__()
-        self.stn = SpatialTransformer(in_channels, align_corners=False, transform=transform,
-                                      out_size=out_size, padding_mode=padding_mode,
-                                      loc_body=loc_body, loc_features=loc_features,
-                                      tps_points=tps_points)
-        self.classifier = classifier
-        self.transform_name = transform
-        self.last_theta: torch.Tensor | None = None
-        self.last_output: torch.Tensor | None = None
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """What the transformer does to ``x``: ``(V, theta)``."""
-        return self.stn(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        V, theta = self.stn(x)
-        self.last_theta, self.last_output = theta.detach(), V.detach()
-        return self.classifier(V)
 
 
 def model_names() -> tuple[str, ...]:
     """The eight models of Table 1: FCN, CNN, ST-FCN Aff/Proj/TPS, ST-CNN Aff/Proj/TPS."""
-    return ("FCN", "CNN", *(f"ST-{base} {t}" for base in ("FCN", "CNN") for t in TRANSFORMS))
+    return ("FCN", "CNN", *(f"ST-{base} {t}" for base in ("FCN", "CNN") for t in TABLE1_TRANSFORMS))
 
 
 def _parse(name: str) -> tuple[str, str | None]:
     if name in ("FCN", "CNN"):
         return name, None
     parts = name.split()
-    if (len(parts) == 2 and parts[0] in ("ST-FCN", "ST-CNN") and parts[1] in TRANSFORMS):
-        return parts[0][3:], TRANSFORMS[parts[1]]
+    if (len(parts) == 2 and parts[0] in ("ST-FCN", "ST-CNN") and parts[1] in TABLE1_TRANSFORMS):
+        return parts[0][3:], TABLE1_TRANSFORMS[parts[1]]
     raise ValueError(f"unknown model {name!r}; expected one of {', '.join(model_names())}")
 
 
 def _make(base: str, transform: str | None, width: int, in_size: int, n_classes: int
-          ) -> nn.Module:
+          ) -> Classifier:
     if base == "FCN":
-        classifier = FCN3(in_size, n_classes, hidden=width)
+        body = FCN(1, in_size, n_classes, hidden=width)
     else:
-        classifier = CNN3(in_size, n_classes, channels=width)
+        body = CNN(1, in_size, n_classes, channels=(width, 2 * width), hidden=None)
     if transform is None:
-        return classifier
-    body, features = (fc_localization_body(in_size) if base == "FCN"
-                      else conv_localization_body(in_size))
-    return STClassifier(classifier, body, features, transform=transform)
+        return Classifier(body)
+    if base == "FCN":  # a 14×14 thumbnail keeps the FCN localization net small on 42×42
+        loc_body, features = fc_body(14 * 14, hidden=32, pool_to=14), 32
+    else:
+        loc_body, features = tutorial_conv_body(in_size)
+    return Classifier(body, SpatialTransformer(1, align_corners=False, transform=transform,
+                                               loc_body=loc_body, loc_features=features))
 
 
 def _fit_width(make: Callable[[int], nn.Module], target: int, widths: range) -> int:
@@ -279,19 +161,25 @@ def _fit_width(make: Callable[[int], nn.Module], target: int, widths: range) -> 
 
 
 def build_model(name: str, *, in_size: int = 28, n_classes: int = 10,
-                params: int = DEFAULT_PARAMS, width: int | None = None) -> nn.Module:
-    """One of the Table-1 models, its classifier sized so the whole model has ≈ ``params`` parameters.
+                params: int = DEFAULT_PARAMS, width: int | None = None) -> Classifier:
+    """One of the Table-1 models, its body sized so the whole model has ≈ ``params`` parameters.
 
     Args:
         name: ``"FCN"``, ``"CNN"``, ``"ST-FCN Aff"``, … (see :func:`model_names`).
         in_size: side of the (square, one-channel) input: 28 for R, P, E; 42 for RTS.
         n_classes: logits.
-        params: the parameter budget; the classifier's width (FCN hidden units
+        params: the parameter budget; the body's width (FCN hidden units
             h, CNN channels c) is chosen so the count is as close as possible.
-        width: use this classifier width instead of fitting one.
+        width: use this body width instead of fitting one.
 
-    Returns an ``nn.Module`` mapping N×1×in_size×in_size to N×n_classes logits
-    (an :class:`STClassifier` for the ST models).
+    Returns a :class:`~stnlib.models.classifier.Classifier` mapping
+    N×1×in_size×in_size to N×n_classes logits.
+
+    Example:
+        >>> from stnlib.models import build_model, count_parameters
+        >>> model = build_model("ST-CNN Aff", in_size=28)
+        >>> abs(count_parameters(model) - 30_000) < 2_000
+        True
     """
     base, transform = _parse(name)
     if width is None:
@@ -301,45 +189,40 @@ def build_model(name: str, *, in_size: int = 28, n_classes: int = 10,
     return _make(base, transform, width, in_size, n_classes)
 
 
+def body_width(model: Classifier) -> str:
+    """``"h=64"`` (FCN) or ``"c=24"`` (CNN): the width :func:`build_model` chose."""
+    body = model.body
+    return f"h={body.hidden}" if isinstance(body, FCN) else f"c={body.channels[0]}"
+
+
 def parameter_table(in_size: int = 28, *, params: int = DEFAULT_PARAMS) -> str:
-    """A text table of every Table-1 model: classifier width, localization and total parameters."""
+    """A text table of every Table-1 model: body width, localization and total parameters."""
     lines = [f"{'model':13s} {'classifier':>16s} {'loc. net':>9s} {'total':>8s}   "
              f"(input {in_size}×{in_size})"]
     for name in model_names():
         m = build_model(name, in_size=in_size, params=params)
-        clf = m.classifier if isinstance(m, STClassifier) else m
-        loc = count_parameters(m.stn) if isinstance(m, STClassifier) else 0
-        width = f"h={clf.hidden}" if isinstance(clf, FCN3) else f"c={clf.channels}"
-        lines.append(f"{name:13s} {width:>7s} {count_parameters(clf):8,d} {loc:9,d} "
+        loc = count_parameters(m.transformer) if m.transformer is not None else 0
+        lines.append(f"{name:13s} {body_width(m):>7s} {count_parameters(m.body):8,d} {loc:9,d} "
                      f"{count_parameters(m):8,d}")
     return "\n".join(lines)
 
 
-class TutorialNet(nn.Module):
-    """The PyTorch STN tutorial's network (``intermediate_source/spatial_transformer_tutorial.py``).
+# --------------------------------------------------------------------------- the PyTorch tutorial
 
-    Classifier: conv 5×5 10 → max-pool 2 → ReLU → conv 5×5 20 → dropout2d →
-    max-pool 2 → ReLU → linear 50 → ReLU → dropout → linear 10. Localization:
-    conv 7×7 8 → max-pool 2 → ReLU → conv 5×5 10 → max-pool 2 → ReLU → linear
-    32 → ReLU → linear 6 (identity-initialized, as in the tutorial). The
-    flattened sizes are computed for ``in_size`` (the tutorial hard-codes 28).
+#: MNIST's mean and standard deviation, with which the tutorial standardizes its input
+MNIST_MEAN_STD = (0.1307, 0.3081)
 
-    Args:
-        in_size: input side (28 in the tutorial).
-        normalize: as the tutorial, standardize the input with MNIST's mean
-            0.1307 and std 0.3081 *before* the transformer, whose zero padding
-            then reads a grey, not a black, background (COURSE.md, known traps;
-            pytorch/tutorials#1117). ``False`` feeds the [0, 1] images as they are.
-        stn: ``False`` drops the transformer (the tutorial's classifier alone).
+
+class TutorialBody(nn.Module):
+    """The PyTorch STN tutorial's classifier, its flattened size computed for ``in_size``.
+
+    conv 5×5 10 → max-pool 2 → ReLU → conv 5×5 20 → dropout2d → max-pool 2 →
+    ReLU → linear 50 → ReLU → dropout → linear ``n_classes``.
     """
 
-    MEAN, STD = 0.1307, 0.3081
-
-    def __init__(self, in_size: int = 28, n_classes: int = 10, *, normalize: bool = True,
-                 stn: bool = True):
+    def __init__(self, in_size: int = 28, n_classes: int = 10):
         super().__init__()
         (self.in_size,) = _validate.size(in_size, "in_size", 1)
-        self.normalize = normalize
         side = ((in_size - 4) // 2 - 4) // 2
         if side < 1:
             raise ValueError(f"in_size must be at least 16, got {in_size}")
@@ -348,29 +231,33 @@ class TutorialNet(nn.Module):
             nn.Conv2d(10, 20, 5), nn.Dropout2d(), nn.MaxPool2d(2), nn.ReLU(), nn.Flatten())
         self.head = nn.Sequential(nn.Linear(20 * side * side, 50), nn.ReLU(), nn.Dropout(),
                                   nn.Linear(50, n_classes))
-        self.stn = None
-        if stn:
-            body, features = conv_localization_body(in_size, adaptive=False)
-            self.stn = SpatialTransformer(1, align_corners=False, transform="affine",
-                                          loc_body=body, loc_features=features)
-        self.transform_name = "affine"
-        self.last_theta: torch.Tensor | None = None
-        self.last_output: torch.Tensor | None = None
-
-    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input(x, 1, self.in_size)
-        return (x - self.MEAN) / self.STD if self.normalize else x
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(V, θ)`` with V mapped back to the [0, 1] scale of the input for display."""
-        if self.stn is None:
-            raise ValueError("this TutorialNet was built with stn=False")
-        V, theta = self.stn(self._prepare(x))
-        return (V * self.STD + self.MEAN if self.normalize else V), theta
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self._prepare(x)
-        if self.stn is not None:
-            x, theta = self.stn(x)
-            self.last_theta, self.last_output = theta.detach(), x.detach()
+        check_images(x, 1, self.in_size)
         return self.head(self.features(x))
+
+
+def tutorial_net(in_size: int = 28, n_classes: int = 10, *, standardize: bool = True,
+                 transformer: bool = True) -> Classifier:
+    """The PyTorch STN tutorial's network (``intermediate_source/spatial_transformer_tutorial.py``).
+
+    Classifier: :class:`TutorialBody`. Localization:
+    :func:`stnlib.localization.tutorial_conv_body` without its adaptive
+    pooling (conv 7×7 8 → max-pool 2 → ReLU → conv 5×5 10 → max-pool 2 → ReLU
+    → linear 32 → ReLU) and an identity-initialized linear 6, as in the tutorial.
+
+    Args:
+        in_size: input side (28 in the tutorial, which hard-codes it).
+        standardize: as the tutorial, standardize the input with MNIST's mean
+            0.1307 and std 0.3081 *before* the transformer, whose zero padding
+            then reads a grey, not a black, background (pytorch/tutorials#1117).
+            ``False`` feeds the [0, 1] images as they are.
+        transformer: ``False`` drops the transformer (the tutorial's classifier alone).
+    """
+    body = TutorialBody(in_size, n_classes)
+    st = None
+    if transformer:
+        loc_body, features = tutorial_conv_body(in_size, adaptive=False)
+        st = SpatialTransformer(1, align_corners=False, transform="affine",
+                                loc_body=loc_body, loc_features=features)
+    return Classifier(body, st, standardize=MNIST_MEAN_STD if standardize else None)

@@ -1,0 +1,618 @@
+"""``stn-course bench``: the library and the course measured against their anchors, in one run.
+
+Parts (``--part``, default: all but ``time-to-accuracy``):
+
+1. ``sampler``: :func:`stnlib.sampler.grid_sample_reference` vs
+   ``torch.nn.functional.grid_sample``, forward and forward+backward, for
+   nearest / bilinear / bicubic at the course's shapes; ratio reference / native.
+   Target: bilinear forward+backward within 2× on CPU.
+2. ``overhead``: one training step (forward, backward, Adam) of the ST-CNN
+   (:func:`stnlib.models.st_cnn`) vs the same CNN without the transformer
+   (:class:`stnlib.models.CNN`) on 42×42 inputs; ratio. Target ≤ 1.25× on CPU.
+   Also the ST-CNN with the reference sampler.
+3. ``data``: distorted-MNIST generation throughput (images/s) for the paper's
+   R, RTS, P, E and TC distortions (:mod:`stnlib.data.distortions`).
+4. ``time-to-accuracy`` (long; only when asked for, with a time cap): the
+   course's ST-CNN recipe and the PyTorch STN tutorial's recipe
+   (:func:`stnlib.models.tutorial_net`, SGD lr 0.01, batch 64) trained on the same
+   RTS-distorted MNIST on the CPU; wall-clock until each reaches 1.5% test
+   error, their ratio, and each one's error after the same wall-clock budget.
+5. ``course``: the wall time of every notebook at ``smoke`` and ``standard``,
+   read from ``stn-course run``'s ``runs/<budget>/run.json`` (or ``run.log``).
+
+Noise control: threads pinned (``--threads``, default 2), warm-up runs, the
+two sides of a ratio timed in alternation (so a busy neighbour slows both),
+each timing repeated; tables show the median and the spread (IQR, min-max
+in the JSON). CUDA timings synchronize before reading the clock. Every
+figure records the device it was taken on; the JSON also records the load
+average before and after, since a shared machine skews absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._io import write_text
+from ..kernels import KERNELS
+from .paths import course_root
+
+PARTS = ("sampler", "overhead", "data", "time-to-accuracy", "course")
+DEFAULT_PARTS = ("sampler", "overhead", "data", "course")
+#: (N, C, H, W) of U and (H', W') of V: the course's feature maps
+SAMPLER_SHAPES = (((256, 1, 28, 28), (28, 28)), ((256, 1, 42, 42), (28, 28)),
+                  ((64, 3, 64, 64), (64, 64)), ((16, 64, 128, 128), (128, 128)))
+DISTORTIONS = ("R", "RTS", "P", "E", "TC")
+SAMPLER_TARGET = 2.0
+OVERHEAD_TARGET = 1.25
+TARGET_ERROR = 1.5  # % test error, part 4
+SCHEMA = 1
+
+
+# --------------------------------------------------------------------------- timing
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    v = sorted(values)
+    if len(v) == 1:
+        return v[0], v[0], v[0]
+    q1, q2, q3 = statistics.quantiles(v, n=4, method="inclusive")
+    return q1, q2, q3
+
+
+def summarize(seconds: Sequence[float]) -> dict[str, float]:
+    """Median, quartiles, min and max of a list of timings, in milliseconds."""
+    ms = [1e3 * s for s in seconds]
+    q1, median, q3 = _quartiles(ms)
+    return {"median_ms": median, "q1_ms": q1, "q3_ms": q3, "min_ms": min(ms), "max_ms": max(ms),
+            "n": len(ms)}
+
+
+#: ``wall``: elapsed time (what a user waits). ``cpu``: this thread's CPU time, which a busy
+#: neighbour on a shared machine disturbs far less; meaningful with one thread, CPU only.
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+_clock = CLOCKS["wall"]
+
+
+def time_pair(fa: Callable[[], object], fb: Callable[[], object], *, repeats: int, warmup: int,
+              device: torch.device) -> tuple[list[float], list[float]]:
+    """Time ``fa`` and ``fb`` in alternation: ``warmup`` untimed rounds, then ``repeats`` timed ones."""
+    clock = CLOCKS["wall"] if device.type == "cuda" else _clock
+    for _ in range(warmup):
+        fa()
+        fb()
+    ta, tb = [], []
+    for _ in range(repeats):
+        for f, out in ((fa, ta), (fb, tb)):
+            _sync(device)
+            start = clock()
+            f()
+            _sync(device)
+            out.append(clock() - start)
+    return ta, tb
+
+
+def ratio_stats(ta: Sequence[float], tb: Sequence[float]) -> dict[str, float]:
+    """Ratio of the medians, and the IQR of the per-round ratios ``a / b``."""
+    q1, _, q3 = _quartiles([a / b for a, b in zip(ta, tb)])
+    return {"ratio": statistics.median(ta) / statistics.median(tb), "ratio_q1": q1, "ratio_q3": q3}
+
+
+def _devices(device: str | None) -> list[torch.device]:
+    """``None`` or ``"all"``: the CPU, and CUDA when present; else the one named."""
+    if device in (None, "all"):
+        return [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    try:
+        d = torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(f"unknown device {device!r}: {err}") from None
+    if d.type not in ("cpu", "cuda"):
+        raise ValueError(f"--device must be cpu or cuda, got {device!r}")
+    if d.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda asked for, but CUDA is not available")
+    return [d]
+
+
+def device_name(device: torch.device) -> str:
+    """A human-readable name of the device a figure was taken on."""
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"cpu: {cpu}, {torch.get_num_threads()} thread(s)"
+
+
+# --------------------------------------------------------------------------- 1. sampler
+
+
+def bench_sampler(*, shapes=SAMPLER_SHAPES, kernels=tuple(KERNELS), devices=("cpu",), repeats: int = 7,
+                  warmup: int = 2, seed: int = 0) -> list[dict]:
+    """Reference vs native sampler; one row per device × shape × kernel × pass."""
+    from ..sampler import grid_sample_reference
+
+    rows = []
+    for dev in map(torch.device, devices):
+        for (n, c, h, w), (ho, wo) in shapes:
+            g = torch.Generator().manual_seed(seed)
+            U = torch.rand(n, c, h, w, generator=g).to(dev).requires_grad_()
+            # a mild random affine warp per sample: taps land everywhere, some outside
+            theta = torch.eye(2, 3).expand(n, 2, 3) + 0.15 * torch.randn(n, 2, 3, generator=g)
+            grid = F.affine_grid(theta, (n, c, ho, wo), align_corners=False).to(dev).requires_grad_()
+            for kernel in kernels:
+                def ref(U=U, grid=grid, kernel=kernel):
+                    return grid_sample_reference(U, grid, align_corners=False, kernel=kernel)
+
+                def nat(U=U, grid=grid, kernel=kernel):
+                    return F.grid_sample(U, grid, mode=kernel, align_corners=False)
+
+                for pass_ in ("forward", "forward+backward"):
+                    fa, fb = (_no_grad(ref), _no_grad(nat)) if pass_ == "forward" else \
+                        (_fwd_bwd(ref), _fwd_bwd(nat))
+                    ta, tb = time_pair(fa, fb, repeats=repeats, warmup=warmup, device=dev)
+                    rows.append({"device": device_name(dev), "shape": f"{n}×{c}×{h}×{w}→{ho}×{wo}",
+                                 "kernel": kernel, "pass": pass_, "reference": summarize(ta),
+                                 "native": summarize(tb), **ratio_stats(ta, tb)})
+    return rows
+
+
+def _no_grad(f):
+    def run():
+        with torch.no_grad():
+            return f()
+    return run
+
+
+def _fwd_bwd(f):
+    def run():
+        V = f()
+        V.backward(torch.ones_like(V))
+    return run
+
+
+# --------------------------------------------------------------------------- 2. overhead
+
+
+def bench_overhead(*, devices=("cpu",), batch_size: int = 64, in_size: int = 42, repeats: int = 15,
+                   warmup: int = 3, seed: int = 0, models: dict | None = None) -> list[dict]:
+    """Training-step time of the ST-CNN vs the CNN alone (and the ST-CNN with the reference sampler).
+
+    ``models`` (tests): ``{"CNN": factory, "ST-CNN": factory}``; default
+    :func:`stnlib.models.cnn` and :func:`stnlib.models.st_cnn` for 1×in_size×in_size inputs.
+    """
+    if models is None:
+        from ..models import cnn, st_cnn
+
+        models = {"CNN": lambda: cnn(1, in_size), "ST-CNN": lambda: st_cnn(1, in_size)}
+    rows = []
+    for dev in map(torch.device, devices):
+        g = torch.Generator().manual_seed(seed)
+        x = torch.rand(batch_size, 1, in_size, in_size, generator=g).to(dev)
+        y = torch.randint(0, 10, (batch_size,), generator=g).to(dev)
+        torch.manual_seed(seed)
+        cnn, stcnn = models["CNN"]().to(dev), models["ST-CNN"]().to(dev)
+        steps = {name: _train_step(m, x, y) for name, m in (("CNN", cnn), ("ST-CNN", stcnn))}
+        tc, ts = time_pair(steps["CNN"], steps["ST-CNN"], repeats=repeats, warmup=warmup, device=dev)
+        rows.append({"device": device_name(dev), "model": "ST-CNN (native sampler)",
+                     "batch": f"{batch_size}×1×{in_size}×{in_size}", "cnn": summarize(tc),
+                     "st_cnn": summarize(ts), **ratio_stats(ts, tc), "target": OVERHEAD_TARGET})
+        stn = getattr(stcnn, "transformer", None)
+        if stn is not None and hasattr(stn, "sampler"):
+            stn.sampler = "reference"
+            tc, ts = time_pair(steps["CNN"], steps["ST-CNN"], repeats=repeats, warmup=warmup,
+                               device=dev)
+            stn.sampler = "native"
+            rows.append({"device": device_name(dev), "model": "ST-CNN (reference sampler)",
+                         "batch": f"{batch_size}×1×{in_size}×{in_size}", "cnn": summarize(tc),
+                         "st_cnn": summarize(ts), **ratio_stats(ts, tc), "target": None})
+    return rows
+
+
+def _train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Callable[[], None]:
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    model.train()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
+# --------------------------------------------------------------------------- 3. data
+
+
+def _source_digits(n: int, seed: int) -> tuple[torch.Tensor, str]:
+    """``n`` MNIST training digits as float N×1×28×28, or synthetic strokes where MNIST is absent."""
+    try:
+        from ..data import datasets
+
+        images, _ = datasets.raw_digits("train")
+        index = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
+        return datasets.as_float(images[index]), "MNIST train"
+    except Exception as err:  # noqa: BLE001 - any missing-data error: fall back, and say so
+        g = torch.Generator().manual_seed(seed)
+        x = torch.zeros(n, 1, 28, 28)
+        rows = torch.randint(8, 20, (n,), generator=g)
+        for i, r in enumerate(rows.tolist()):
+            x[i, 0, r - 4:r + 4, 10:18] = 1.0  # a blob of ink in the middle, like a digit
+        return x, f"synthetic blobs (MNIST unavailable: {type(err).__name__})"
+
+
+def bench_data(*, n: int = 2000, distortions=DISTORTIONS, repeats: int = 3, seed: int = 0) -> dict:
+    """Images per second of each paper distortion (CPU, ``n`` source digits per call)."""
+    from ..data import catalog
+    from ..data import distortions as D
+
+    x, source = _source_digits(n, seed)
+    rows = []
+    for name in distortions:
+        spec = catalog.spec_of(f"mnist-{name.lower()}")
+        fn = (lambda g, spec=spec: D.clutter(x, spec, g)) if isinstance(spec, D.Clutter) else \
+            (lambda g, spec=spec: D.distort(x, spec, g))
+        fn(torch.Generator().manual_seed(seed))  # warm-up
+        times = []
+        for r in range(repeats):
+            g = torch.Generator().manual_seed(seed + 1 + r)
+            start = time.perf_counter()
+            out, _ = fn(g)
+            times.append(time.perf_counter() - start)
+        per_s = sorted(n / t for t in times)
+        rows.append({"distortion": name, "output": "×".join(map(str, out.shape[1:])),
+                     "images_per_s": statistics.median(per_s), "min_images_per_s": per_s[0],
+                     "max_images_per_s": per_s[-1], "n": n, "repeats": repeats})
+    return {"device": device_name(torch.device("cpu")), "source": source, "rows": rows}
+
+
+# --------------------------------------------------------------------------- 4. time to accuracy
+
+
+def _recipes(in_size: int, epochs_planned: int, steps_per_epoch: int) -> dict:
+    """name → (model factory, optimizer+scheduler factory, loss)."""
+    from ..models import st_cnn, tutorial_net
+
+    def course(model):
+        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3,
+                                                    total_steps=epochs_planned * steps_per_epoch)
+        return opt, sched
+
+    def tutorial(model):
+        return torch.optim.SGD(model.parameters(), lr=0.01), None
+
+    return {
+        "course ST-CNN (Adam 3e-3, one-cycle over "
+        f"{epochs_planned} epochs, batch 64)": (lambda: st_cnn(1, in_size), course, F.cross_entropy),
+        "PyTorch tutorial STN (SGD 0.01, batch 64)": (lambda: tutorial_net(in_size), tutorial,
+                                                      F.cross_entropy),
+    }
+
+
+def _test_error(model, x, y, batch: int = 1000) -> float:
+    model.eval()
+    wrong = 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            wrong += (model(x[i:i + batch]).argmax(1) != y[i:i + batch]).sum().item()
+    model.train()
+    return 100.0 * wrong / len(x)
+
+
+def bench_time_to_accuracy(*, time_cap_s: float = 900.0, target: float = TARGET_ERROR,
+                           n_train: int | None = None, n_test: int = 2000,
+                           eval_every: int = 200, epochs_planned: int = 4, seed: int = 0,
+                           data: tuple | None = None, recipes: dict | None = None) -> dict:
+    """Train each recipe on the same RTS data until ``target`` % test error or ``time_cap_s``.
+
+    The clock counts training only (evaluation every ``eval_every`` steps is
+    excluded). ``data`` (tests): ``(x_train, y_train, x_test, y_test)``.
+    """
+    if data is None:
+        from .. import data as D
+
+        train = D.load("mnist-rts", "train", n=n_train, seed=seed)
+        test = D.load("mnist-rts", "test", n=n_test, seed=seed)
+        data = (train.images, train.labels, test.images, test.labels)
+        source = f"mnist-rts: {len(train.labels)} train, {len(test.labels)} test images"
+    else:
+        source = f"given: {len(data[1])} train, {len(data[3])} test images"
+    x_tr, y_tr, x_te, y_te = data
+    in_size = x_tr.shape[-1]
+    steps_per_epoch = math.ceil(len(y_tr) / 64)
+    recipes = recipes or _recipes(in_size, epochs_planned, steps_per_epoch)
+    results = {}
+    for name, (make_model, make_opt, loss_fn) in recipes.items():
+        torch.manual_seed(seed)
+        model = make_model()
+        opt, sched = make_opt(model)
+        g = torch.Generator().manual_seed(seed)
+        clock, step, curve, reached = 0.0, 0, [], None
+        model.train()
+        while clock < time_cap_s and reached is None:
+            order = torch.randperm(len(y_tr), generator=g)
+            for i in range(0, len(order), 64):
+                idx = order[i:i + 64]
+                start = time.perf_counter()
+                opt.zero_grad(set_to_none=True)
+                loss_fn(model(x_tr[idx]), y_tr[idx]).backward()
+                opt.step()
+                if sched is not None and sched.last_epoch + 1 < sched.total_steps:
+                    sched.step()
+                clock += time.perf_counter() - start
+                step += 1
+                if step % eval_every == 0 or clock >= time_cap_s:
+                    err = _test_error(model, x_te, y_te)
+                    curve.append({"step": step, "seconds": clock, "test_error": err})
+                    if err <= target:
+                        reached = clock
+                    if reached is not None or clock >= time_cap_s:
+                        break
+        if not curve or curve[-1]["step"] != step:
+            curve.append({"step": step, "seconds": clock, "test_error": _test_error(model, x_te, y_te)})
+        results[name] = {"seconds_to_target": reached, "steps": step, "curve": curve,
+                         "final_error": curve[-1]["test_error"]}
+    names = list(results)
+    budget = results[names[0]]["seconds_to_target"] or time_cap_s
+    for r in results.values():
+        seen = [c for c in r["curve"] if c["seconds"] <= budget + 1e-9]
+        r["error_at_budget"] = seen[-1]["test_error"] if seen else None
+    a, b = (results[n]["seconds_to_target"] for n in names[:2]) if len(names) > 1 else (None, None)
+    return {"device": device_name(torch.device("cpu")), "data": source, "target_error": target,
+            "time_cap_s": time_cap_s, "budget_s": budget, "recipes": results,
+            "ratio": (b / a) if a and b else None,
+            "note": "ratio = tutorial time / course time to the target; a recipe that never "
+                    "reached it within the cap has seconds_to_target null"}
+
+
+# --------------------------------------------------------------------------- 5. course
+
+
+_LOG_LINE = re.compile(r"^(ok|FAILED)\s+(\S+\.ipynb)\s+([\d.]+)\s*s\b")
+
+
+def read_run(folder: str | os.PathLike) -> dict | None:
+    """Per-notebook wall times of one ``stn-course run`` folder, or ``None`` if it has no log."""
+    folder = Path(folder)
+    js, log = folder / "run.json", folder / "run.log"
+    notebooks = None
+    if js.exists():
+        try:
+            data = json.loads(js.read_text(encoding="utf-8"))
+            notebooks = [{"name": nb["name"], "seconds": float(nb["seconds"]), "ok": bool(nb["ok"])}
+                         for nb in data.get("notebooks", [])]
+            device = data.get("device")
+        except (ValueError, KeyError, TypeError):
+            notebooks = None
+    if notebooks is None and log.exists():
+        notebooks, device = [], None
+        for line in log.read_text(encoding="utf-8").splitlines():
+            m = _LOG_LINE.match(line)
+            if m:
+                notebooks.append({"name": m[2], "seconds": float(m[3]), "ok": m[1] == "ok"})
+            elif " · device " in line and device is None:
+                device = line.split(" · device ", 1)[1].split(" · ")[0]
+    if notebooks is None:
+        return None
+    return {"folder": str(folder), "device": device, "notebooks": notebooks,
+            "total_s": sum(nb["seconds"] for nb in notebooks),
+            "all_ok": all(nb["ok"] for nb in notebooks)}
+
+
+def bench_course(runs_dir: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+                 budgets: Sequence[str] = ("smoke", "standard")) -> dict:
+    """The notebooks' wall times per budget from ``<runs_dir>/<budget>/``; absent runs say so.
+
+    ``runs_dir`` may be several folders (e.g. partial runs from several
+    checkouts): a notebook is taken from the first folder that has it.
+    """
+    if runs_dir is None:
+        runs_dir = course_root() / "runs"
+    dirs = [Path(runs_dir)] if isinstance(runs_dir, (str, os.PathLike)) else [Path(d) for d in runs_dir]
+    out: dict = {"runs_dir": ", ".join(map(str, dirs))}
+    for b in budgets:
+        runs = [r for r in (read_run(d / b) for d in dirs) if r is not None]
+        if not runs:
+            out[b] = {"missing": f"no run.json or run.log in {' or '.join(str(d / b) for d in dirs)}: "
+                                 f"run `stn-course run --budget {b}` first"}
+            continue
+        seen, notebooks = set(), []
+        for r in runs:
+            for nb in r["notebooks"]:
+                if nb["name"] not in seen:
+                    seen.add(nb["name"])
+                    notebooks.append({**nb, "folder": r["folder"]})
+        notebooks.sort(key=lambda nb: nb["name"])
+        out[b] = {"folder": ", ".join(r["folder"] for r in runs),
+                  "device": ", ".join(sorted({str(r["device"] or "default") for r in runs})),
+                  "notebooks": notebooks, "total_s": sum(nb["seconds"] for nb in notebooks),
+                  "all_ok": all(nb["ok"] for nb in notebooks)}
+    return out
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def run_bench(*, parts: Sequence[str] = DEFAULT_PARTS, quick: bool = False, device: str | None = None,
+              threads: int = 2, out: str | os.PathLike | None = "bench/results.json",
+              runs_dir=None, time_cap_s: float = 900.0, sampler_shapes=SAMPLER_SHAPES,
+              overhead_models: dict | None = None, data_n: int | None = None,
+              tta_kwargs: dict | None = None, repeats: int | None = None, clock: str = "wall") -> dict:
+    """Run the chosen parts; write the JSON (atomically) to ``out`` unless ``None``; return it."""
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"unknown part(s) {sorted(unknown)}; expected some of {', '.join(PARTS)}")
+    global _clock
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
+    devices = _devices(device)
+    old_threads, old_clock = torch.get_num_threads(), _clock
+    _clock = CLOCKS[clock]
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    result = {"schema": SCHEMA, "meta": {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": "stn-course bench " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["bench"] else None,
+        "quick": quick, "parts": list(parts), "threads": threads,
+        "clock": clock + ("" if clock == "wall" else " (CPU figures; CUDA figures stay wall-clock)"),
+        "devices": [device_name(d) for d in devices], "torch": torch.__version__,
+        "python": platform.python_version(), "platform": platform.platform(),
+        "loadavg_start": _loadavg()}}
+    try:
+        if "sampler" in parts:
+            result["sampler"] = bench_sampler(
+                shapes=sampler_shapes, devices=devices, repeats=repeats or (3 if quick else 9),
+                warmup=1 if quick else 2)
+        if "overhead" in parts:
+            result["overhead"] = bench_overhead(
+                devices=devices, repeats=repeats or (5 if quick else 21), warmup=1 if quick else 3,
+                models=overhead_models)
+        if "data" in parts:
+            result["data"] = bench_data(n=data_n or (500 if quick else 2000),
+                                        repeats=repeats or (2 if quick else 5))
+        if "time-to-accuracy" in parts:
+            result["time_to_accuracy"] = bench_time_to_accuracy(time_cap_s=time_cap_s,
+                                                                **(tta_kwargs or {}))
+        if "course" in parts:
+            result["course"] = bench_course(runs_dir)
+    finally:
+        torch.set_num_threads(old_threads)
+        _clock = old_clock
+    result["meta"]["loadavg_end"] = _loadavg()
+    result["meta"]["seconds"] = time.perf_counter() - started
+    if out is not None:
+        write_text(out, json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    return result
+
+
+def _loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
+
+
+def _ms(s: dict) -> str:
+    return f"{s['median_ms']:.2f} [{s['q1_ms']:.2f}–{s['q3_ms']:.2f}]"
+
+
+def format_table(result: dict) -> str:
+    """The results as Markdown tables (median [IQR]; ratios: median of medians [IQR of rounds])."""
+    lines = [f"stn-course bench · {result['meta']['date']} · torch {result['meta']['torch']} · "
+             f"{result['meta']['threads']} thread(s) · clock {result['meta']['clock']} · "
+             f"load average {result['meta']['loadavg_start']}"
+             f" → {result['meta'].get('loadavg_end')}"]
+    if "sampler" in result:
+        lines += ["", "### 1. Sampler: reference (eq. 3) / native grid_sample, ms "
+                  f"(target: bilinear fwd+bwd ≤ {SAMPLER_TARGET}× on CPU)", "",
+                  "| device | shape | kernel | pass | reference ms | native ms | ratio [IQR] |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in result["sampler"]:
+            lines.append(f"| {r['device'].split(',')[0]} | {r['shape']} | {r['kernel']} | {r['pass']} | "
+                         f"{_ms(r['reference'])} | {_ms(r['native'])} | "
+                         f"{r['ratio']:.2f}× [{r['ratio_q1']:.2f}–{r['ratio_q3']:.2f}] |")
+    if "overhead" in result:
+        lines += ["", f"### 2. Transformer overhead: training step (fwd+bwd+Adam), ms "
+                  f"(target ≤ {OVERHEAD_TARGET}× on CPU)", "",
+                  "| device | model | batch | CNN ms | ST-CNN ms | ratio [IQR] |",
+                  "|---|---|---|---|---|---|"]
+        for r in result["overhead"]:
+            lines.append(f"| {r['device'].split(',')[0]} | {r['model']} | {r['batch']} | "
+                         f"{_ms(r['cnn'])} | {_ms(r['st_cnn'])} | "
+                         f"{r['ratio']:.2f}× [{r['ratio_q1']:.2f}–{r['ratio_q3']:.2f}] |")
+    if "data" in result:
+        d = result["data"]
+        lines += ["", f"### 3. Distorted-MNIST generation, images/s ({d['device']}; source: {d['source']})",
+                  "", "| distortion | output | images/s (median) | min–max |", "|---|---|---|---|"]
+        for r in d["rows"]:
+            lines.append(f"| {r['distortion']} | {r['output']} | {r['images_per_s']:.0f} | "
+                         f"{r['min_images_per_s']:.0f}–{r['max_images_per_s']:.0f} |")
+    if "time_to_accuracy" in result:
+        t = result["time_to_accuracy"]
+        lines += ["", f"### 4. Time to {t['target_error']}% test error on RTS MNIST ({t['device']}; "
+                  f"{t['data']}; cap {t['time_cap_s']:.0f} s per recipe)", "",
+                  f"| recipe | s to {t['target_error']}% | steps | error at {t['budget_s']:.0f} s | "
+                  "final error |", "|---|---|---|---|---|"]
+        for name, r in t["recipes"].items():
+            s = "not reached" if r["seconds_to_target"] is None else f"{r['seconds_to_target']:.0f}"
+            at = "–" if r["error_at_budget"] is None else f"{r['error_at_budget']:.2f}%"
+            lines.append(f"| {name} | {s} | {r['steps']} | {at} | {r['final_error']:.2f}% |")
+        lines.append("")
+        lines.append("ratio (tutorial / course): " + ("n/a (not both reached the target)"
+                                                       if t["ratio"] is None else f"{t['ratio']:.2f}×"))
+    if "course" in result:
+        c = result["course"]
+        lines += ["", f"### 5. The course's notebooks, wall time s (from {c['runs_dir']})", ""]
+        for b in ("smoke", "standard"):
+            run = c.get(b)
+            if run is None:
+                continue
+            if "missing" in run:
+                lines.append(f"- {b}: {run['missing']}")
+                continue
+            nbs = ", ".join(f"{nb['name']} {nb['seconds']:.0f}{'' if nb['ok'] else ' (FAILED)'}"
+                            for nb in run["notebooks"])
+            lines.append(f"- {b} (device {run['device']}): {nbs}; total {run['total_s']:.0f} s")
+    return "\n".join(lines) + "\n"
+
+
+def _cli(args: argparse.Namespace) -> int:
+    parts = args.part or (DEFAULT_PARTS if not args.quick else ("sampler", "overhead", "data", "course"))
+    if args.quick and "time-to-accuracy" in parts:
+        print("stn-course bench: --quick leaves out time-to-accuracy", file=sys.stderr)
+        parts = [p for p in parts if p != "time-to-accuracy"]
+    try:
+        result = run_bench(parts=parts, quick=args.quick, device=args.device, threads=args.threads,
+                           out=args.out, runs_dir=args.runs, time_cap_s=args.time_cap,
+                           clock=args.clock)
+    except ValueError as err:
+        print(f"stn-course bench: error: {err}", file=sys.stderr)
+        return 2
+    print(format_table(result), end="")
+    print(f"\n(JSON written to {args.out})")
+    return 0
+
+
+def add_cli(sub) -> None:
+    p = sub.add_parser("bench", help="benchmarks: sampler, transformer overhead, data, course",
+                       description="Measure the library and the course against their anchors "
+                       "and print a table; the figures also go to a JSON file.")
+    p.add_argument("--quick", action="store_true", help="fewer repeats; never time-to-accuracy")
+    p.add_argument("--part", action="append", choices=PARTS, default=None,
+                   help="run only this part (repeatable; default: all but time-to-accuracy)")
+    p.add_argument("--out", default="bench/results.json", help="JSON file to write")
+    p.add_argument("--device", default=None,
+                   help="cpu, cuda (default: the CPU, and CUDA too when present)")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    p.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                   help="wall (default) or cpu: thread CPU time, robust on a shared machine; "
+                   "use with --threads 1")
+    p.add_argument("--runs", action="append", default=None,
+                   help="folder holding <budget>/run.json of stn-course run (repeatable; "
+                   "default: runs/ of the repository)")
+    p.add_argument("--time-cap", type=float, default=900.0, metavar="SECONDS",
+                   help="time-to-accuracy: training time cap per recipe (default 900)")
+    p.set_defaults(func=_cli)

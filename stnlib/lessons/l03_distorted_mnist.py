@@ -1,0 +1,281 @@
+"""Lesson 03, distorted MNIST: the companion module of ``solutions/03_distorted_mnist.ipynb``.
+
+The lesson replicates Table 1 of Jaderberg et al. (2015, §4.1) and the
+out-of-range sweeps of Wang (2018, §4.1). This module holds
+
+* the paper's numbers (:data:`PAPER_TABLE1`) and the data sets of each distortion;
+* the budget table (:data:`BUDGET_CHANGES`, :class:`Settings`);
+* the experiment helpers: :class:`Experiments` (the data cache and the
+  fit-once cache of trained models), :func:`table1_markdown`, :func:`predictions`;
+* the exercise checks, each next to the reference it compares with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from .. import data
+from ..course import lesson as _lesson
+from ..course.checking import CheckError, check_function, compare_tensors
+from ..course.results import results_path
+from ..models import LOC_PREFIX, build_model, model_names
+from ..train import evaluate, seed_everything, theta_monitor, train
+
+LESSON = "03"
+
+#: Table 1 (left) of Jaderberg et al. (2015): test error in %, per distortion and model
+PAPER_TABLE1: dict[str, dict[str, float]] = {
+    "R": {"FCN": 2.1, "CNN": 1.2, "ST-FCN Aff": 1.2, "ST-FCN Proj": 1.3, "ST-FCN TPS": 1.1,
+          "ST-CNN Aff": 0.7, "ST-CNN Proj": 0.8, "ST-CNN TPS": 0.7},
+    "RTS": {"FCN": 5.2, "CNN": 0.8, "ST-FCN Aff": 0.8, "ST-FCN Proj": 0.9, "ST-FCN TPS": 0.8,
+            "ST-CNN Aff": 0.5, "ST-CNN Proj": 0.6, "ST-CNN TPS": 0.5},
+    "P": {"FCN": 3.1, "CNN": 1.5, "ST-FCN Aff": 1.5, "ST-FCN Proj": 1.4, "ST-FCN TPS": 1.4,
+          "ST-CNN Aff": 0.8, "ST-CNN Proj": 0.8, "ST-CNN TPS": 0.8},
+    "E": {"FCN": 3.2, "CNN": 1.4, "ST-FCN Aff": 2.7, "ST-FCN Proj": 2.6, "ST-FCN TPS": 2.4,
+          "ST-CNN Aff": 1.2, "ST-CNN Proj": 1.3, "ST-CNN TPS": 1.1},
+}
+#: the distortions of Table 1 (and Wang (2018)'s RTS) → ``stnlib.data`` dataset names
+DATASETS = {"R": "mnist-r", "RTS": "mnist-rts", "P": "mnist-p", "E": "mnist-e",
+            "RTS-Wang": "mnist-rts-wang"}
+TABLE1_DISTORTIONS = ("R", "RTS", "P", "E")
+
+# --------------------------------------------------------------------------- budget table
+
+_TABLE1_NAMES = ("FCN", "CNN", "ST-FCN Aff", "ST-FCN Proj", "ST-FCN TPS", "ST-CNN Aff",
+                 "ST-CNN Proj", "ST-CNN TPS")
+#: every model on every distortion
+_TABLE1_ALL = {d: _TABLE1_NAMES for d in TABLE1_DISTORTIONS}
+#: the baselines and the transform that matches the distortion
+_TABLE1_MATCHED = {
+    "R": ("FCN", "CNN", "ST-FCN Aff", "ST-CNN Aff"),
+    "RTS": ("FCN", "CNN", "ST-FCN Aff", "ST-CNN Aff"),
+    "P": ("FCN", "CNN", "ST-FCN Proj", "ST-CNN Proj"),
+    "E": ("FCN", "CNN", "ST-FCN TPS", "ST-CNN TPS"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Lesson 03's own knobs (the rest of a budget is :class:`stnlib.course.budgets.Budget`)."""
+
+    table1: Mapping[str, Sequence[str]]  # the models trained per distortion
+    params: int  # the parameter budget every Table-1 model is sized to
+    loc_lr_scale: float  # learning-rate factor of the localization nets
+    recipe: Mapping[str, Any]  # optimizer and schedule of every model of the budget
+    sweep_seeds: tuple[int, ...]  # seeds of Wang (2018)'s out-of-range sweeps
+    sweep_n_train: int | None  # training digits of the sweep models (None: all)
+    sweep_n_test: int  # test digits per sweep point
+    checkpoints: bool  # write a checkpoint per model (long `full` runs resume)
+    sweep_rotation: tuple[float, ...]  # max rotation (°) per sweep point
+    sweep_translation: tuple[float, ...]  # max shift (fraction of the width)
+    sweep_scale: tuple[float, ...]  # scale amount a (1 ± a)
+    tutorial: bool  # the PyTorch tutorial's recipe side by side
+
+
+#: the Budget fields lesson 03 changes
+BUDGET_CHANGES = {
+    "smoke": {"n_train": 256, "n_test": 256, "batch_size": 64},
+    # 20k digits × 3 epochs; the Table-1 cells beyond the matched transforms are `full` only
+    "standard": {"epochs": 3, "n_train": 20_000, "n_test": None, "batch_size": 64},
+    # the paper: SGD, batch 256, a stepped learning rate, 150k iterations (640 epochs of
+    # 60k); here 60 epochs (14k iterations) × 3 seeds × 32 models on one GPU
+    "full": {"epochs": 60, "n_train": None, "n_test": None, "batch_size": 256,
+             "seeds": (0, 1, 2), "lr": 0.01, "cell_timeout": 10 * 3600},
+}
+_ADAM = {"optimizer": "adam", "schedule": "onecycle"}
+SETTINGS = {
+    "smoke": Settings(table1=_TABLE1_ALL, params=30_000, loc_lr_scale=1.0, recipe=_ADAM,
+                      sweep_seeds=(0,), sweep_n_train=256, sweep_n_test=128, checkpoints=False,
+                      sweep_rotation=(0, 90, 180), sweep_translation=(0.0, 0.4),
+                      sweep_scale=(0.0, 0.6), tutorial=True),
+    "standard": Settings(table1=_TABLE1_MATCHED, params=30_000, loc_lr_scale=1.0, recipe=_ADAM,
+                         sweep_seeds=(0, 1), sweep_n_train=10_000, sweep_n_test=2000,
+                         checkpoints=False, sweep_rotation=(0, 30, 60, 90, 120, 150, 180),
+                         sweep_translation=(0.0, 0.1, 0.2, 0.3, 0.4),
+                         sweep_scale=(0.0, 0.15, 0.3, 0.45, 0.6), tutorial=True),
+    "full": Settings(table1=_TABLE1_ALL, params=30_000, loc_lr_scale=1.0,
+                     recipe={"optimizer": "sgd", "momentum": 0.9, "schedule": "step"},
+                     sweep_seeds=(0, 1, 2, 3, 4), sweep_n_train=None, sweep_n_test=10_000,
+                     checkpoints=True,
+                     sweep_rotation=(0, 15, 30, 45, 60, 75, 90, 105, 120, 135, 150, 165, 180),
+                     sweep_translation=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4),
+                     sweep_scale=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), tutorial=True),
+}
+
+
+def start(budget: str | None = None, seed: int = 0, device: str | None = None):
+    """``course.start_lesson("03", ...)`` with this lesson's budget table."""
+    return _lesson.start_lesson(LESSON, budget=budget, seed=seed, device=device,
+                                changes=BUDGET_CHANGES, settings=SETTINGS)
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+class Experiments:
+    """The lesson's data and trained models, each made once and then reused.
+
+    ``fit(dist, name, seed)`` trains one model on one distortion with one seed
+    (on the budget's training digits, for the budget's epochs, with its
+    recipe) and evaluates it on the fixed test digits after the last epoch;
+    a second call with the same arguments returns the same result.
+
+    Args:
+        ctx: the :class:`~stnlib.course.lesson.LessonContext` of :func:`start`.
+    """
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.budget = ctx.budget
+        self._data: dict = {}
+        #: (distortion, model, seed[, n_train]) → dict(model, error, history, monitor)
+        self.trained: dict = {}
+
+    def dataset(self, dist: str, split: str, seed: int | None = None, n: int | None = None):
+        """``n`` training digits (default: the budget's) of one seed, or the fixed test digits."""
+        seed = self.ctx.seed if seed is None else seed
+        n = (n or self.budget.n_train) if split == "train" else self.budget.n_test
+        key = (dist, seed if split == "train" else 0, split, n)
+        if key not in self._data:
+            self._data[key] = data.load(DATASETS[dist], split, n=n,
+                                        seed=seed if split == "train" else 0)
+        return self._data[key]
+
+    def fit(self, dist: str, name: str, seed: int, *, n_train: int | None = None,
+            make: Callable[[], torch.nn.Module] | None = None,
+            recipe: Mapping[str, Any] | None = None, key=None) -> dict:
+        """Train ``name`` (a Table-1 model, or ``make()``) on ``dist`` with ``seed``, once."""
+        B, S = self.budget, self.budget.settings
+        key = key or ((dist, name, seed) if n_train in (None, B.n_train)
+                      else (dist, name, seed, n_train))
+        if key in self.trained:
+            return self.trained[key]
+        train_set, test_set = self.dataset(dist, "train", seed, n_train), self.dataset(dist, "test")
+        seed_everything(seed)  # the same initial weights and batches for every run of this seed
+        model = make() if make else build_model(name, in_size=train_set.images.shape[-1],
+                                                params=S.params)
+        recipe = dict(S.recipe if recipe is None else recipe)
+        lr, batch_size = recipe.pop("lr", B.lr), recipe.pop("batch_size", B.batch_size)
+        has_st = getattr(model, "transformer", None) is not None
+        monitor = theta_monitor(model.transformer.transform, every=20) if has_st else None
+        checkpoint = None
+        if S.checkpoints:  # `full`: a long run that stops can resume where it was
+            tag = "_".join(map(str, key)).replace("/", "-").replace(" ", "-")
+            checkpoint = results_path().parent / "checkpoints" / f"03_{tag}.pt"
+        history = train(model, train_set, epochs=B.epochs, lr=lr, batch_size=batch_size,
+                        device=self.ctx.device, seed=seed, on_step=monitor, checkpoint=checkpoint,
+                        desc=f"{name} on {dist}, seed {seed}",
+                        lr_scale={LOC_PREFIX: S.loc_lr_scale} if has_st else None, **recipe)
+        error = evaluate(model, test_set, device=self.ctx.device)["error"]
+        self.trained[key] = dict(model=model.cpu().eval(), error=error, history=history,
+                                 monitor=monitor)
+        return self.trained[key]
+
+    def errors(self, dist: str, name: str) -> list[float]:
+        """The test errors of ``name`` on ``dist`` over the budget's seeds that were trained."""
+        return [self.trained[dist, name, s]["error"] for s in self.budget.seeds
+                if (dist, name, s) in self.trained]
+
+
+def table1_markdown(ours: Mapping[tuple[str, str], float], *, title: str) -> str:
+    """Table 1 as markdown, ``ours / paper`` per cell (test error in %), ``–`` where not trained."""
+    rows = ["| model | " + " | ".join(TABLE1_DISTORTIONS) + " |",
+            "|---|" + "---|" * len(TABLE1_DISTORTIONS)]
+    for name in model_names():
+        cells = [f"{ours[d, name]:.2f} / {PAPER_TABLE1[d][name]}" if (d, name) in ours
+                 else f"– / {PAPER_TABLE1[d][name]}" for d in TABLE1_DISTORTIONS]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return f"**{title}**\n\n" + "\n".join(rows)
+
+
+@torch.no_grad()
+def predictions(model: torch.nn.Module, images: torch.Tensor, batch: int = 512) -> torch.Tensor:
+    """The class ``model`` predicts for each of ``images`` (N,), in batches."""
+    return torch.cat([model(x).argmax(1) for x in images.split(batch)])
+
+
+# --------------------------------------------------------------------------- exercise checks
+
+
+def check_identity_head(student: Callable, *, verbose: bool = True) -> bool:
+    """Lesson 03, exercise 1: ``identity_head(n_features, transform)``, the localization net's last layer.
+
+    It must be an ``nn.Linear(n_features, P)`` with zero weights and the
+    identity parameters of ``transform`` as its bias (affine P = 6,
+    projective P = 8, 16-point TPS P = 32), so that a new spatial transformer
+    passes its input through unchanged.
+    """
+    from torch import nn
+
+    from ..grids import identity
+
+    cases = [(20, "affine"), (32, "projective"), (7, "tps")]
+    for n_features, transform in cases:
+        where = f"identity_head({n_features}, {transform!r})"
+        try:
+            head = student(n_features, transform)
+        except NotImplementedError:
+            if verbose:
+                print("… identity_head is not implemented yet: write its body in the exercise "
+                      "cell above, run that cell, then this one again.")
+            return False
+        except Exception as err:
+            raise CheckError(f"{where} raised {type(err).__name__}: {err}") from err
+        if not isinstance(head, nn.Linear):
+            raise CheckError(f"{where} must return an nn.Linear, got {type(head).__name__}")
+        expected = identity(transform)
+        if (head.in_features, head.out_features) != (n_features, expected.numel()):
+            raise CheckError(f"{where}: the layer maps {head.in_features} → {head.out_features} "
+                             f"features, expected {n_features} → {expected.numel()} (the number of "
+                             f"parameters of a {transform} transform)")
+        if head.bias is None:
+            raise CheckError(f"{where}: the layer needs a bias (it holds the identity)")
+        compare_tensors(head.weight.detach(), torch.zeros_like(head.weight), name=f"{where}.weight")
+        compare_tensors(head.bias.detach(), expected, name=f"{where}.bias (the identity parameters)")
+        if not (head.weight.requires_grad and head.bias.requires_grad):
+            raise CheckError(f"{where}: weight and bias must stay trainable (requires_grad=True)")
+    if verbose:
+        print("✓ identity_head is correct: zero weights and the identity as bias for affine, "
+              "projective and TPS")
+    return True
+
+
+def _similarity_thetas() -> torch.Tensor:
+    from ..theta import affine_theta
+
+    g = torch.Generator().manual_seed(3)
+    angles = torch.rand(6, generator=g) * 340 - 170
+    scales = torch.rand(6, generator=g) * 1.5 + 0.5
+    shifts = torch.rand(6, 2, generator=g) - 0.5
+    return torch.stack([affine_theta(angle=a.item(), scale=s.item(), translation=t.tolist())
+                        for a, s, t in zip(angles, scales, shifts)]).float()
+
+
+def picture_angle_reference(theta: torch.Tensor) -> torch.Tensor:
+    """The reference of lesson 03, exercise 2: by how many degrees warping with θ turns the picture.
+
+    θ (N×2×3) → angles (N,), counter-clockwise positive, as
+    :func:`stnlib.theta.affine_theta`; :func:`stnlib.theta.decompose_affine`'s ``angle``.
+    """
+    from ..theta import decompose_affine
+
+    return decompose_affine(theta)["angle"]
+
+
+def check_picture_angle(student: Callable, *, verbose: bool = True) -> bool:
+    """Lesson 03, exercise 2: ``picture_angle(theta)`` for rotations, zooms and shifts."""
+    from ..theta import affine_theta
+
+    cases = [
+        ("identity", {"theta": affine_theta().unsqueeze(0).float()}),
+        ("turn 30° counter-clockwise", {"theta": affine_theta(angle=30.0).unsqueeze(0).float()}),
+        ("turn −120°, zoom out 2×", {"theta": affine_theta(angle=-120.0, scale=0.5)
+                                     .unsqueeze(0).float()}),
+        ("batch of 6 rotations, zooms and shifts", {"theta": _similarity_thetas()}),
+    ]
+    return check_function(student, picture_angle_reference, cases, name="picture_angle",
+                          rtol=1e-4, atol=1e-3, verbose=verbose)

@@ -1,0 +1,131 @@
+"""stn-course bench: every part runs on tiny inputs, the JSON has its structure, nothing half-written.
+
+No timing is asserted: these tests prove the code paths, not the speed.
+"""
+
+import json
+
+import pytest
+import torch
+
+from stnlib.course import bench, cli
+from stnlib.models import cnn, st_cnn, tutorial_net
+
+TINY_SHAPES = (((2, 1, 6, 6), (5, 5)), ((1, 3, 5, 7), (4, 4)))
+
+
+def _timing_ok(s):
+    return set(s) == {"median_ms", "q1_ms", "q3_ms", "min_ms", "max_ms", "n"} and \
+        s["min_ms"] <= s["q1_ms"] <= s["median_ms"] <= s["q3_ms"] <= s["max_ms"]
+
+
+def test_sampler_rows_cover_every_kernel_pass_and_shape():
+    rows = bench.bench_sampler(shapes=TINY_SHAPES, repeats=1, warmup=0)
+    assert len(rows) == len(TINY_SHAPES) * 3 * 2
+    assert {(r["kernel"], r["pass"]) for r in rows} == {
+        (k, p) for k in bench.KERNELS for p in ("forward", "forward+backward")}
+    for r in rows:
+        assert r["device"].startswith("cpu")
+        assert _timing_ok(r["reference"]) and _timing_ok(r["native"])
+        assert r["ratio"] > 0 and r["ratio_q1"] <= r["ratio_q3"]
+
+
+def test_overhead_with_small_models_and_the_reference_sampler_row():
+    models = {"CNN": lambda: cnn(1, 12, channels=(2, 4), hidden=8),
+              "ST-CNN": lambda: st_cnn(1, 12, channels=(2, 4), hidden=8, loc_channels=2)}
+    rows = bench.bench_overhead(batch_size=4, in_size=12, repeats=1, warmup=0, models=models)
+    assert [r["model"] for r in rows] == ["ST-CNN (native sampler)", "ST-CNN (reference sampler)"]
+    assert all(_timing_ok(r["cnn"]) and _timing_ok(r["st_cnn"]) and r["ratio"] > 0 for r in rows)
+
+
+def test_data_throughput_for_every_paper_distortion():
+    d = bench.bench_data(n=8, repeats=1)
+    assert [r["distortion"] for r in d["rows"]] == list(bench.DISTORTIONS)
+    assert {r["output"] for r in d["rows"]} == {"1×28×28", "1×42×42", "1×60×60"}
+    assert all(r["images_per_s"] > 0 for r in d["rows"])
+    assert d["source"]
+
+
+def test_time_to_accuracy_runs_and_reports_budget_errors():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(32, 1, 28, 28, generator=g)
+    y = torch.randint(0, 10, (32,), generator=g)
+    recipes = {
+        "course": (lambda: cnn(1, 28, channels=(2, 2), hidden=4),
+                   lambda m: (torch.optim.Adam(m.parameters(), 1e-3), None),
+                   torch.nn.functional.cross_entropy),
+        "tutorial": (lambda: tutorial_net(28),
+                     lambda m: (torch.optim.SGD(m.parameters(), lr=0.01), None),
+                     torch.nn.functional.cross_entropy),
+    }
+    t = bench.bench_time_to_accuracy(time_cap_s=0.05, data=(x, y, x[:8], y[:8]), recipes=recipes,
+                                     eval_every=1, target=-1.0)
+    assert set(t["recipes"]) == {"course", "tutorial"}
+    for r in t["recipes"].values():
+        assert r["seconds_to_target"] is None  # a negative target is never reached
+        assert r["curve"] and r["steps"] >= 1 and 0 <= r["final_error"] <= 100
+    assert t["ratio"] is None and t["budget_s"] == 0.05
+
+
+def test_course_times_from_run_json_and_run_log_and_absent(tmp_path):
+    (tmp_path / "smoke").mkdir()
+    (tmp_path / "smoke" / "run.json").write_text(json.dumps({"budget": "smoke", "device": "cpu", "notebooks": [
+        {"name": "00_orientation.ipynb", "seconds": 12.5, "ok": True, "output": "x"},
+        {"name": "01_kernels.ipynb", "seconds": 30.0, "ok": False, "output": "y"}]}))
+    (tmp_path / "standard").mkdir()
+    (tmp_path / "standard" / "run.log").write_text(
+        "stn-course run · budget standard · device cpu · seed 0 · started now\n"
+        "=== 00_orientation.ipynb\nok     00_orientation.ipynb    100.0 s\n")
+    c = bench.bench_course(tmp_path, budgets=("smoke", "standard", "full"))
+    assert c["smoke"]["total_s"] == 42.5 and not c["smoke"]["all_ok"]
+    assert [(nb["name"], nb["seconds"], nb["ok"]) for nb in c["standard"]["notebooks"]] == [
+        ("00_orientation.ipynb", 100.0, True)]
+    assert c["standard"]["device"] == "cpu"
+    assert "missing" in c["full"]
+    other = tmp_path / "other"
+    (other / "standard").mkdir(parents=True)
+    (other / "standard" / "run.log").write_text("ok     00_orientation.ipynb  1.0 s\nok     02_grids.ipynb  5.0 s\n")
+    both = bench.bench_course([tmp_path, other], budgets=("standard",))["standard"]
+    assert [(nb["name"], nb["seconds"]) for nb in both["notebooks"]] == [
+        ("00_orientation.ipynb", 100.0), ("02_grids.ipynb", 5.0)]  # the first folder wins
+
+
+def test_run_bench_writes_complete_json_atomically_and_prints_a_table(tmp_path):
+    out = tmp_path / "bench" / "results.json"
+    result = bench.run_bench(parts=["sampler", "course"], quick=True, out=out, runs_dir=tmp_path,
+                             sampler_shapes=TINY_SHAPES[:1], repeats=1)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    assert set(result) == {"schema", "meta", "sampler", "course"}
+    assert result["meta"]["devices"][0].startswith("cpu") and result["meta"]["threads"] == 2
+    assert [p.name for p in out.parent.iterdir()] == ["results.json"]  # no temporary left
+    table = bench.format_table(result)
+    assert "### 1. Sampler" in table and "### 5." in table
+
+
+def test_a_failing_part_leaves_no_file(tmp_path, monkeypatch):
+    out = tmp_path / "results.json"
+
+    def boom(**kwargs):
+        raise RuntimeError("part failed")
+
+    monkeypatch.setattr(bench, "bench_sampler", boom)
+    with pytest.raises(RuntimeError):
+        bench.run_bench(parts=["sampler"], out=out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert cli.main(["bench", "--quick", "--part", "course", "--out", str(out), "--runs", str(tmp_path),
+                     "--device", "cpu"]) == 0
+    assert "### 5." in capsys.readouterr().out
+    assert json.loads(out.read_text())["meta"]["quick"] is True
+    assert cli.main(["bench", "--part", "course", "--device", "tpu", "--out", str(out)]) == 2
+
+
+def test_cpu_clock_option(tmp_path):
+    r = bench.run_bench(parts=["sampler"], out=None, threads=1, clock="cpu", repeats=1,
+                        sampler_shapes=TINY_SHAPES[:1])
+    assert r["meta"]["clock"].startswith("cpu") and bench._clock is bench.CLOCKS["wall"]
+    with pytest.raises(ValueError, match="clock"):
+        bench.run_bench(parts=["course"], out=None, clock="sundial")

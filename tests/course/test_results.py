@@ -1,0 +1,109 @@
+import json
+
+import pytest
+
+from stnlib import course
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    path = tmp_path / "run" / "results.json"
+    monkeypatch.setenv("STN_RESULTS", str(path))
+    monkeypatch.setattr(course.lesson, "_current", None)
+    return path
+
+
+def test_record_writes_entry_and_replaces_same_key(results, capsys):
+    course.record("test error, CNN", 4.2, paper=0.8, unit="%", lesson="00",
+                  higher_is_better=False, budget="smoke")
+    course.record("test error, CNN", 4.1, paper=0.8, unit="%", lesson="00",
+                  higher_is_better=False, budget="smoke")
+    course.record("test error, ST-CNN", [1.0, 2.0], paper=0.5, unit="%", lesson=3,
+                  budget="full", seeds=[0, 1])
+    assert "recorded [00] test error, CNN: 4.1% (paper: 0.8%)" in capsys.readouterr().out
+    rows = json.loads(results.read_text())["results"]
+    assert [(r["lesson"], r["key"], r["value"]) for r in rows] == [
+        ("00", "test error, CNN", 4.1), ("03", "test error, ST-CNN", 1.5)]
+    assert rows[1]["std"] == pytest.approx(0.7071, abs=1e-4)
+    assert not list(results.parent.glob(".*tmp"))  # atomic: no leftovers
+
+
+def test_record_uses_the_lesson_context(results):
+    ctx = course.start_lesson("00", budget="smoke", seed=1, device="cpu", verbose=False)
+    entry = course.record("θ angle", 30.0)
+    assert (entry["lesson"], entry["budget"], entry["seeds"], entry["device"]) == (
+        "00", "smoke", list(ctx.budget.seeds), "cpu")
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"key": "", "value": 1}, ValueError, "key must be a non-empty string"),
+    ({"key": "x", "value": "4%"}, TypeError, "value must be a number"),
+    ({"key": "x", "value": float("nan")}, ValueError, "value must be finite"),
+    ({"key": "x", "value": 1, "paper": "0.5"}, TypeError, "paper must be a number"),
+    ({"key": "x", "value": [1, 2], "seeds": [0]}, ValueError, "seeds has 1 entries"),
+    ({"key": "x", "value": 1, "lesson": "zero"}, ValueError, "lesson must be a lesson number"),
+])
+def test_record_errors_name_the_argument(results, kwargs, error, match):
+    kwargs.setdefault("lesson", "00")
+    with pytest.raises(error, match=match):
+        course.record(**kwargs)
+
+
+def test_record_needs_a_lesson(results, monkeypatch):
+    monkeypatch.delenv("STN_LESSON", raising=False)
+    with pytest.raises(ValueError, match="needs to know the lesson"):
+        course.record("x", 1.0)
+
+
+def test_report_is_a_markdown_table(results, capsys):
+    course.record("test error, ST-CNN", [1.0, 2.0], paper=0.5, unit="%", lesson="03",
+                  budget="full", seeds=[0, 1], higher_is_better=False, note="seeds differ")
+    course.record("test error, CNN", 4.1, paper=0.8, unit="%", lesson="00", budget="smoke",
+                  seeds=[0], higher_is_better=False)
+    text = course.report(results.parent)
+    assert "| lesson | quantity | paper | ours | budget | seeds |" in text
+    lines = text.splitlines()
+    i = lines.index("|---|---|---|---|---|---|")
+    assert lines[i + 1] == "| 00 | test error, CNN ↓ | 0.8% | 4.1% | smoke | 0 |"
+    assert lines[i + 2] == "| 03 | test error, ST-CNN ↓ | 0.5% | 1.5% ± 0.707 | full | 0, 1 |"
+    assert "seeds differ" in text and "`smoke` runs prove" in text
+
+
+def test_report_cli_prints_and_writes(results, capsys):
+    from stnlib.course.cli import main
+
+    course.record("x", 1.0, lesson="00", budget="smoke")
+    capsys.readouterr()
+    assert main(["report", str(results.parent)]) == 0
+    assert "| 00 | x | – | 1 | smoke | n=1 |" in capsys.readouterr().out
+    assert (results.parent / "report.md").exists()
+    assert main(["report", str(results.parent / "nothing-here")]) == 2
+    assert "no results file" in capsys.readouterr().err
+
+
+def test_check_env_runs(capsys):
+    from stnlib.course.cli import main
+
+    code = main(["check-env"])
+    out = capsys.readouterr().out
+    assert "torch" in out and "device" in out and "kernel python3" in out and "data" in out
+    assert code in (0, 1)
+
+
+def test_report_filters_lessons(results):
+    course.record("a", 1.0, lesson="00", budget="smoke")
+    course.record("b", 2.0, lesson="01", budget="smoke")
+    text = course.report(results, lessons=["1"], title=False)
+    assert text.startswith("| lesson |") and "| 01 | b |" in text and "| 00 |" not in text
+
+
+def test_files_written_atomically_get_the_usual_mode(results):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        course.record("x", 1.0, lesson="00", budget="smoke")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(results.stat().st_mode) == 0o644  # not mkstemp's 0600

