@@ -15,9 +15,9 @@ transformer that regresses **one θ per channel** (``per_channel=True`` of
 ========================= =========================================================
 piece                     here
 ========================= =========================================================
-classifier                :class:`~stnlib.models.mnist.FCN3` (3 weight layers) or
-                          :class:`~stnlib.models.mnist.CNN3` (2 conv + 2 max-pool +
-                          linear), the Table-1 families of lesson 03, with
+classifier                :class:`~stnlib.models.classifier.FCN` (3 weight layers) or
+                          :class:`~stnlib.models.classifier.CNN` (2 conv + 2 max-pool +
+                          linear), the Table-1 bodies of lesson 03, with
                           ``in_channels`` = 2 (no transformer, one transformer, one θ
                           per channel) or 4 (2×ST) and 19 classes
 localization              lesson 03's: a 14×14 thumbnail FCN (ST-FCN) or the small
@@ -41,7 +41,7 @@ experiment: :data:`TWO_DIGIT_INITS` ``"left-right"`` (the bias of Wang's code,
 half), ``"identity"`` (both windows start on the whole image, squeezed to
 28×28) or ``"random"`` (PyTorch's default initialization of the last layer,
 as in Wang's code, not a Gaussian). :func:`two_digit_model` builds it with
-``padding_mode`` ``"border"`` or ``"zeros"``; :class:`TwoDigitCNN` is Wang's
+``padding_mode`` ``"border"`` or ``"zeros"``; :func:`two_digit_cnn` is Wang's
 baseline. The architecture is Wang's (his ``STN3`` and ``CNN3``).
 """
 
@@ -51,14 +51,17 @@ import torch
 from torch import nn
 
 from .. import _validate
+from ..localization import fc_body, tutorial_conv_body
 from ..transformer import SpatialTransformer
-from .mnist import CNN3, FCN3, conv_localization_body, count_parameters, fc_localization_body
+from .classifier import CNN, FCN, Classifier, check_images, count_parameters
+from .mnist import MNIST_MEAN_STD
 
 __all__ = [
-    "STModel", "ADDITION_MODELS", "PAPER_ADDITION", "DEFAULT_ADDITION_PARAMS", "ADDITION_OUT",
+    "ADDITION_MODELS", "PAPER_ADDITION", "DEFAULT_ADDITION_PARAMS", "ADDITION_OUT",
     "addition_transformer", "addition_model", "addition_parameter_table",
     "LEFT_RIGHT_BIAS", "IDENTITY_BIAS", "TWO_DIGIT_INITS", "PADDING_MODES",
-    "two_digit_localization_body", "PairCNN", "TwoDigitCNN", "two_digit_model",
+    "two_digit_localization_body", "PairCNN", "TwoDigitCNNBody", "two_digit_cnn",
+    "two_digit_model",
     "init_two_digit_head", "MNIST_MEAN", "MNIST_STD",
 ]
 
@@ -73,38 +76,7 @@ DEFAULT_ADDITION_PARAMS = 100_000
 #: side of the transformers' output windows on the 42×42 canvas
 ADDITION_OUT = 28
 #: the pixel statistics of MNIST Wang (2018) standardizes his inputs with
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
-
-
-class STModel(nn.Module):
-    """A spatial transformer in front of a classifier that reads its whole output.
-
-    Args:
-        transformer: a :class:`~stnlib.transformer.SpatialTransformer`
-            (attribute ``transformer``; its localization nets are the
-            parameters named ``transformer.loc.*``).
-        body: maps the transformer's output V (N×C'×H'×W') to logits.
-
-    ``forward(x)`` → logits; ``transform(x)`` → ``(V, θ)``; ``last_theta`` and
-    ``last_output`` keep θ and V of the last forward pass (detached).
-    """
-
-    def __init__(self, transformer: SpatialTransformer, body: nn.Module):
-        super().__init__()
-        self.transformer = transformer
-        self.body = body
-        self.transform_name = transformer.transform
-        self.last_theta: torch.Tensor | None = None
-        self.last_output: torch.Tensor | None = None
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """What the transformer does to ``x``: ``(V, theta)``."""
-        return self.transformer(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        V, theta = self.transformer(x)
-        self.last_theta, self.last_output = theta.detach(), V.detach()
-        return self.body(V)
+MNIST_MEAN, MNIST_STD = MNIST_MEAN_STD
 
 
 # --------------------------------------------------------------------------- MNIST addition
@@ -145,8 +117,9 @@ def addition_transformer(kind: str, *, loc: str = "fcn", in_size: int = 42,
         raise ValueError(f"kind must be one of {', '.join(map(repr, kinds))}, got {kind!r}")
     if loc not in ("fcn", "cnn"):
         raise ValueError(f"loc must be 'fcn' or 'cnn', got {loc!r}")
-    body, features = (fc_localization_body(in_size, in_channels=2) if loc == "fcn"
-                      else conv_localization_body(in_size, in_channels=2))
+    # lesson 03's localization bodies, for two channels: a 14×14 thumbnail FCN, or the tutorial's CNN
+    body, features = ((fc_body(2 * 14 * 14, hidden=32, pool_to=14), 32) if loc == "fcn"
+                      else tutorial_conv_body(in_size, in_channels=2))
     return SpatialTransformer(2, align_corners=False, transform=transform, out_size=out_size,
                               padding_mode=padding_mode, loc_body=body, loc_features=features,
                               per_channel=kind == "per channel",
@@ -157,18 +130,18 @@ def _make_addition(base: str, kind: str | None, width: int, in_size: int, out_si
                    transform: str) -> nn.Module:
     channels = 4 if kind == "parallel" else 2
     side = in_size if kind is None else out_size
-    classifier = (FCN3(side, 19, hidden=width, in_channels=channels) if base == "FCN"
-                  else CNN3(side, 19, channels=width, in_channels=channels))
+    body = (FCN(channels, side, 19, hidden=width) if base == "FCN"
+            else CNN(channels, side, 19, channels=(width, 2 * width), hidden=None))
     if kind is None:
-        return classifier
+        return Classifier(body)
     st = addition_transformer(kind, loc=base.lower(), in_size=in_size, out_size=out_size,
                               transform=transform)
-    return STModel(st, classifier)
+    return Classifier(body, st)
 
 
 def addition_model(name: str, *, params: int = DEFAULT_ADDITION_PARAMS, width: int | None = None,
                    in_size: int = 42, out_size: int = ADDITION_OUT,
-                   transform: str = "affine") -> nn.Module:
+                   transform: str = "affine") -> Classifier:
     """One MNIST-addition model, its classifier sized so the whole has ≈ ``params`` parameters.
 
     Args:
@@ -179,13 +152,15 @@ def addition_model(name: str, *, params: int = DEFAULT_ADDITION_PARAMS, width: i
         width: use this classifier width instead of fitting one.
         in_size, out_size, transform: see :func:`addition_transformer`.
 
-    Returns a module mapping N×2×in_size×in_size to N×19 logits (an
-    :class:`STModel` for the transformer models).
+    Returns a :class:`~stnlib.models.classifier.Classifier` mapping
+    N×2×in_size×in_size to N×19 logits.
 
-    Example::
-
-        m = addition_model("2×ST-FCN")
-        V, theta = m.transform(torch.rand(5, 2, 42, 42))   # V 5×4×28×28, θ 5×2×2×3
+    Example:
+        >>> import torch
+        >>> m = addition_model("2×ST-FCN")
+        >>> V, theta = m.warp(torch.rand(5, 2, 42, 42))
+        >>> tuple(V.shape), tuple(theta.shape)
+        ((5, 4, 28, 28), (5, 2, 2, 3))
     """
     base, kind = _parse_addition(name)
     _validate.size(params, "params", 1)
@@ -210,9 +185,9 @@ def addition_parameter_table(*, params: int = DEFAULT_ADDITION_PARAMS,
              "θ per image"]
     for name in names:
         m = addition_model(name, params=params)
-        clf = m.body if isinstance(m, STModel) else m
-        loc = count_parameters(m.transformer) if isinstance(m, STModel) else 0
-        width = f"h={clf.hidden}" if isinstance(clf, FCN3) else f"c={clf.channels}"
+        clf = m.body
+        loc = count_parameters(m.transformer) if m.transformer is not None else 0
+        width = f"h={clf.hidden}" if isinstance(clf, FCN) else f"c={clf.channels[0]}"
         kind = _parse_addition(name)[1]
         thetas = {None: "–", "single": "1 (both channels)", "per channel": "2 (one per channel)",
                   "parallel": "2 (one per transformer)"}[kind]
@@ -266,15 +241,13 @@ class PairCNN(nn.Module):
                                   nn.Linear(50, n_classes))
 
     def forward(self, V: torch.Tensor) -> torch.Tensor:
-        _validate.tensor(V, "V", ndim=4, layout="N×2×28×28")
-        if V.shape[1:] != (2, 28, 28):
-            raise ValueError(f"V must be N×2×28×28 (two 28×28 windows), got shape {tuple(V.shape)}")
+        check_images(V, 2, 28, name="V (two 28×28 windows)")
         N = V.shape[0]
         f = self.features(V.reshape(2 * N, 1, 28, 28)).reshape(N, 2 * 320)
         return self.head(f)
 
 
-class TwoDigitCNN(nn.Module):
+class TwoDigitCNNBody(nn.Module):
     """Wang's baseline CNN on the whole 1×28×56 image: conv 5×5 10 → max-pool 2 → ReLU → conv 5×5
     25 → (dropout2d) → max-pool 2 → ReLU → linear 50 → ReLU → (dropout) → linear 19."""
 
@@ -314,8 +287,15 @@ def init_two_digit_head(head: nn.Linear, init: str) -> nn.Linear:
     return head
 
 
+def two_digit_cnn(*, dropout: bool = True, standardize: bool = True) -> Classifier:
+    """Wang's baseline: :class:`TwoDigitCNNBody` on the (standardized) 1×28×56 image."""
+    return Classifier(TwoDigitCNNBody(dropout=dropout),
+                      standardize=MNIST_MEAN_STD if standardize else None)
+
+
 def two_digit_model(init: str = "left-right", padding_mode: str = "zeros", *,
-                    dropout: bool = True, kernel: str = "bilinear") -> STModel:
+                    dropout: bool = True, kernel: str = "bilinear",
+                    standardize: bool = True) -> Classifier:
     """Wang's 12-parameter model for two digits in one 1×28×56 image.
 
     Args:
@@ -324,14 +304,19 @@ def two_digit_model(init: str = "left-right", padding_mode: str = "zeros", *,
             (the nearest edge pixel) or ``"zeros"``.
         dropout: Wang's dropout layers in the classifier.
         kernel: the sampling kernel.
+        standardize: subtract MNIST's mean and divide by its std before the
+            transformer, as Wang does: ``"zeros"`` then pads with the mean grey,
+            ``"border"`` with the (black) edge.
 
-    Returns an :class:`STModel`: ``transform(x)`` gives V N×2×28×28 (window k
-    in channel k) and θ N×2×2×3.
+    Returns a :class:`~stnlib.models.classifier.Classifier`: ``warp(x)``
+    gives V N×2×28×28 (window k in channel k) and θ N×2×2×3.
 
-    Example::
-
-        m = two_digit_model("left-right")
-        V, theta = m.transform(x)        # x N×1×28×56: V[:, 0] = x[..., :28], V[:, 1] = x[..., 28:]
+    Example:
+        >>> import torch
+        >>> x = torch.rand(3, 1, 28, 56)
+        >>> V, theta = two_digit_model("left-right").warp(x)
+        >>> torch.allclose(V[:, 0], x[:, 0, :, :28], atol=1e-5), tuple(theta.shape)
+        (True, (3, 2, 2, 3))
     """
     _validate.choice(padding_mode, "padding_mode", PADDING_MODES)
     body, features = two_digit_localization_body()
@@ -339,5 +324,6 @@ def two_digit_model(init: str = "left-right", padding_mode: str = "zeros", *,
                             padding_mode=padding_mode, kernel=kernel, loc_body=body,
                             loc_features=features, n_transformers=2, shared_localization=True)
     init_two_digit_head(st.loc[0].head, init)
-    return STModel(st, PairCNN(dropout=dropout))
+    return Classifier(PairCNN(dropout=dropout), st,
+                      standardize=MNIST_MEAN_STD if standardize else None)
 
