@@ -2,9 +2,9 @@
 
 import pytest
 import torch
+
 from stnlib.course.budgets import BUDGET_NAMES
 from stnlib.course.checking import CheckError
-
 from stnlib.lessons import l05_several_objects as L
 from stnlib.models.addition import ADDITION_MODELS, LEFT_RIGHT_BIAS
 from stnlib.transformer import SpatialTransformer
