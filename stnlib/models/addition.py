@@ -58,7 +58,8 @@ from .mnist import MNIST_MEAN_STD
 
 __all__ = [
     "ADDITION_MODELS", "PAPER_ADDITION", "DEFAULT_ADDITION_PARAMS", "ADDITION_OUT",
-    "addition_transformer", "addition_model", "addition_parameter_table",
+    "addition_transformer", "addition_model", "addition_parameter_table", "WANG_MODELS",
+    "WangAdditionCNNBody", "wang_addition_model",
     "LEFT_RIGHT_BIAS", "IDENTITY_BIAS", "TWO_DIGIT_INITS", "PADDING_MODES",
     "two_digit_localization_body", "PairCNN", "TwoDigitCNNBody", "two_digit_cnn",
     "two_digit_model",
@@ -67,7 +68,11 @@ __all__ = [
 
 #: the models of :func:`addition_model`
 ADDITION_MODELS = ("FCN", "CNN", "ST-FCN", "ST-FCN per channel", "2×ST-FCN",
-                   "ST-CNN", "ST-CNN per channel", "2×ST-CNN")
+                   "ST-CNN", "ST-CNN per channel", "2×ST-CNN", "Wang ST", "Wang CNN")
+#: Wang (2018, §4.2.2)'s addition models, at his sizes: "Wang ST" = one θ per channel, then one
+#: CNN (shared weights) per 28×28 window and a linear layer on both; "Wang CNN" = his CNN on
+#: the 2-channel input
+WANG_MODELS = ("Wang ST", "Wang CNN")
 #: Jaderberg et al. (2015), appendix A.1 (text): test error in % on MNIST addition. The paper
 #: has no cell for the per-channel transformers or the CNN-classifier transformer models.
 PAPER_ADDITION = {"FCN": 47.7, "CNN": 14.7, "ST-FCN": 18.5, "2×ST-FCN": 5.8}
@@ -84,7 +89,8 @@ MNIST_MEAN, MNIST_STD = MNIST_MEAN_STD
 
 def _parse_addition(name: str) -> tuple[str, str | None]:
     """``"2×ST-FCN"`` → ``("FCN", "parallel")``; ``"CNN"`` → ``("CNN", None)``."""
-    table = {"FCN": ("FCN", None), "CNN": ("CNN", None)}
+    table = {"FCN": ("FCN", None), "CNN": ("CNN", None), "Wang ST": ("Wang", "per channel"),
+             "Wang CNN": ("Wang", None)}
     for base in ("FCN", "CNN"):
         table[f"ST-{base}"] = (base, "single")
         table[f"ST-{base} per channel"] = (base, "per channel")
@@ -164,6 +170,8 @@ def addition_model(name: str, *, params: int = DEFAULT_ADDITION_PARAMS, width: i
     """
     base, kind = _parse_addition(name)
     _validate.size(params, "params", 1)
+    if base == "Wang":
+        return wang_addition_model(transformer=kind is not None)
     if width is None:
         widths = range(2, 2049) if base == "FCN" else range(2, 257)
         best, gap = None, None
@@ -187,13 +195,51 @@ def addition_parameter_table(*, params: int = DEFAULT_ADDITION_PARAMS,
         m = addition_model(name, params=params)
         clf = m.body
         loc = count_parameters(m.transformer) if m.transformer is not None else 0
-        width = f"h={clf.hidden}" if isinstance(clf, FCN) else f"c={clf.channels[0]}"
+        width = (f"h={clf.hidden}" if isinstance(clf, FCN) else f"c={clf.channels[0]}"
+                 if isinstance(clf, CNN) else "Wang's")
         kind = _parse_addition(name)[1]
         thetas = {None: "–", "single": "1 (both channels)", "per channel": "2 (one per channel)",
                   "parallel": "2 (one per transformer)"}[kind]
         lines.append(f"{name:20s} {width:>7s} {count_parameters(clf):8,d} {loc:11,d} "
                      f"{count_parameters(m):8,d}   {thetas}")
     return "\n".join(lines)
+
+
+class WangAdditionCNNBody(nn.Module):
+    """Wang (2018)'s addition CNN on the 2×42×42 input: conv 5×5 10 → max-pool 2 → ReLU → conv 5×5
+    25 → (dropout2d) → max-pool 2 → ReLU → linear 50 → ReLU → (dropout) → linear 19 (his ``CNN2``,
+    here for 42×42 channels)."""
+
+    def __init__(self, n_classes: int = 19, *, dropout: bool = True):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(2, 10, 5), nn.MaxPool2d(2), nn.ReLU(),
+            nn.Conv2d(10, 25, 5), nn.Dropout2d() if dropout else nn.Identity(), nn.MaxPool2d(2),
+            nn.ReLU(), nn.Flatten(), nn.Linear(25 * 7 * 7, 50), nn.ReLU(),
+            nn.Dropout() if dropout else nn.Identity(), nn.Linear(50, n_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(x, 2, 42)
+        return self.net(x)
+
+
+def wang_addition_model(*, transformer: bool = True, dropout: bool = False,
+                        padding_mode: str = "border") -> Classifier:
+    """Wang (2018, §4.2.2)'s MNIST-addition models, on the 2×42×42 pairs, standardized as he does.
+
+    ``transformer=True`` ("Wang ST"): one θ per channel (a per-channel transformer whose
+    localization net, the tutorial's CNN, sees both channels; Wang's sees one) to a 28×28
+    window each, then :class:`PairCNN`: the same CNN reads each window, a linear layer both.
+    ``transformer=False`` ("Wang CNN"): :class:`WangAdditionCNNBody`. Wang pads with
+    ``"border"`` (on standardized inputs: the black background) and trains with dropout.
+    """
+    if not transformer:
+        return Classifier(WangAdditionCNNBody(dropout=dropout), standardize=MNIST_MEAN_STD)
+    body, features = tutorial_conv_body(42, in_channels=2)
+    st = SpatialTransformer(2, align_corners=False, transform="affine", out_size=ADDITION_OUT,
+                            padding_mode=padding_mode, loc_body=body, loc_features=features,
+                            per_channel=True)
+    return Classifier(PairCNN(dropout=dropout), st, standardize=MNIST_MEAN_STD)
 
 
 # --------------------------------------------------------------------------- two digits, one image

@@ -17,11 +17,21 @@ def _identity_warp(x, out=28):
 
 
 class TestAdditionModels:
-    @pytest.mark.parametrize("name", A.ADDITION_MODELS)
+    @pytest.mark.parametrize("name", [n for n in A.ADDITION_MODELS if n not in A.WANG_MODELS])
     def test_logits_and_parameter_budget(self, name):
         m = A.addition_model(name)
         assert m(torch.rand(3, 2, 42, 42)).shape == (3, 19)
         assert abs(count_parameters(m) - A.DEFAULT_ADDITION_PARAMS) < 0.03 * A.DEFAULT_ADDITION_PARAMS
+
+    def test_wangs_addition_models_keep_his_sizes(self):
+        st, cnn = A.addition_model("Wang ST"), A.addition_model("Wang CNN")
+        assert count_parameters(st.body) == 38_299  # his classifier, shared over the two windows
+        assert count_parameters(cnn) == 69_054  # his CNN2, its linear layer for 42×42 channels
+        x = torch.rand(3, 2, 42, 42)
+        assert st(x).shape == (3, 19) and cnn(x).shape == (3, 19)
+        V, theta = st.warp(x)
+        assert V.shape == (3, 2, 28, 28) and theta.shape == (3, 2, 2, 3)
+        torch.testing.assert_close(V, _identity_warp(x), atol=1e-5, rtol=0)
 
     @pytest.mark.parametrize("name, V, theta", [
         ("ST-FCN", (3, 2, 28, 28), (3, 2, 3)),
