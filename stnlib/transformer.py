@@ -15,6 +15,10 @@ It returns θ as well, so training loops and lessons can log θ statistics
 * ``n_transformers=K``: K parallel transformers, each with its own
   localization net that sees all channels; their outputs are concatenated
   along the channel axis (N×K·C×H'×W'), as in the paper's MNIST addition;
+* ``shared_localization=True`` (with ``n_transformers=K``): the K transformers
+  share one localization net that regresses all K θ at once (its head has
+  K·6 outputs for affine θ), as the 12-parameter net of Wang (2018), §5.1,
+  that finds two digits in one image;
 * ``per_channel=True``: one θ per input channel, each channel warped by its own;
 * ``kernel``, ``padding_mode``, ``align_corners`` (required), ``out_size``
   (default: the input size; smaller sizes downsample), and
@@ -49,6 +53,8 @@ class SpatialTransformer(nn.Module):
         loc_body: optional body for the localization net (U → N×F); with it,
             give ``loc_features=F``. Default: :func:`stnlib.localization.conv_body`.
         n_transformers: K parallel transformers (outputs concatenated on channels).
+        shared_localization: with K > 1, one localization net regresses all K θ
+            (its identity head repeats the identity K times); default: one net each.
         per_channel: one θ per channel instead of one per image.
         tps_points: control points per side for ``"tps"`` (4 → 16 points).
         amplitude: for ``"timewarp"``, also learn an amplitude scale and offset.
@@ -70,7 +76,8 @@ class SpatialTransformer(nn.Module):
                  out_size=None, kernel: str = "bilinear", padding_mode: str = "zeros",
                  sampler: str = "native", loc_body: nn.Module | None = None,
                  loc_features: int | None = None, n_transformers: int = 1,
-                 per_channel: bool = False, tps_points: int = 4, amplitude: bool = False):
+                 per_channel: bool = False, tps_points: int = 4, amplitude: bool = False,
+                 shared_localization: bool = False):
         super().__init__()
         _validate.size(in_channels, "in_channels", 1)
         _validate.flag(align_corners, "align_corners")
@@ -80,6 +87,10 @@ class SpatialTransformer(nn.Module):
         get_kernel(kernel)
         if n_transformers > 1 and per_channel:
             raise ValueError("choose either n_transformers > 1 or per_channel=True, not both")
+        _validate.flag(shared_localization, "shared_localization")
+        if shared_localization and n_transformers < 2:
+            raise ValueError("shared_localization=True needs n_transformers >= 2 (the θ it "
+                             f"shares one localization net for), got n_transformers={n_transformers}")
         self.generator = make_grid_generator(transform, tps_points=tps_points)
         self.transform = transform
         self.in_channels = in_channels
@@ -93,7 +104,8 @@ class SpatialTransformer(nn.Module):
             raise ValueError("amplitude=True is only available for transform='timewarp'")
         self.amplitude = amplitude
         extra = torch.tensor([1.0, 0.0]) if amplitude else None
-        copies = in_channels if per_channel else 1
+        self.shared_localization = shared_localization
+        copies = in_channels if per_channel else (n_transformers if shared_localization else 1)
         if loc_body is not None and loc_features is None:
             raise ValueError("loc_features (the width F of loc_body's N×F output) is required "
                              "with loc_body")
@@ -105,7 +117,8 @@ class SpatialTransformer(nn.Module):
             return LocalizationNet(copy.deepcopy(loc_body), loc_features, self.generator,
                                    copies=copies, extra_identity=extra)
 
-        self.loc = nn.ModuleList(make_loc() for _ in range(n_transformers))
+        self.loc = nn.ModuleList(make_loc() for _ in range(1 if shared_localization
+                                                           else n_transformers))
 
     def localization_parameters(self):
         """Parameters of the localization nets (for a separate, often lower, learning rate)."""
@@ -120,8 +133,11 @@ class SpatialTransformer(nn.Module):
                              f"got shape {tuple(U.shape)}")
         out_size = self.out_size or tuple(U.shape[2:])
         outputs, thetas = [], []
-        for loc in self.loc:
-            flat = loc(U)  # N×copies×P
+        if self.shared_localization:  # one net, K θ: N×K×P
+            flats = self.loc[0](U).unbind(1)
+        else:
+            flats = [loc(U) for loc in self.loc]  # each N×copies×P
+        for flat in flats:
             V, theta = self._warp(U, flat, out_size)
             outputs.append(V)
             thetas.append(theta)
@@ -152,4 +168,4 @@ class SpatialTransformer(nn.Module):
         return (f"transform={self.transform!r}, out_size={self.out_size}, kernel={self.kernel!r}, "
                 f"padding_mode={self.padding_mode!r}, align_corners={self.align_corners}, "
                 f"sampler={self.sampler!r}, n_transformers={self.n_transformers}, "
-                f"per_channel={self.per_channel}")
+                f"per_channel={self.per_channel}, shared_localization={self.shared_localization}")

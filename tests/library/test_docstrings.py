@@ -7,7 +7,8 @@ import pytest
 
 MODULES = ["stnlib.kernels", "stnlib.sampler", "stnlib.grids", "stnlib.theta", "stnlib.localization",
            "stnlib.transformer", "stnlib.decoder", "stnlib.metrics", "stnlib.device",
-           "stnlib.models.classifier", "stnlib.models.mnist", "stnlib.course.budgets"]
+           "stnlib.models.classifier", "stnlib.models.mnist", "stnlib.models.addition",
+           "stnlib.course.budgets"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,503 @@
+"""Lesson 05, several objects: the companion module of ``solutions/05_several_objects.ipynb``.
+
+Two experiments with two digits per image:
+
+* **MNIST addition** (Jaderberg et al. 2015, appendix A.1): each digit in its own
+  42×42 channel, the label is the sum; FCN, CNN, one transformer, one θ per
+  channel, two parallel transformers (:mod:`stnlib.models.addition`).
+* **Two digits in one image** (Wang 2018, §5.1): a 12-parameter localization net
+  for a 28×56 image, its initialization (left-right / identity / random) ×
+  the sampler's padding (border / zeros), and Wang's CNN baseline.
+
+This module holds the published numbers (:data:`PAPER_ADDITION`,
+:data:`WANG_ADDITION`, :data:`WANG_TABLE1`), the budget table
+(:data:`BUDGET_CHANGES`, :class:`Settings`), the experiment helpers
+(:class:`Experiments`, the tables, :func:`figure8`) and the exercise checks
+(:func:`check_left_right_bias`, :func:`check_addition_transformers`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping, Sequence
+
+import torch
+
+from .. import data
+from ..course import lesson as _lesson
+from ..course.checking import CheckError
+from ..models import LOC_PREFIX
+from ..models.addition import (
+    ADDITION_MODELS,
+    LEFT_RIGHT_BIAS,
+    PAPER_ADDITION,
+    WANG_MODELS,
+    addition_model,
+    two_digit_cnn,
+    two_digit_model,
+    wang_addition_model,
+)
+from ..train import evaluate, seed_everything, train
+from ..transformer import SpatialTransformer
+
+LESSON = "05"
+
+__all__ = [
+    "PAPER_ADDITION", "WANG_ADDITION", "WANG_ADDITION_RUNS", "WANG_ADDITION_MEAN_ERROR", "WANG_TABLE1",
+    "TWO_DIGIT_CONFIGS",
+    "Settings", "BUDGET_CHANGES", "SETTINGS", "start", "Experiments", "majority_rate",
+    "is_collapsed", "mean_std", "addition_markdown", "two_digit_markdown", "figure8",
+    "left_right_bias_reference", "check_left_right_bias", "check_addition_transformers",
+]
+
+# --------------------------------------------------------------------------- published numbers
+
+#: Wang (2018), §4.2.3, MNIST addition (his digits are 28×28 per channel and his test pairs
+#: are not distorted): test error in %. "paper ST" is the 9.0 % he attributes to Jaderberg et
+#: al., a value their appendix A.1 does not print (its text gives 18.5 for ST-FCN and 5.8 for
+#: 2×ST-FCN).
+WANG_ADDITION = {"ST (his best run)": 6.5, "CNN (his report)": 47.3, "paper ST (as he quotes it)": 9.0}
+#: Wang's published evaluation notebook, MNIST addition: test accuracy in % of his five runs
+#: (the 9.90 % run collapsed to the most frequent sum), mean 75.9 / 64.5
+WANG_ADDITION_RUNS = {"ST": (93.48, 91.28, 91.94, 9.90, 93.14),
+                      "CNN": (64.28, 61.74, 62.32, 68.37, 65.81)}
+#: the mean test error (%) of Wang's five addition runs, collapsed run included: what our
+#: "Wang ST" / "Wang CNN" are recorded against
+WANG_ADDITION_MEAN_ERROR = {name: round(100 - sum(runs) / len(runs), 2)
+                            for name, runs in (("Wang ST", WANG_ADDITION_RUNS["ST"]),
+                                               ("Wang CNN", WANG_ADDITION_RUNS["CNN"]))}
+#: Wang (2018), Table 1 (§5.1.3): test accuracy in % (mean ± std over 5 runs) for two digits
+#: in one 28×56 image, per (initialization, padding); "CNN" is his baseline
+WANG_TABLE1: dict[str, tuple[float, float]] = {
+    "left-right/border": (89.73, 2.66), "left-right/zeros": (91.4, 0.51),
+    "identity/border": (87.10, 2.02), "identity/zeros": (87.97, 0.97),
+    "random/border": (36.32, 23.16), "random/zeros": (33.55, 20.73),
+    "CNN": (84.99, 2.45),
+}
+#: the rows of Wang's Table 1, in his order
+TWO_DIGIT_CONFIGS = tuple(WANG_TABLE1)
+#: a run whose test accuracy is within this many points of always answering the most
+#: frequent sum has collapsed (Wang's collapsed runs: 9.9 %, the frequency of the sum 9)
+COLLAPSE_MARGIN = 5.0
+
+# --------------------------------------------------------------------------- budget table
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Lesson 05's own knobs (the rest of a budget is :class:`stnlib.course.budgets.Budget`).
+
+    ``Budget.seeds`` are the seeds of the two-digit table, ``Budget.n_test`` the
+    test pairs of both experiments, ``Budget.lr`` / ``batch_size`` the recipe.
+    """
+
+    add_models: tuple[str, ...]  # the MNIST-addition models trained
+    add_params: int  # the parameter budget every addition model is sized to
+    add_n_train: int | None  # training pairs of the addition models (None: all 59 999)
+    add_epochs: int
+    add_seeds: tuple[int, ...]
+    two_configs: tuple[str, ...]  # rows of Wang's Table 1 trained ("left-right/zeros", "CNN"…)
+    two_n_train: int | None  # training pairs of the two-digit models
+    two_epochs: int
+    loc_lr_scale: float  # learning-rate factor of the localization nets
+    schedule: str  # "onecycle" (the course's) or "constant" (Wang's Adam at 1e-3)
+    dropout: bool  # Wang's dropout layers in the two-digit classifiers
+    n_figure: int  # test images in the figures
+
+
+BUDGET_CHANGES = {
+    "smoke": {"n_test": 256, "batch_size": 64, "seeds": (0,), "lr": 3e-3},
+    "standard": {"n_test": 2000, "batch_size": 32, "seeds": (0, 1), "lr": 3e-3},
+    # Wang: Adam at 1e-3, batch 64, 10 epochs of 119 999 pairs, 5 runs
+    "full": {"n_test": None, "batch_size": 64, "seeds": (0, 1, 2, 3, 4), "lr": 1e-3,
+             "cell_timeout": 12 * 3600},
+}
+SETTINGS = {
+    "smoke": Settings(add_models=("FCN", "ST-FCN per channel", "2×ST-FCN", "Wang ST"),
+                      add_params=100_000,
+                      add_n_train=256, add_epochs=1, add_seeds=(0,),
+                      two_configs=("left-right/zeros", "random/zeros", "CNN"), two_n_train=256,
+                      two_epochs=1, loc_lr_scale=0.1, schedule="onecycle", dropout=False,
+                      n_figure=4),
+    # measured on the shared 2-core machine (1 thread): a two-digit transformer model costs about
+    # 1.2 ms per pair and epoch, the CNN half of that; the FCN-classifier addition models 0.1-0.3 ms,
+    # Wang's ST 1.2 ms, the CNN-classifier ones about 2 ms (so those are `full` only). On 20 000
+    # pairs × 3 (and 59 999 × 2 for 2×ST-FCN) every addition model still sat on the plateau of the
+    # most frequent sum, so `standard` spends its time on the two-digit table: 8 000 pairs × 4
+    # epochs (1 000 steps of 32) separate left-right, identity and random (seed 0, 15 000 × 4:
+    # 74 / 57 / 17 % accuracy; after 940 of those steps 44 / 29 / 14 %). Run it with one thread
+    # (OMP_NUM_THREADS=1) on a shared machine: two threads that wait for each other crawl.
+    "standard": Settings(add_models=("FCN", "ST-FCN", "ST-FCN per channel", "2×ST-FCN",
+                                     "Wang ST", "Wang CNN"),
+                         add_params=100_000, add_n_train=5_000, add_epochs=3, add_seeds=(0,),
+                         two_configs=TWO_DIGIT_CONFIGS, two_n_train=8_000, two_epochs=4,
+                         loc_lr_scale=0.1, schedule="onecycle", dropout=False, n_figure=6),
+    "full": Settings(add_models=ADDITION_MODELS, add_params=100_000, add_n_train=None,
+                     add_epochs=10, add_seeds=(0, 1, 2, 3, 4), two_configs=TWO_DIGIT_CONFIGS,
+                     two_n_train=None, two_epochs=10, loc_lr_scale=1.0, schedule="constant",
+                     dropout=True, n_figure=8),
+}
+
+
+def start(budget: str | None = None, seed: int = 0, device: str | None = None):
+    """``course.start_lesson("05", ...)`` with this lesson's budget table."""
+    return _lesson.start_lesson(LESSON, budget=budget, seed=seed, device=device,
+                                changes=BUDGET_CHANGES, settings=SETTINGS)
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+def majority_rate(labels: torch.Tensor) -> float:
+    """The accuracy (%) of always answering the most frequent label."""
+    return 100.0 * torch.bincount(labels).max().item() / len(labels)
+
+
+def is_collapsed(accuracy: float, labels: torch.Tensor) -> bool:
+    """A run is *collapsed* when its accuracy is within :data:`COLLAPSE_MARGIN` of :func:`majority_rate`."""
+    return accuracy < majority_rate(labels) + COLLAPSE_MARGIN
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation (``None`` for a single value)."""
+    values = [float(v) for v in values]
+    m = sum(values) / len(values)
+    if len(values) < 2:
+        return m, None
+    return m, math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
+
+
+class Experiments:
+    """The lesson's data and trained models, each made once and then reused.
+
+    * ``fit_addition(name, seed)``: an MNIST-addition model on the budget's
+      training pairs; ``error`` (%) on the fixed test pairs after the last epoch.
+    * ``fit_two_digits(config, seed)``: a row of Wang's Table 1 (``"left-right/zeros"``,
+      ``"CNN"``…); ``accuracy`` (%) on the fixed distorted test pairs and
+      ``accuracy_wang`` on the same pairs undistorted (Wang's test protocol).
+
+    Every model of a budget sees the same pairs (per seed) in the same order
+    with the same recipe; nothing is chosen on the test pairs.
+    """
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.budget = ctx.budget
+        self._data: dict = {}
+        self.trained: dict = {}
+
+    def dataset(self, name: str, split: str, seed: int = 0, *, n: int | None = None,
+                undistorted: bool = False):
+        """Training pairs of ``seed``, or the fixed test pairs, of ``name`` (an addition data set)."""
+        if split == "test":
+            n, seed = self.budget.n_test, 0
+        key = (name, split, seed, n, undistorted)
+        if key not in self._data:
+            over = dict(angle=0.0, scale=(1.0, 1.0), shift=0.0) if undistorted else {}
+            if undistorted and name == "mnist-addition":
+                over = dict(angle=0.0, scale=(1.0, 1.0))  # placed, not rotated or scaled
+            self._data[key] = data.load(name, split, n=n, seed=seed, **over)
+        return self._data[key]
+
+    def _train(self, model, train_set, epochs, seed, desc):
+        B, S = self.budget, self.budget.settings
+        has_st = getattr(model, "transformer", None) is not None
+        lr_scale = {LOC_PREFIX: S.loc_lr_scale} if has_st and S.loc_lr_scale != 1 else None
+        return train(model, train_set, epochs=epochs, lr=B.lr, batch_size=B.batch_size,
+                     device=self.ctx.device, seed=seed, schedule=S.schedule, lr_scale=lr_scale,
+                     desc=desc)
+
+    def fit_addition(self, name: str, seed: int) -> dict:
+        """Train addition model ``name`` with ``seed`` (once) and test it."""
+        key = ("addition", name, seed)
+        if key not in self.trained:
+            S = self.budget.settings
+            train_set = self.dataset("mnist-addition", "train", seed, n=S.add_n_train)
+            test_set = self.dataset("mnist-addition", "test")
+            seed_everything(seed)
+            model = (wang_addition_model(transformer=name == "Wang ST", dropout=S.dropout)
+                     if name in WANG_MODELS else addition_model(name, params=S.add_params))
+            history = self._train(model, train_set, S.add_epochs, seed, f"{name}, seed {seed}")
+            error = evaluate(model, test_set, device=self.ctx.device)["error"]
+            self.trained[key] = dict(model=model.cpu().eval(), error=error, history=history)
+        return self.trained[key]
+
+    def fit_two_digits(self, config: str, seed: int) -> dict:
+        """Train one row of Wang's Table 1 (``"<init>/<padding>"`` or ``"CNN"``) with ``seed`` (once)."""
+        if config not in WANG_TABLE1:
+            raise ValueError(f"config must be one of {', '.join(TWO_DIGIT_CONFIGS)}, got {config!r}")
+        key = ("two", config, seed)
+        if key not in self.trained:
+            S = self.budget.settings
+            train_set = self.dataset("mnist-two-digits", "train", seed, n=S.two_n_train)
+            test_set = self.dataset("mnist-two-digits", "test")
+            test_wang = self.dataset("mnist-two-digits", "test", undistorted=True)
+            seed_everything(seed)  # also the draw of the random initialization
+            if config == "CNN":
+                model = two_digit_cnn(dropout=S.dropout)
+            else:
+                init, padding = config.split("/")
+                model = two_digit_model(init, padding, dropout=S.dropout)
+            history = self._train(model, train_set, S.two_epochs, seed, f"{config}, seed {seed}")
+            acc = 100 - evaluate(model, test_set, device=self.ctx.device)["error"]
+            acc_wang = 100 - evaluate(model, test_wang, device=self.ctx.device)["error"]
+            self.trained[key] = dict(model=model.cpu().eval(), accuracy=acc,
+                                     accuracy_wang=acc_wang, history=history,
+                                     collapsed=is_collapsed(acc_wang, test_wang.labels))
+        return self.trained[key]
+
+    def runs(self, kind: str, name: str, seeds: Sequence[int]) -> list[dict]:
+        """The trained runs of ``name`` (``kind`` ``"addition"`` or ``"two"``) over ``seeds``."""
+        return [self.trained[kind, name, s] for s in seeds if (kind, name, s) in self.trained]
+
+
+def _cell(values: Sequence[float]) -> str:
+    m, s = mean_std(values)
+    return f"{m:.1f}" if s is None else f"{m:.1f} ± {s:.1f}"
+
+
+def addition_markdown(ex: Experiments, seeds: Sequence[int], names: Sequence[str]) -> str:
+    """MNIST addition, test error in %: ours (mean ± std, every seed) beside Jaderberg et al.'s."""
+    rows = ["| model | ours: mean ± std | ours: each seed | Jaderberg et al. A.1 | Wang (2018), "
+            "5-run mean |", "|---|---|---|---|---|"]
+    for name in names:
+        errs = [r["error"] for r in ex.runs("addition", name, seeds)]
+        if not errs:
+            continue
+        paper, wang = PAPER_ADDITION.get(name), WANG_ADDITION_MEAN_ERROR.get(name)
+        rows.append(f"| {name} | {_cell(errs)} | {', '.join(f'{e:.1f}' for e in errs)} | "
+                    f"{'–' if paper is None else paper} | {'–' if wang is None else wang} |")
+    return "\n".join(rows)
+
+
+def two_digit_markdown(ex: Experiments, seeds: Sequence[int], configs: Sequence[str]) -> str:
+    """Wang's Table 1 beside ours: test accuracy in %, mean ± std, every seed, collapsed seeds marked."""
+    rows = ["| model | init | padding | ours, distorted test | ours, undistorted test (Wang's) "
+            "| each seed (undistorted) | Wang (2018), Table 1 |", "|---|---|---|---|---|---|---|"]
+    for config in configs:
+        runs = ex.runs("two", config, seeds)
+        if not runs:
+            continue
+        init, padding = ("NA", "NA") if config == "CNN" else config.split("/")
+        seeds_text = ", ".join(f"{r['accuracy_wang']:.1f}" + (" (collapsed)" if r["collapsed"] else "")
+                               for r in runs)
+        m, s = WANG_TABLE1[config]
+        rows.append(f"| {'CNN' if config == 'CNN' else 'STN'} | {init} | {padding} | "
+                    f"{_cell([r['accuracy'] for r in runs])} | "
+                    f"{_cell([r['accuracy_wang'] for r in runs])} | {seeds_text} | {m} ± {s} |")
+    return "\n".join(rows)
+
+
+@torch.no_grad()
+def figure8(models: Mapping[str, torch.nn.Module], images: torch.Tensor, *, size: float = 0.8):
+    """Wang's Figure 8: per model, the two windows drawn on the input and what each transformer outputs.
+
+    Args:
+        models: title → a two-digit model (:func:`stnlib.models.addition.two_digit_model`).
+        images: N×1×28×56 test images in [0, 1], the same for every model.
+
+    One block of three rows per model: the inputs with window 1 (yellow) and
+    window 2 (cyan), then transformer 1's outputs, then transformer 2's.
+    Returns the matplotlib ``Figure``.
+    """
+    import matplotlib.pyplot as plt
+
+    from ..plot import draw_image, draw_outline
+
+    N = len(images)
+    fig, axes = plt.subplots(3 * len(models), N, squeeze=False,
+                             figsize=(size * 2 * N, size * 1.15 * 3 * len(models)))
+    for b, (title, model) in enumerate(models.items()):
+        V, theta = model.warp(images)
+        st = model.transformer
+        for j in range(N):
+            ax = axes[3 * b, j]
+            draw_image(ax, images[j:j + 1])
+            for k, color in ((0, "yellow"), (1, "cyan")):
+                grid = st.generator(theta[j:j + 1, k], (28, 28), align_corners=st.align_corners)
+                draw_outline(ax, grid, (28, 56), align_corners=st.align_corners, color=color)
+            ax.set_xlim(-8, 63)
+            ax.set_ylim(35, -8)
+            for k in (0, 1):
+                draw_image(axes[3 * b + 1 + k, j], V[j:j + 1, k:k + 1].clamp(0, 1))
+        axes[3 * b, 0].set_title(title, fontsize=8, loc="left")
+        axes[3 * b + 1, 0].set_ylabel("ST 1", fontsize=7)
+        axes[3 * b + 2, 0].set_ylabel("ST 2", fontsize=7)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout(pad=0.2)
+    return fig
+
+
+# --------------------------------------------------------------------------- exercise 1
+
+
+def left_right_bias_reference() -> torch.Tensor:
+    """The reference of exercise 1: the 12-value bias of Wang's left-right initialization."""
+    return LEFT_RIGHT_BIAS.clone()
+
+
+def _crops(bias: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    """The two 28×28 windows that a head with ``bias`` (and zero weights) reads from ``image`` (1×1×28×56)."""
+    from ..grids import affine_grid
+    from ..sampler import sample
+
+    theta = bias.reshape(2, 2, 3).to(image)
+    grid = affine_grid(theta, (28, 28), align_corners=False)
+    return sample(image.expand(2, -1, -1, -1), grid, padding_mode="zeros", align_corners=False)
+
+
+def _bias_hint(bias: torch.Tensor) -> str | None:
+    """Name the usual mistake behind a wrong left-right bias, or ``None``."""
+    b = bias.reshape(2, 2, 3)
+    ref = LEFT_RIGHT_BIAS.reshape(2, 2, 3)
+    tx = b[:, 0, 2]
+    if torch.allclose(b, ref.flip(0), atol=1e-4):
+        return ("the two windows are swapped: the first six values must read the LEFT half "
+                "(its centre is at x = −0.5), the last six the right half (x = +0.5)")
+    if torch.allclose(tx, torch.tensor([-0.5, -0.5]), atol=1e-4):
+        return ("both windows read the left half (both shifts are −0.5, the misprint in Wang's "
+                "report): the second window's centre is at x = +0.5")
+    if tx.abs().max() > 1.5:
+        return ("the shifts look like pixels: θ works in normalized coordinates, where the 56-pixel "
+                "width spans [−1, 1], so the centre of each half is at x = ∓0.5")
+    if torch.allclose(tx.abs(), torch.ones(2), atol=1e-4):
+        return ("a shift of ±1 puts the window's centre on the image's edge: the centre of the "
+                "left half is at x = −0.5, of the right half at x = +0.5")
+    if torch.allclose(b[:, 0, 0], torch.full((2,), 2.0), atol=1e-4):
+        return ("θ maps output coordinates to input coordinates: a window half as wide as the "
+                "image has θ₁₁ = 0.5 (each output step reads half a step of the input), not 2")
+    if torch.allclose(b[:, 0, 0], torch.ones(2), atol=1e-4):
+        return ("with θ₁₁ = 1 a window reads the whole width of the image: it must read half of "
+                "it, so θ₁₁ = 0.5")
+    if not torch.allclose(b[:, 1], ref[:, 1], atol=1e-4):
+        return ("the windows keep the full height and no shear: the second row of each θ is "
+                "[0, 1, 0]")
+    return None
+
+
+def check_left_right_bias(student: Callable[[], torch.Tensor], *, verbose: bool = True) -> bool:
+    """Exercise 1: ``left_right_bias()`` returns the 12 values of the head's bias.
+
+    Checked by what it does: with zero weights, window 1 must read exactly the
+    left 28×28 half of a 28×56 image and window 2 exactly the right half
+    (``align_corners=False``). A wrong answer gets one message naming the
+    usual mistake (windows swapped, both on the left, shifts in pixels or at
+    the edge, the scale inverted).
+    """
+    try:
+        bias = student()
+    except NotImplementedError:
+        if verbose:
+            print("… left_right_bias is not implemented yet: write its body in the exercise cell "
+                  "above, run that cell, then this one again.")
+        return False
+    except Exception as err:
+        raise CheckError(f"left_right_bias() raised {type(err).__name__}: {err}") from None
+    if not isinstance(bias, torch.Tensor):
+        raise CheckError(f"left_right_bias() must return a torch.Tensor, got {type(bias).__name__}"
+                         + (" (use torch.tensor([...]))" if isinstance(bias, (list, tuple)) else ""))
+    if bias.shape != (12,):
+        raise CheckError(f"left_right_bias() has shape {tuple(bias.shape)}: return the 12 values "
+                         "as one flat tensor, θ₁ (left) then θ₂ (right), each row by row")
+    if not bias.is_floating_point():
+        raise CheckError("left_right_bias() must be a float tensor (write 1.0, not 1)")
+    g = torch.Generator().manual_seed(5)
+    image = torch.rand(1, 1, 28, 56, generator=g)
+    got = _crops(bias.detach().float(), image)
+    halves = torch.stack([image[0, :, :, :28], image[0, :, :, 28:]])
+    for k, side in ((0, "left"), (1, "right")):
+        if not torch.allclose(got[k], halves[k], atol=1e-5):
+            hint = _bias_hint(bias.detach().float()) or (
+                f"window {k + 1} must read exactly the {side} half: θ₁₁ = 0.5, θ₁₃ = "
+                f"{'−' if k == 0 else '+'}0.5, second row [0, 1, 0]")
+            raise CheckError(f"left_right_bias(): window {k + 1} does not read the {side} half of "
+                             f"the image; {hint}")
+    if verbose:
+        print("✓ left_right_bias is correct: window 1 reads exactly the left half, window 2 "
+              "exactly the right half")
+    return True
+
+
+# --------------------------------------------------------------------------- exercise 2
+
+
+def check_addition_transformers(student: Callable[[], tuple], *, verbose: bool = True) -> bool:
+    """Exercise 2: ``addition_transformers()`` returns ``(per_channel, parallel)``.
+
+    Both are :class:`~stnlib.transformer.SpatialTransformer` on 2×42×42
+    inputs with 28×28 outputs and ``align_corners=False``: ``per_channel``
+    regresses one θ per channel (V N×2×28×28, θ N×2×2×3), ``parallel`` is two
+    transformers, each warping both channels (V N×4×28×28, θ N×2×2×3). At
+    initialization both must be the identity warp (resampled to 28×28).
+    """
+    try:
+        out = student()
+    except NotImplementedError:
+        if verbose:
+            print("… addition_transformers is not implemented yet: write its body in the exercise "
+                  "cell above, run that cell, then this one again.")
+        return False
+    except Exception as err:
+        raise CheckError(f"addition_transformers() raised {type(err).__name__}: {err}") from None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise CheckError("addition_transformers() must return a pair (per_channel, parallel)")
+    names = ("per_channel", "parallel")
+    for name, st in zip(names, out):
+        if not isinstance(st, SpatialTransformer):
+            raise CheckError(f"{name} must be a stnlib SpatialTransformer, got {type(st).__name__}")
+        if st.in_channels != 2:
+            raise CheckError(f"{name} sees {st.in_channels} channel(s): MNIST-addition images have "
+                             "2 (pass in_channels=2)")
+        if st.align_corners is not False:
+            raise CheckError(f"{name} has align_corners=True: the course's convention is False")
+    per, par = out
+    if par.per_channel and not per.per_channel:
+        raise CheckError("the two are swapped: the first must be the per-channel transformer, the "
+                         "second the two parallel ones")
+    if not per.per_channel:
+        raise CheckError("per_channel must regress one θ per channel: pass per_channel=True")
+    if par.n_transformers != 2 or par.per_channel:
+        raise CheckError(f"parallel must be two transformers (n_transformers=2), got "
+                         f"n_transformers={par.n_transformers}, per_channel={par.per_channel}")
+    x = torch.rand(3, 2, 42, 42, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        shapes = {}
+        for name, st in zip(names, out):
+            try:
+                V, theta = st(x)
+            except Exception as err:
+                raise CheckError(f"{name}(x) raised {type(err).__name__} on x of shape 3×2×42×42: "
+                                 f"{err}") from None
+            shapes[name] = (tuple(V.shape), tuple(theta.shape))
+    expected = {"per_channel": ((3, 2, 28, 28), (3, 2, 2, 3)),
+                "parallel": ((3, 4, 28, 28), (3, 2, 2, 3))}
+    for name in names:
+        (vs, ts), (evs, ets) = shapes[name], expected[name]
+        if vs[2:] != evs[2:]:
+            raise CheckError(f"{name} outputs {vs[2]}×{vs[3]} windows: pass out_size=28 (a "
+                             "digit-sized window of the 42×42 canvas)")
+        if vs != evs or ts != ets:
+            raise CheckError(f"{name}: V has shape {vs}, θ {ts}; expected V {evs}, θ {ets}")
+    with torch.no_grad():
+        from ..grids import affine_grid
+        from ..sampler import sample
+
+        ident = sample(x, affine_grid(torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]).expand(3, 2, 3),
+                                      (28, 28), align_corners=False),
+                       padding_mode=per.padding_mode, align_corners=False)
+        V, _ = per(x)
+        if not torch.allclose(V, ident, atol=1e-5):
+            raise CheckError("per_channel does not start as the identity: keep the library's "
+                             "identity-initialized localization net")
+        V, _ = par(x)
+        if not torch.allclose(V, torch.cat([ident, ident], 1), atol=1e-5):
+            raise CheckError("parallel does not start as the identity: keep the library's "
+                             "identity-initialized localization nets")
+    if verbose:
+        print("✓ addition_transformers is correct: per channel V 2×28×28 and θ 2×2×3 (one θ per "
+              "channel); parallel V 4×28×28 and θ 2×2×3 (one θ per transformer)")
+    return True
+

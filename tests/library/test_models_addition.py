@@ -1,0 +1,159 @@
+"""stnlib.models.addition: MNIST addition (Jaderberg et al. 2015, A.1), two digits in one image."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from stnlib.grids import affine_grid
+from stnlib.models import addition as A
+from stnlib.models import count_parameters
+from stnlib.sampler import sample
+from stnlib.transformer import SpatialTransformer
+
+
+def _identity_warp(x, out=28):
+    theta = torch.tensor([[1.0, 0, 0], [0, 1.0, 0]], dtype=x.dtype).expand(len(x), 2, 3)
+    return sample(x, affine_grid(theta, (out, out), align_corners=False), align_corners=False)
+
+
+class TestAdditionModels:
+    @pytest.mark.parametrize("name", [n for n in A.ADDITION_MODELS if n not in A.WANG_MODELS])
+    def test_logits_and_parameter_budget(self, name):
+        m = A.addition_model(name)
+        assert m(torch.rand(3, 2, 42, 42)).shape == (3, 19)
+        assert abs(count_parameters(m) - A.DEFAULT_ADDITION_PARAMS) < 0.03 * A.DEFAULT_ADDITION_PARAMS
+
+    def test_wangs_addition_models_keep_his_sizes(self):
+        st, cnn = A.addition_model("Wang ST"), A.addition_model("Wang CNN")
+        assert count_parameters(st.body) == 38_299  # his classifier, shared over the two windows
+        assert count_parameters(cnn) == 69_054  # his CNN2, its linear layer for 42×42 channels
+        x = torch.rand(3, 2, 42, 42)
+        assert st(x).shape == (3, 19) and cnn(x).shape == (3, 19)
+        V, theta = st.warp(x)
+        assert V.shape == (3, 2, 28, 28) and theta.shape == (3, 2, 2, 3)
+        torch.testing.assert_close(V, _identity_warp(x), atol=1e-5, rtol=0)
+
+    @pytest.mark.parametrize("name, V, theta", [
+        ("ST-FCN", (3, 2, 28, 28), (3, 2, 3)),
+        ("ST-FCN per channel", (3, 2, 28, 28), (3, 2, 2, 3)),
+        ("2×ST-FCN", (3, 4, 28, 28), (3, 2, 2, 3)),
+        ("ST-CNN", (3, 2, 28, 28), (3, 2, 3)),
+        ("ST-CNN per channel", (3, 2, 28, 28), (3, 2, 2, 3)),
+        ("2×ST-CNN", (3, 4, 28, 28), (3, 2, 2, 3)),
+    ])
+    def test_warp_shapes(self, name, V, theta):
+        out, th = A.addition_model(name).warp(torch.rand(3, 2, 42, 42))
+        assert tuple(out.shape) == V and tuple(th.shape) == theta
+
+    def test_new_transformers_are_the_identity_per_channel_and_in_parallel(self):
+        x = torch.rand(4, 2, 42, 42)
+        ident = _identity_warp(x)
+        V, _ = A.addition_model("ST-FCN per channel").warp(x)
+        torch.testing.assert_close(V, ident, atol=1e-5, rtol=0)
+        V, _ = A.addition_model("2×ST-CNN").warp(x)
+        torch.testing.assert_close(V, torch.cat([ident, ident], 1), atol=1e-5, rtol=0)
+
+    def test_per_channel_warps_each_channel_with_its_own_theta(self):
+        st = A.addition_transformer("per channel")
+        head = st.loc[0].head
+        with torch.no_grad():  # channel 0: identity; channel 1: shifted right by half the width
+            head.bias.copy_(torch.tensor([1.0, 0, 0, 0, 1, 0, 1, 0, 0.5, 0, 1, 0]))
+        x = torch.rand(2, 2, 42, 42)
+        V, th = st(x)
+        torch.testing.assert_close(V[:, :1], _identity_warp(x[:, :1]), atol=1e-5, rtol=0)
+        assert not torch.allclose(V[:, 1:], _identity_warp(x[:, 1:]), atol=1e-3)
+        assert th[:, 1, 0, 2].tolist() == [0.5, 0.5]
+
+    def test_fitted_widths_and_a_fixed_width(self):
+        assert A.addition_model("FCN", width=10).body.hidden == 10
+        table = A.addition_parameter_table()
+        assert "2×ST-FCN" in table and "2 (one per transformer)" in table
+
+    def test_errors(self):
+        with pytest.raises(ValueError, match="unknown model 'ST-RNN'"):
+            A.addition_model("ST-RNN")
+        with pytest.raises(ValueError, match="kind must be one of"):
+            A.addition_transformer("both")
+        with pytest.raises(ValueError, match="x must be N×2×42×42"):
+            A.addition_model("CNN")(torch.rand(2, 1, 42, 42))
+
+
+class TestTwoDigitModels:
+    def test_parameter_counts_are_wangs(self):
+        # Wang's STN3: localization 12 438 + classifier 38 299; his CNN3: 62 554
+        m = A.two_digit_model()
+        assert count_parameters(m.transformer) == 12_438
+        assert count_parameters(m) == 50_737
+        assert count_parameters(A.two_digit_cnn()) == 62_554
+        assert A.two_digit_model()(torch.rand(5, 1, 28, 56)).shape == (5, 19)
+        assert A.two_digit_cnn()(torch.rand(5, 1, 28, 56)).shape == (5, 19)
+
+    def test_one_localization_net_regresses_both_thetas(self):
+        st = A.two_digit_model().transformer
+        assert len(st.loc) == 1 and st.loc[0].head.out_features == 12
+
+    @pytest.mark.parametrize("padding", A.PADDING_MODES)
+    def test_left_right_windows_are_exactly_the_two_halves(self, padding):
+        m = A.two_digit_model("left-right", padding, standardize=False).double()
+        x = torch.rand(4, 1, 28, 56, dtype=torch.float64)
+        V, theta = m.warp(x)
+        torch.testing.assert_close(V[:, 0], x[:, 0, :, :28], atol=1e-12, rtol=0)
+        torch.testing.assert_close(V[:, 1], x[:, 0, :, 28:], atol=1e-12, rtol=0)
+        assert theta[0].flatten().tolist() == A.LEFT_RIGHT_BIAS.tolist()
+
+    def test_left_right_windows_with_standardization_are_the_halves_too(self):
+        x = torch.rand(2, 1, 28, 56)
+        V, _ = A.two_digit_model("left-right", "zeros").warp(x)  # warp undoes the standardization
+        torch.testing.assert_close(V[:, 1], x[:, 0, :, 28:], atol=1e-5, rtol=0)
+
+    def test_identity_windows_are_the_whole_image_squeezed(self):
+        # with align_corners=False, output column j reads between input columns 2j and 2j+1
+        m = A.two_digit_model("identity", standardize=False).double()
+        x = torch.rand(3, 1, 28, 56, dtype=torch.float64)
+        V, _ = m.warp(x)
+        squeezed = F.avg_pool2d(x, (1, 2))
+        torch.testing.assert_close(V[:, :1], squeezed, atol=1e-12, rtol=0)
+        torch.testing.assert_close(V[:, 1:], squeezed, atol=1e-12, rtol=0)
+
+    def test_random_initialization_is_pytorchs_default_and_seeded(self):
+        torch.manual_seed(3)
+        a = A.two_digit_model("random").transformer.loc[0].head
+        torch.manual_seed(3)
+        b = A.two_digit_model("random").transformer.loc[0].head
+        torch.testing.assert_close(a.weight, b.weight)
+        bound = 1 / 32 ** 0.5  # nn.Linear(32, 12).reset_parameters: U(−1/√32, 1/√32)
+        assert a.weight.abs().max() <= bound and a.bias.abs().max() <= bound
+        assert a.weight.abs().sum() > 0 and not torch.allclose(a.bias, A.IDENTITY_BIAS)
+
+    def test_zero_padding_reads_grey_after_standardization(self):
+        # a window that leaves the image reads 0 in standardized units, i.e. MNIST's mean grey
+        m = A.two_digit_model("left-right", "zeros")
+        with torch.no_grad():
+            m.transformer.loc[0].head.bias[2] = -3.0  # window 1 entirely left of the image
+        V, _ = m.warp(torch.zeros(1, 1, 28, 56))
+        torch.testing.assert_close(V[:, 0], torch.full((1, 28, 28), A.MNIST_MEAN), atol=1e-6, rtol=0)
+        m = A.two_digit_model("left-right", "border")
+        with torch.no_grad():
+            m.transformer.loc[0].head.bias[2] = -3.0
+        V, _ = m.warp(torch.zeros(1, 1, 28, 56))
+        torch.testing.assert_close(V[:, 0], torch.zeros(1, 28, 28), atol=1e-6, rtol=0)
+
+    def test_errors(self):
+        with pytest.raises(ValueError, match="init"):
+            A.two_digit_model("gaussian")
+        with pytest.raises(ValueError, match="padding_mode"):
+            A.two_digit_model("identity", "reflection")
+        with pytest.raises(ValueError, match="V .*two 28×28 windows"):
+            A.PairCNN()(torch.rand(2, 1, 28, 28))
+        with pytest.raises(ValueError, match="x must be N×1×28×56"):
+            A.two_digit_cnn()(torch.rand(2, 1, 28, 28))
+        with pytest.raises(ValueError, match="12 outputs"):
+            A.init_two_digit_head(torch.nn.Linear(32, 6), "identity")
+
+
+def test_shared_localization_needs_several_transformers():
+    with pytest.raises(ValueError, match="shared_localization=True needs n_transformers >= 2"):
+        SpatialTransformer(1, align_corners=False, shared_localization=True)
+    st = SpatialTransformer(1, align_corners=False, n_transformers=3, shared_localization=True)
+    V, theta = st(torch.rand(2, 1, 16, 16))
+    assert len(st.loc) == 1 and V.shape == (2, 3, 16, 16) and theta.shape == (2, 3, 2, 3)
