@@ -107,7 +107,7 @@ def test_time_to_accuracy_stops_on_the_validation_split_not_the_test_split():
     t = bench.bench_time_to_accuracy(time_cap_s=0.05, data=(x, zeros, x, ones, x, zeros),
                                      recipes=_frozen(), eval_every=1, target=1.5)
     r = t["recipes"]["constant"]
-    assert r["seconds_to_target"] is None and r["steps"] > 1
+    assert r["seconds_to_target"] is None and r["steps"] >= 1  # (one step may take the whole cap)
     assert [c["val_error"] for c in r["curve"]] == [100.0] * len(r["curve"])
     assert r["test_error_at_stop"] == 0.0 and r["curve"][-1]["seconds"] >= 0.05
 
