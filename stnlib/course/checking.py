@@ -75,7 +75,7 @@ def compare_tensors(actual, expected: torch.Tensor, *, name: str = "output",
     where = _index(flat, a.shape)
     got, want = a.reshape(-1)[flat].item(), e.reshape(-1)[flat].item()
     n_bad = int(bad.sum())
-    finite_diff = (a - e).abs()[bad & torch.isfinite(a)]
+    finite_diff = (a - e).abs()[bad & torch.isfinite(a) & torch.isfinite(e)]
     extra = f"{n_bad} of {a.numel()} entries differ"
     if finite_diff.numel():
         extra += f"; largest difference {_num(finite_diff.max().item())}"
