@@ -190,3 +190,18 @@ def test_the_student_gets_a_copy_of_each_input():
 
     assert C.check_function(vandal, _square, [("one", {"x": x}), ("again", {"x": x})], name="sq", verbose=False)
     assert x.tolist() == [1.0, 2.0]
+
+
+def test_gradient_messages_for_several_inputs():
+    x = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    y = torch.tensor([0.5, 3.0], dtype=torch.float64)
+    assert _error(C.compare_gradients, lambda x, y: (x * y).detach(), lambda x, y: x * y, {"x": x, "y": y},
+                  wrt=["x", "y"], name="f").startswith("no gradient flows from f back to x, y: ")
+
+    def wrong_y(x, y):  # the reference ignores x; the student's ∂/∂y is doubled: must still be caught
+        return 2 * y - y.detach()
+
+    with pytest.raises(C.CheckError, match="w.r.t. 'y'"):
+        C.compare_gradients(wrong_y, lambda x, y: y * 1.0, {"x": x, "y": y}, wrt=["x", "y"])
+    with pytest.raises(TypeError, match=r"check\(square\), got int$"):
+        C.check_function(3, _square, CASES, name="square")
