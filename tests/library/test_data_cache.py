@@ -118,3 +118,17 @@ def test_the_split_and_the_dataset_are_part_of_the_key(root):
         cached = data.load(name, split, n=30, root=root, cache=True)
         fresh = data.load(name, split, n=30, root=root, cache=False)
         assert torch.equal(cached.images, fresh.images), (name, split)
+
+
+def test_key_accepts_values_json_cannot_write():
+    from pathlib import Path
+
+    assert cache.key_of({**BASE, "root": Path("/data")}) == cache.key_of({**BASE, "root": "/data"})
+
+
+def test_images_are_stored_as_8_bit_unless_marked_unquantized(tmp_path):
+    images = torch.randint(0, 256, (2, 1, 2, 2)).float() / 255
+    s = Samples(images, torch.arange(2), {}, "toy", "test", (), {})  # no "quantized" entry: 8-bit levels
+    cache.cached(tmp_path, "toy_test", BASE, Maker(s))
+    (path,) = tmp_path.glob("toy_test_*.pt")
+    assert torch.load(path, weights_only=True)["images"].dtype == torch.uint8
