@@ -66,6 +66,8 @@ def affine_theta(angle=0.0, scale=1.0, shear=0.0, translation=(0.0, 0.0), *,
         shear: x-shear angle, or (shear_x, shear_y) angles.
         translation: (tx, ty) in normalized units; +x moves the picture
             right, +y moves it down; 1.0 is half the image width / height.
+        device: where θ is built; by default the device of the first tensor
+            argument (so a batch of angles on the GPU gives θ on the GPU), else the CPU.
     Batches: a tensor of shape (N,) is N values of a scalar argument (angle,
     isotropic scale, x-shear); a tensor of shape N×2 is N pairs; a Python
     tuple or list of two numbers is one pair (sx, sy). So
@@ -80,6 +82,10 @@ def affine_theta(angle=0.0, scale=1.0, shear=0.0, translation=(0.0, 0.0), *,
         >>> affine_theta(translation=(0.5, 0.0))[0, 2].item()  # picture moves right: θ reads left
         -0.5
     """
+    if device is None:  # a tensor argument on another device (a GPU) carries the others there
+        device = next((v.device for v in (angle, scale, shear, translation) if isinstance(v, torch.Tensor)),
+                      None)
+
     def to(v):
         return _as_tensor(v, dtype, device)
 

@@ -12,6 +12,7 @@ Usage (from the repository root; the CPU is shared, so it runs niced with one wo
     python tools/mutation.py --list                 # the modules and the tests each one runs
     python tools/mutation.py diagnostics --survivors  # also print the diff of each surviving mutant
     python tools/mutation.py diagnostics --keep     # reuse .mutation/diagnostics (mutmut's own cache)
+    python tools/mutation.py grids --only 'stnlib.grids.x_affine_grid*'   # some functions of a big module
 
 Each run writes ``.mutation/<module>/summary.json`` (counts per status) and prints
 ``module: total / killed / survived / no tests / timeout / score``; the score is killed (timeouts
@@ -21,6 +22,7 @@ included) over all mutants that were run.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import re
@@ -43,15 +45,17 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                                        "tests/library/test_kernels_behaviour.py"]),
     "theta": ("stnlib/theta.py", ["tests/library/test_theta.py", "tests/library/test_theta_behaviour.py"]),
     "grids": ("stnlib/grids.py", ["tests/library/test_grids.py", "tests/library/test_grids_behaviour.py"]),
-    "sampler": ("stnlib/sampler.py", ["tests/library/test_sampler.py", "tests/library/test_sampler_function.py",
+    "sampler": ("stnlib/sampler.py", ["tests/library/test_sampler.py",
+                                       "tests/library/test_sampler_function.py",
                                        "tests/library/test_sampler_behaviour.py"]),
     "cache": ("stnlib/data/cache.py", ["tests/library/test_data_cache.py"]),
     "budgets": ("stnlib/course/budgets.py", ["tests/course/test_budgets.py",
                                               "tests/course/test_budgets_behaviour.py"]),
     "checking": ("stnlib/course/checking.py", ["tests/course/test_checking.py",
                                                 "tests/course/test_checking_behaviour.py"]),
-    "runner": ("stnlib/course/runner.py", ["tests/course/test_runner.py",
-                                            "tests/course/test_runner_behaviour.py"]),
+    # test_runner.py executes notebooks (minutes): run the runner with --only on its pure helpers, e.g.
+    # python tools/mutation.py runner --only 'stnlib.course.runner.x__failing_cell*'
+    "runner": ("stnlib/course/runner.py", ["tests/course/test_runner_behaviour.py"]),
 }
 
 
@@ -90,21 +94,23 @@ STATUS = re.compile(r"^\s*(\S+): (killed|survived|no tests|timeout|suspicious|sk
                     r"caught by type check|not checked|check was interrupted by user)\s*$")
 
 
-def run(name: str, keep: bool, survivors: bool) -> dict:
+def run(name: str, keep: bool, survivors: bool, only: list[str] | None = None) -> dict:
     work = prepare(name, keep)
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
     env.pop("PYTHONPATH", None)  # mutmut puts its mutants/ copy first; the worktree must not shadow it
     mutmut = [str(Path(sys.executable).parent / "mutmut")]
     log = work / "run.log"
     with open(log, "w") as fh:
-        rc = subprocess.call(["nice", "-n", "10", *mutmut, "run", "--max-children", "1"], cwd=work,
-                             env=env, stdout=fh, stderr=subprocess.STDOUT)
+        rc = subprocess.call(["nice", "-n", "10", *mutmut, "run", "--max-children", "1", *(only or [])],
+                             cwd=work, env=env, stdout=fh, stderr=subprocess.STDOUT)
     out = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, env=env, capture_output=True,
                          text=True).stdout
     counts: dict[str, int] = {}
     survived: list[str] = []
     for line in out.splitlines():
         m = STATUS.match(line)
+        if m and only and not any(fnmatch.fnmatch(m.group(1), pat) for pat in only):
+            continue
         if m:
             counts[m.group(2)] = counts.get(m.group(2), 0) + 1
             if m.group(2) == "survived":
@@ -134,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the modules and their tests")
     parser.add_argument("--keep", action="store_true", help="reuse the scratch copy and mutmut's cache")
     parser.add_argument("--survivors", action="store_true", help="print each surviving mutant's diff")
+    parser.add_argument("--only", nargs="+", metavar="GLOB",
+                        help="mutate only these functions, as mutmut names them: "
+                             "'stnlib.grids.x_affine_grid*' (module functions), "
+                             "'stnlib.grids.xǁAffineGridǁ*' (methods of a class)")
     args = parser.parse_args(argv)
     if args.list or not args.modules:
         for name, (source, tests) in MODULES.items():
@@ -143,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown module(s) {unknown}; expected some of {list(MODULES)}")
     for name in args.modules:
-        run(name, args.keep, args.survivors)
+        run(name, args.keep, args.survivors, args.only)
     return 0
 
 

@@ -177,8 +177,9 @@ def test_detector_fires_on_a_collapsing_sequence_and_not_on_a_healthy_one():
     assert steps == 12 and det.bad_steps == 5 and len(det.history) == 12
     assert str(err.value) == (
         "the spatial transformer collapsed (5 bad batches in a row): mean scale √|det θ| = 8.92 > 4.0: the "
-        "transformer zooms out so far that the object shrinks to a few pixels. Try a lower learning rate for "
-        "the localization net, identity initialization, or padding with the background value (see lesson 04).")
+        "transformer zooms out so far that the object shrinks to a few pixels. Try identity initialization of "
+        "the localization head (zero weights, the identity as bias), a bounded θ, or a lower learning rate "
+        "for the localization net; pad with the background value or normalize after the warp (see lesson 04).")
 
 
 def test_update_records_history_and_returns_the_problems():
