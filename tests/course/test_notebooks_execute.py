@@ -2,7 +2,7 @@
 
 Every solution runs once, here, through ``stn-course run`` (papermill) at the
 ``smoke`` budget: it must finish without an error, a warning or stderr output,
-in well under two minutes, and the cells marked ``# NBVAL_CHECK_OUTPUT`` must
+ and the cells marked ``# NBVAL_CHECK_OUTPUT`` must
 print exactly what the solution stores (what ``nbval`` would compare; checking
 it here saves a second execution of every solution). nbval itself runs the
 student copies in ``lessons/`` (``--nbval-lax``, see ``pyproject.toml``):
@@ -22,7 +22,6 @@ from stnlib.course import notebooks, runner
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = sorted((ROOT / "solutions").glob(notebooks.NOTEBOOK_GLOB))
 LESSONS = sorted((ROOT / "lessons").glob(notebooks.NOTEBOOK_GLOB))
-SMOKE_LIMIT_S = 120  # each notebook well under 2 minutes at smoke on 2 cores
 MAX_OUTPUT_BYTES = 2_000_000
 
 
@@ -97,7 +96,6 @@ def test_solution_runs_at_smoke_with_papermill(path, tmp_path):
     [run] = runner.run_course(budget="smoke", lessons=[path.name[:2]], device="cpu",
                               out=tmp_path, solutions_dir=path.parent, progress=False)
     assert run.ok, run.failure() + "\n" + (tmp_path / "run.log").read_text()[-3000:]
-    assert run.seconds < SMOKE_LIMIT_S, f"{path.name} took {run.seconds:.0f} s at smoke"
     executed = nbformat.read(tmp_path / path.name, as_version=4)
     for i, cell in enumerate(_code_cells(executed)):
         for out in cell.get("outputs", []):
