@@ -71,6 +71,5 @@ def fashion_mnist() -> Path:
 #: previous run's. The tests that compare stored outputs with a fresh run or with
 #: results/standard.json expect them to disagree (strict: once re-stored, remove the lesson here).
 STALE_STORED_OUTPUTS = {
-    "00": "lesson 00's standard re-run (new budget, cheap localization net) did not finish in the session",
     "03": "lesson 03's standard re-run (same-time tutorial comparison, summary cell) did not finish in the session",
 }
