@@ -205,12 +205,48 @@ def tps_basis(control_points: torch.Tensor, out_size, *, align_corners: bool,
 
 
 def timewarp_grid(params: torch.Tensor, length: int, *, align_corners: bool) -> torch.Tensor:
-    """1-D time warp: params N×2 (scale s, shift t) → positions s·x + t, N×L'."""
+    """1-D time warp: params N×2 (scale s, shift t) → positions s·x + t, N×L'.
+
+    ``x`` runs over the normalized positions of the ``length`` output samples
+    (with ``align_corners=False`` the sample centres ``(2i + 1)/L' − 1``); the
+    result goes to :func:`stnlib.sampler.sample_1d`. s = 1, t = 0 is the
+    identity; |s| < 1 reads a shorter stretch of the input (time is expanded,
+    a zoom in), |s| > 1 a longer one (contracted, a zoom out: part of the
+    output then reads padding), s < 0 flips time. This is Wang (2018)'s
+    ``[1, 0, 0, 0, θ22, θ23]`` written in one dimension (:func:`timewarp_theta`).
+
+    Example:
+        >>> import torch
+        >>> timewarp_grid(torch.tensor([[1.0, 0.0], [-1.0, 0.0]]), 4, align_corners=False)
+        tensor([[-0.7500, -0.2500,  0.2500,  0.7500],
+                [ 0.7500,  0.2500, -0.2500, -0.7500]])
+    """
     _check_theta(params, "params", (2,), "N×2 (scale, shift)")
     (L,) = _validate.size(length, "length", 1)
     x = normalize(torch.arange(L, dtype=params.dtype, device=params.device), L,
                   align_corners=_validate.flag(align_corners, "align_corners"))
     return params[:, :1] * x + params[:, 1:]
+
+
+def timewarp_theta(params: torch.Tensor) -> torch.Tensor:
+    """Time-warp parameters (s, t), N×2, → Wang (2018)'s affine θ [[1, 0, 0], [0, s, t]], N×2×3.
+
+    Wang (2018), §5.2, restricts the affine θ to ``[1, 0, 0, 0, θ22, θ23]``: the
+    series lies along the image's *y* axis (one column per series), ``θ22 = s``
+    contracts (|s| > 1) or expands (|s| < 1) time and flips it (s < 0), and
+    ``θ23 = t`` shifts its phase. On an N×C×L×1 image this θ reads exactly what
+    :func:`timewarp_grid` reads on the N×C×L series (x stays 0: the one column).
+
+    Example:
+        >>> import torch
+        >>> timewarp_theta(torch.tensor([[0.5, 0.25]]))
+        tensor([[[1.0000, 0.0000, 0.0000],
+                 [0.0000, 0.5000, 0.2500]]])
+    """
+    _check_theta(params, "params", (2,), "N×2 (scale, shift)")
+    s, t = params.unbind(-1)
+    one, zero = torch.ones_like(s), torch.zeros_like(s)
+    return torch.stack([torch.stack([one, zero, zero], -1), torch.stack([zero, s, t], -1)], -2)
 
 
 def _check_theta(theta, name, tail, layout) -> None:
@@ -364,6 +400,7 @@ def identity(transform: str, *, tps_points: int = 4, dtype=torch.float32, device
 __all__ = [
     "base_grid", "affine_grid", "attention_theta", "attention_grid", "projective_matrix",
     "projective_grid", "regular_control_points", "tps_weights", "tps_basis", "tps_grid", "timewarp_grid",
+    "timewarp_theta",
     "GridGenerator", "AffineGrid", "AttentionGrid", "ProjectiveGrid", "TPSGrid", "TimeWarpGrid",
     "TRANSFORMS", "make_grid_generator", "identity",
 ]

@@ -11,6 +11,8 @@ Example:
     >>> labels = torch.tensor([0, 1, 1, 1])
     >>> error(logits, labels), accuracy(logits, labels)
     (25.0, 0.75)
+    >>> auc(logits, labels)  # scores logit₁ − logit₀: 2 positives outrank the negative, 1 ties
+    0.8333333333333334
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import torch
 
 from . import _validate
 
-__all__ = ["error", "accuracy", "predictions"]
+__all__ = ["error", "accuracy", "predictions", "auc", "binary_scores"]
 
 
 def _check(outputs: torch.Tensor, targets: torch.Tensor) -> None:
@@ -47,3 +49,50 @@ def error(outputs: torch.Tensor, targets: torch.Tensor) -> float:
     _check(outputs, targets)
     wrong = (predictions(outputs) != targets.to(outputs.device)).sum().item()
     return 100.0 * wrong / targets.numel()
+
+
+def binary_scores(outputs: torch.Tensor) -> torch.Tensor:
+    """The score of class 1 for every row: ``logit₁ − logit₀`` of N×2 logits (a monotone function
+    of the softmax probability of class 1, so it ranks the rows alike), or N scores as they are."""
+    _validate.tensor(outputs, "outputs", ndim=(1, 2), layout="N scores or N×2 logits")
+    if outputs.dim() == 1:
+        return outputs
+    if outputs.shape[1] != 2:
+        raise ValueError(f"auc is for two classes: outputs must be N scores or N×2 logits, "
+                         f"got shape {tuple(outputs.shape)}")
+    return outputs[:, 1] - outputs[:, 0]
+
+
+def auc(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+    """Area under the ROC curve of a binary task, in [0, 1] (0.5: chance; Wang (2018), §5.2).
+
+    The probability that a random positive (target 1) scores higher than a
+    random negative (target 0), ties counting one half: the Mann-Whitney U
+    statistic divided by n₊·n₋, computed from midranks (as scikit-learn's
+    ``roc_auc_score``, which it equals). ``outputs``: N×2 logits (the score is
+    ``logit₁ − logit₀``) or N scores; ``targets``: N labels in {0, 1}, both
+    classes present.
+    """
+    scores = binary_scores(outputs).detach().double().cpu()
+    if not isinstance(targets, torch.Tensor) or targets.shape != scores.shape:
+        shape = tuple(targets.shape) if isinstance(targets, torch.Tensor) else type(targets).__name__
+        raise ValueError(f"targets must be N={scores.shape[0]} labels in {{0, 1}}, got {shape}")
+    y = targets.detach().cpu()
+    if not bool(((y == 0) | (y == 1)).all()):
+        raise ValueError(f"targets of auc must be 0 or 1, got values {sorted(set(y.tolist()))[:5]}")
+    n_pos = int((y == 1).sum())
+    n_neg = y.numel() - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError(f"auc needs both classes among the targets, got {n_pos} positives and "
+                         f"{n_neg} negatives")
+    order = scores.argsort()
+    sorted_scores = scores[order]
+    ranks = torch.empty_like(scores)
+    # midranks for ties: every member of a group of equal scores gets the group's mean rank
+    _, inverse, counts = torch.unique_consecutive(sorted_scores, return_inverse=True,
+                                                  return_counts=True)
+    ends = counts.cumsum(0).double()
+    mid = ends - (counts.double() - 1) / 2
+    ranks[order] = mid[inverse]
+    u = ranks[y == 1].sum().item() - n_pos * (n_pos + 1) / 2
+    return u / (n_pos * n_neg)

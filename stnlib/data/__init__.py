@@ -15,7 +15,7 @@ each is. Modules, one concept each:
 * :mod:`~stnlib.data.distortions`  R, RTS, P, E, TC, clutter, time warp (batched, seeded)
 * :mod:`~stnlib.data.catalog`      the named datasets, the paper choices, :func:`load`
 * :mod:`~stnlib.data.cache`        fixed test sets on disk under a content hash
-* :mod:`~stnlib.data.timeseries`   MNIST-1D, GunPoint, UCR sets (MIMIC-III note)
+* :mod:`~stnlib.data.timeseries`   MNIST-1D, GunPoint, CBF, UCR sets (MIMIC-III note)
 * :mod:`~stnlib.data.roads`        synthetic road scenes standing in for KITTI road
 * :mod:`~stnlib.data.kitti`, :mod:`~stnlib.data.cifar`  real loaders for local copies
 * :mod:`~stnlib.data.preview`      PNG grids of samples (``stn-course data preview``)
@@ -41,7 +41,7 @@ from .fetch import CHECKSUMS, FetchError, data_root, fetch_fashion_mnist, fetch_
 from .kitti import kitti_road
 from .roads import RoadScene, road_scenes
 from .samples import Samples
-from .timeseries import MIMIC_NOTE, gunpoint, mnist1d, ucr
+from .timeseries import MIMIC_NOTE, cbf, gunpoint, mnist1d, ucr
 
 
 def mnist_r(split="train", **kw) -> Samples:
@@ -89,6 +89,6 @@ __all__ = [
     "Samples", "fetch", "fetch_mnist", "fetch_fashion_mnist", "FetchError", "CHECKSUMS",
     "data_root", "mnist", "fashion_mnist", "raw_digits", "mnist_r", "mnist_rts", "mnist_p",
     "mnist_e", "mnist_tc", "mnist_cluttered", "mnist_addition", "mnist_two_digits",
-    "Affine", "Projective", "Elastic", "Clutter", "TimeWarp", "distort", "mnist1d",
+    "Affine", "Projective", "Elastic", "Clutter", "TimeWarp", "distort", "mnist1d", "cbf",
     "gunpoint", "ucr", "MIMIC_NOTE", "road_scenes", "RoadScene", "kitti_road", "cifar10",
 ]

@@ -240,6 +240,9 @@ CATALOG: dict[str, Entry] = {
     "gunpoint-warped": Entry(_series(lambda split, root: _ts.gunpoint(split)), WARP_SERIES, _TT,
                              "GunPoint with random time warp and amplitude change",
                              cache_splits=(), classes=2),
+    "cbf": Entry(_series(lambda split, root: _ts.cbf(split)), None, _TT,
+                 "Cylinder-Bell-Funnel (UCR sizes 30 / 900, 128 samples, 3 classes), made by "
+                 "pyts' make_cylinder_bell_funnel, z-normalized", cache_splits=(), classes=3),
     "osuleaf": Entry(_series(lambda split, root: _ts.ucr("OSULeaf", split, root=root)), None,
                      _TT, "UCR OSULeaf from a local copy of the archive (data/UCR/OSULeaf)",
                      cache_splits=(), classes=6),

@@ -168,3 +168,19 @@ def test_cli_data_commands(tmp_path, capsys):
     assert out.exists()
     assert main(["data", "preview", "nope"]) == 2
     assert main(["data", "fetch", "emnist"]) == 2
+
+
+def test_cbf_made_by_pyts_with_the_ucr_sizes():
+    tr, te = data.load("cbf", "train"), data.load("cbf", "test")
+    assert tr.series.shape == (30, 1, 128) and te.series.shape == (900, 1, 128)
+    assert tr.labels.bincount().tolist() == [10, 10, 10] and te.labels.bincount().tolist() == [300] * 3
+    assert tr.classes == ("cylinder", "bell", "funnel")
+    torch.testing.assert_close(tr.series.mean(-1), torch.zeros(30, 1), atol=1e-5, rtol=0)  # z-normalized
+    torch.testing.assert_close(tr.series.std(-1, unbiased=False), torch.ones(30, 1), atol=1e-4, rtol=0)
+    assert torch.equal(data.cbf("train").series, tr.series)  # a fixed draw per split
+    assert not torch.equal(data.cbf("train", seed=1).series, tr.series)
+    assert not torch.equal(te.series[:30], tr.series)
+    # bell rises and funnel falls over the event: their first and last thirds differ in sign
+    assert data.cbf("test", n=6).series.shape == (6, 1, 128)
+    with pytest.raises(ValueError, match="n must be an int >= 3"):
+        data.cbf("test", n=2)
