@@ -1,0 +1,229 @@
+"""Lesson 06's companion module: budgets, published values, the 1-NN baselines, the smoothing
+measures and the exercise checks (right and wrong answers)."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from stnlib.course.checking import CheckError
+from stnlib.grids import timewarp_grid
+from stnlib.lessons import l06_time_series as L
+from stnlib.localization import init_identity
+from stnlib.models import timeseries as ts
+
+
+def test_published_values():
+    assert L.PAPER_MNIST1D["CNN"] == 94.0 and L.PAPER_MNIST1D["GRU"] == 91.0
+    assert L.PAPER_UCR == {("GunPoint", "Euclidean"): 0.087, ("GunPoint", "DTW"): 0.093,
+                           ("CBF", "Euclidean"): 0.148, ("CBF", "DTW"): 0.004}
+    assert L.PAPER_WANG == {"ST-CNN": 85.10, "CNN": 83.48, "LSTM": 85.40}
+
+
+def test_budgets():
+    assert L.BUDGET_CHANGES["full"]["seeds"] == (0, 1, 2, 3, 4)
+    assert L.BUDGET_CHANGES["smoke"]["n_train"] <= 1000 and L.SETTINGS["smoke"].dtw is False
+    ctx = L.start("smoke", 0, "cpu")
+    assert ctx.budget.epochs == 2 and ctx.budget.settings.n_val == 200 and ctx.lesson == "06"
+
+
+# ----------------------------------------------------------------- baselines and measures
+
+def _dtw_by_hand(a, b):
+    D = [[math.inf] * (len(b) + 1) for _ in range(len(a) + 1)]
+    D[0][0] = 0.0
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            D[i][j] = (a[i - 1] - b[j - 1]) ** 2 + min(D[i - 1][j], D[i][j - 1], D[i - 1][j - 1])
+    return math.sqrt(D[-1][-1])
+
+
+def test_dtw_matches_the_recursion_and_ignores_a_time_shift():
+    g = torch.Generator().manual_seed(0)
+    A, B = torch.randn(3, 7, generator=g), torch.randn(2, 9, generator=g)
+    d = L.dtw_distances(A, B)
+    for i in range(3):
+        for j in range(2):
+            assert d[i, j].item() == pytest.approx(_dtw_by_hand(A[i].tolist(), B[j].tolist()))
+    bump = torch.zeros(1, 30)
+    bump[0, 5:10] = 1.0
+    later = bump.roll(8, 1)
+    assert L.dtw_distances(bump, later).item() == 0.0  # a shifted bump: no cost after warping
+    assert torch.cdist(bump, later).item() > 3
+    with pytest.raises(ValueError, match="A and B must be n×L"):
+        L.dtw_distances(torch.zeros(2, 1, 5), B)
+
+
+def test_one_nn_error_by_hand():
+    x = torch.tensor([[0.0, 0.0], [10.0, 10.0]])[:, None]
+    y = torch.tensor([0, 1])
+    test = torch.tensor([[1.0, 0.0], [9.0, 9.0], [6.0, 6.0]])[:, None]
+    assert L.one_nn_error(x, y, test, torch.tensor([0, 1, 1])) == 0.0
+    assert L.one_nn_error(x, y, test, torch.tensor([0, 1, 0])) == pytest.approx(1 / 3)
+    # a bump (class 0) and a flat line (class 1); the test bump comes later: Euclidean calls it
+    # flat, DTW warps it onto the bump
+    bump = torch.zeros(2, 1, 30)
+    bump[0, 0, 5:10] = 1.0
+    later = bump[:1].roll(8, -1)
+    assert L.one_nn_error(bump, y, later, torch.tensor([0])) == 1.0
+    assert L.one_nn_error(bump, y, later, torch.tensor([0]), distance="dtw") == 0.0
+    with pytest.raises(ValueError, match="distance must be"):
+        L.one_nn_error(x, y, test, y, distance="manhattan")
+
+
+def test_sine_warp_identity_and_the_linear_kernels_low_pass():
+    f = [2, 16, 32, 48]
+    ident = L.sine_warp(f, 1.0, kernel="bilinear", shift=0.0)
+    torch.testing.assert_close(ident["kept"], torch.ones(4, dtype=torch.float64))
+    torch.testing.assert_close(ident["error"], torch.zeros(4, dtype=torch.float64), atol=1e-20, rtol=0)
+    # a quarter-sample shift: linear interpolation is (3/4) x_i + (1/4) x_{i+1}; at ω its gain is
+    # |3/4 + e^{iω}/4|², so at f = 32 cycles per 128 samples (ω = π/2) it keeps 10/16 of the energy
+    r = L.sine_warp(f, 1.0, kernel="bilinear")
+    w = torch.tensor(f, dtype=torch.float64) * 2 * math.pi / 128
+    expected = (0.75 + 0.25 * w.cos()) ** 2 + (0.25 * w.sin()) ** 2
+    torch.testing.assert_close(r["kept"], expected, atol=2e-3, rtol=0)
+    assert r["kept"][2].item() == pytest.approx(10 / 16, abs=2e-3)
+    assert (r["kept"].diff() < 0).all()  # damps more, the higher the frequency
+    near = L.sine_warp(f, 1.25, kernel="nearest")
+    assert (near["kept"] - 1).abs().max() < 0.05 and near["error"][-1] > 0.3  # not damped, misplaced
+    cubic = L.sine_warp(f, 1.25, kernel="bicubic")
+    assert (cubic["kept"][1:] > L.sine_warp(f, 1.25, kernel="bilinear")["kept"][1:]).all()
+
+
+def test_round_trip_keeps_a_slow_sine_and_damps_a_fast_one():
+    i = torch.arange(128, dtype=torch.float64)
+    slow = torch.sin(2 * math.pi * 3 * i / 128)[None, None]
+    fast = torch.sin(2 * math.pi * 45 * i / 128)[None, None]
+    series = torch.cat([slow + fast, slow])
+    for s in (0.8, 1.25):
+        kept = L.round_trip_energy_kept(series[:1], s, kernel="bilinear")
+        assert 0.01 < kept.item() < 0.6  # the fast sine (0.35 cycles per sample) loses most
+    assert L.round_trip_energy_kept(series[:1], 0.5, kernel="nearest").item() == pytest.approx(1.0)
+    assert L.band_energy(slow[:, 0]).item() < 1e-3 * L.band_energy(fast[:, 0]).item()
+
+
+def test_warp_series_and_recovered_warp_undo_each_other():
+    U = torch.randn(4, 1, 40)
+    s, t = torch.tensor([0.9, 1.1, 1.0, 0.8]), torch.tensor([0.1, -0.2, 0.0, 0.05])
+    V = L.warp_series(U, s, t)
+    grid = timewarp_grid(torch.stack([s, t], 1), 40, align_corners=False)
+    assert V.shape == U.shape and not torch.allclose(V, U)
+    # a transformer that reads the warped series at the inverse warp recovers (s, t) exactly
+    theta_plain = torch.tensor([[1.0, 0.0]]).expand(4, 2)
+    theta_warped = torch.stack([1 / s, -t / s], 1)
+    s_hat, t_hat = L.recovered_warp(theta_warped, theta_plain, s)
+    torch.testing.assert_close(s_hat, s)
+    torch.testing.assert_close(t_hat, t)
+    assert grid.shape == (4, 40)
+
+
+# ----------------------------------------------------------------- exercise 1
+
+def good_positions(params, length):
+    x = (2 * torch.arange(length, dtype=params.dtype) + 1) / length - 1
+    return params[:, :1] * x + params[:, 1:]
+
+
+def _centres(L_):
+    return (2 * torch.arange(L_, dtype=torch.float32) + 1) / L_ - 1
+
+
+def test_grid_check_accepts_the_solution(capsys):
+    assert L.check_timewarp_grid(good_positions) is True
+    assert "✓ timewarp_positions is correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    (lambda params, length: params[:, :1] * torch.linspace(-1, 1, length) + params[:, 1:], "align_corners=True"),
+    (lambda params, length: params[:, :1] * (2 * torch.arange(length) / length - 1) + params[:, 1:], "left edges"),
+    (lambda params, length: params[:, :1] * (_centres(length) + params[:, 1:]), "s·(x + t)"),
+    (lambda params, length: _centres(length) / params[:, :1] + params[:, 1:], "inverse map"),
+    (lambda params, length: params[:, 1:] * _centres(length) + params[:, :1], "swapped"),
+    (lambda params, length: params[:, :1] * torch.arange(length) + params[:, 1:], "sample indices"),
+    (lambda params, length: params[:, :1] * _centres(length) - params[:, 1:], "subtracted the shift"),
+])
+def test_grid_check_names_the_mistake(wrong, hint):
+    with pytest.raises(CheckError, match="timewarp_positions, case") as err:
+        L.check_timewarp_grid(wrong)
+    assert hint in str(err.value)
+
+
+def test_grid_check_other_failures(capsys):
+    def not_yet(params, length):
+        raise NotImplementedError
+
+    assert L.check_timewarp_grid(not_yet) is False
+    assert "not implemented yet" in capsys.readouterr().out
+    with pytest.raises(CheckError, match="no gradient flows") as err:
+        L.check_timewarp_grid(lambda params, length: good_positions(params.detach(), length))
+    assert "Hint" in str(err.value)
+    with pytest.raises(CheckError, match=r"shape \(8, 1\)") as err:
+        L.check_timewarp_grid(lambda params, length: good_positions(params, length).T)
+    with pytest.raises(CheckError, match="output sample i = ") as err:  # an unknown mistake: where
+        L.check_timewarp_grid(lambda params, length: good_positions(params, length) * 1.01)
+    assert "Hint" not in str(err.value)
+
+
+# ----------------------------------------------------------------- exercise 2
+
+def good_init(head):
+    return init_identity(head, torch.tensor([1.0, 0.0, 1.0, 0.0]))
+
+
+def _bias(values, zero=True):
+    def init(head):
+        with torch.no_grad():
+            if zero:
+                head.weight.zero_()
+            head.bias.copy_(torch.tensor(values).repeat(head.out_features // 4))
+    return init
+
+
+def test_head_check_accepts_the_solution_in_place_or_returned(capsys):
+    assert L.check_warp_head_init(good_init) is True
+    assert "✓ init_warp_head is correct" in capsys.readouterr().out
+    assert L.check_warp_head_init(_bias([1.0, 0.0, 1.0, 0.0])) is True  # in place, returns None
+
+
+def _first_only(head):
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
+        head.bias[:4] = torch.tensor([1.0, 0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("wrong,hint", [
+    (_bias([0.0, 0.0, 0.0, 0.0]), "all zeros"),
+    (_bias([1.0, 0.0, 0.0, 0.0]), "the amplitude a is 0"),
+    (_bias([1.0, 1.0, 0.0, 0.0]), "the order is (scale, shift, amplitude, offset)"),
+    (_bias([1.0, 1.0, 1.0, 1.0]), "all ones"),
+    (_bias([1.0, 0.0, 1.0, 1.0]), "the offset b is 1"),
+    (_bias([1.0, 0.0, 1.0, 0.0], zero=False), "weights are still random"),
+    (_first_only, "the identity repeats k times"),
+])
+def test_head_check_names_the_mistake(wrong, hint):
+    with pytest.raises(CheckError, match="init_warp_head, case") as err:
+        L.check_warp_head_init(wrong)
+    assert hint in str(err.value)
+    assert "parameter" in str(err.value)  # names the entry: input n, parameter k (scale s …)
+
+
+def test_head_check_makes_a_transformer_the_identity():
+    model = ts.st_cnn(40, 10, amplitude=True)
+    nn.init.normal_(model.transformer.loc[0].head.weight)
+    good_init(model.transformer.loc[0].head)
+    U = torch.randn(3, 1, 40)
+    torch.testing.assert_close(model.warp(U)[0], U, atol=1e-5, rtol=0)
+
+
+def test_head_check_open_exercise_and_a_raising_function(capsys):
+    def not_yet(head):
+        raise NotImplementedError
+
+    assert L.check_warp_head_init(not_yet) is False
+    assert "not implemented yet" in capsys.readouterr().out
+    with pytest.raises(CheckError, match="your function raised AttributeError"):
+        L.check_warp_head_init(lambda head: head.bais.zero_())
+    with pytest.raises(TypeError, match="pass the function itself"):
+        L.check_warp_head_init(None)
