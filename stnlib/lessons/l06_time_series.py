@@ -72,7 +72,7 @@ class Settings:
     recover_scale: tuple[float, float] = (0.8, 1.25)
     recover_shift: float = 0.25
     smooth_length: int = 128
-    smooth_scales: tuple[float, ...] = (0.5, 0.8, 1.25, 2.0)
+    smooth_scales: tuple[float, ...] = (0.5, 0.8, 1.25, 1.6)
 
 
 #: how lesson 06 differs from the default budgets (Budget fields)
