@@ -147,8 +147,24 @@ def test_warp_gradient_mismatch_names_the_theta_entry():
 
 def test_budget_table_changes_only_standard_epochs_and_holds_out_validation_digits():
     b = budgets.get_budget("standard", changes=L00.BUDGET_CHANGES, settings=L00.SETTINGS)
-    assert b.epochs == 2 and b.n_train is None and b.settings.n_val == 5000
+    assert b.epochs == 3 and b.n_train is None and b.settings.n_val == 5000
     assert budgets.get_budget("smoke", changes=L00.BUDGET_CHANGES, settings=L00.SETTINGS).epochs == 1
+
+
+def test_smoke_and_standard_train_the_narrow_cnn_full_the_full_width_one():
+    from stnlib.models import cnn, count_parameters, st_cnn
+
+    widths = {name: budgets.get_budget(name, changes=L00.BUDGET_CHANGES,
+                                       settings=L00.SETTINGS).settings.widths
+              for name in budgets.BUDGET_NAMES}
+    # smoke checks the parameter counts that the stored standard outputs print: same widths
+    assert widths["smoke"] == widths["standard"] == {"channels": (16, 32), "hidden": 64}
+    assert count_parameters(cnn(**widths["full"])) == count_parameters(cnn())
+    narrow = count_parameters(cnn(**widths["standard"]))
+    assert narrow < count_parameters(cnn()) / 3
+    # the ST-CNN is the same CNN plus a transformer: only the localization net's parameters differ
+    extra = count_parameters(st_cnn(**widths["standard"])) - narrow
+    assert extra == count_parameters(st_cnn()) - count_parameters(cnn())
 
 
 def test_split_validation_holds_out_the_last_digits_disjointly():
