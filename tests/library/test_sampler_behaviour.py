@@ -9,7 +9,16 @@ import torch
 import torch.nn.functional as F
 
 from stnlib.kernels import KERNELS
-from stnlib.sampler import _taps, normalize, pad_coordinates, unnormalize
+from stnlib.sampler import (
+    _taps,
+    grid_sample_native,
+    grid_sample_reference,
+    normalize,
+    pad_coordinates,
+    sample,
+    sample_1d,
+    unnormalize,
+)
 
 
 def test_normalize_with_aligned_corners_maps_the_end_pixels_to_plus_minus_one():
@@ -102,3 +111,73 @@ def test_taps_weights_carry_the_gradient_of_the_position():
     (weight * torch.tensor([1.0, 2.0], dtype=torch.float64)).sum().backward()
     # x = (coord + 1) * 5 / 2 - 0.5; taps floor(x), floor(x) + 1 with weights 1 - f, f: d/dcoord = 2.5
     assert coord.grad.item() == pytest.approx(2.5)
+
+
+# --------------------------------------------------------------------------- bad input, by name
+
+_A = {"align_corners": False}
+_U, _G = torch.rand(2, 1, 8, 8), torch.rand(2, 4, 4, 2) * 2 - 1
+
+BAD_2D = [
+    ((torch.rand(2, 8, 8), _G), ValueError, "U must be a 4-D tensor N×C×H×W, got shape (2, 8, 8)"),
+    ((_U, torch.rand(2, 4, 4)), ValueError, "grid must be a 4-D tensor N×H'×W'×2, got shape (2, 4, 4)"),
+    ((_U, torch.rand(2, 4, 4, 3)), ValueError,
+     "grid must have shape N×H'×W'×2 (x, y), got (2, 4, 4, 3)"),
+    ((_U, torch.rand(3, 4, 4, 2)), ValueError,
+     "batch size mismatch: U has 2 items (shape (2, 1, 8, 8)) but grid has 3 (shape (3, 4, 4, 2))"),
+    ((_U.double(), _G), TypeError, "U and grid must share a dtype, got U torch.float64 and grid "
+                                   "torch.float32"),
+]
+
+
+@pytest.mark.parametrize("fn", [sample, grid_sample_reference, grid_sample_native])
+@pytest.mark.parametrize("args, error, message", BAD_2D)
+def test_bad_input_names_the_argument_and_the_expected_shape(fn, args, error, message):
+    with pytest.raises(error) as info:
+        fn(*args, **_A)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("args, message", [
+    ((torch.rand(2, 8), torch.rand(2, 4)), "U must be a 3-D tensor N×C×L, got shape (2, 8)"),
+    ((torch.rand(2, 1, 8), torch.rand(2, 4, 1)),
+     "grid must be a 2-D tensor N×L' (normalized positions), got shape (2, 4, 1)"),
+    ((torch.rand(2, 1, 8), torch.rand(3, 4)),
+     "batch size mismatch: U has 2 items (shape (2, 1, 8)) but grid has 3 (shape (3, 4))"),
+])
+def test_sample_1d_bad_input_names_the_argument_and_the_expected_shape(args, message):
+    with pytest.raises(ValueError) as info:
+        sample_1d(*args, **_A)
+    assert str(info.value) == message
+
+
+def test_an_unknown_sampler_is_named():
+    with pytest.raises(ValueError, match=r"^unknown sampler 'fast'; expected one of 'native', 'reference'$"):
+        sample(_U, _G, sampler="fast", **_A)
+
+
+def test_sample_runs_grid_sample_by_default_and_the_course_sampler_when_asked():
+    U = _U.clone().requires_grad_()
+    native = sample(U, _G, **_A)
+    reference = sample(U, _G, sampler="reference", **_A)
+    assert "GridSampler" in type(native.grad_fn).__name__
+    assert "GridSampler" not in type(reference.grad_fn).__name__
+    assert torch.allclose(native, reference, atol=1e-6)
+
+
+@pytest.mark.parametrize("sampler_name", ["native", "reference"])
+@pytest.mark.parametrize("kernel", ["nearest", "bicubic"])
+@pytest.mark.parametrize("padding", ["border", "reflection"])
+def test_sample_and_sample_1d_pass_kernel_and_padding_on(sampler_name, kernel, padding):
+    torch.manual_seed(1)
+    U = torch.rand(2, 1, 5, 6, dtype=torch.float64)
+    grid = torch.rand(2, 3, 7, 2, dtype=torch.float64) * 3 - 1.5  # partly outside the image
+    expected = F.grid_sample(U, grid, mode=kernel, padding_mode=padding, align_corners=False)
+    got = sample(U, grid, kernel=kernel, padding_mode=padding, sampler=sampler_name, **_A)
+    assert torch.allclose(got, expected, atol=1e-10)
+    row, positions = U[:, :, 0], grid[:, 0, :, 0]  # one row, positions along x
+    expected_1d = F.grid_sample(row.unsqueeze(2), torch.stack(
+        [positions, torch.zeros_like(positions)], -1).unsqueeze(1), mode=kernel,
+        padding_mode=padding, align_corners=False).squeeze(2)
+    got_1d = sample_1d(row, positions, kernel=kernel, padding_mode=padding, sampler=sampler_name, **_A)
+    assert torch.allclose(got_1d, expected_1d, atol=1e-10)
