@@ -70,7 +70,8 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize("call, error, message", BAD_INPUT, ids=[m[:40] for _, _, m in BAD_INPUT])
+@pytest.mark.parametrize("call, error, message", BAD_INPUT,
+                         ids=[f"bad{i:02d}" for i in range(len(BAD_INPUT))])
 def test_bad_input_names_the_argument_and_the_expected_shape(call, error, message):
     with pytest.raises(error) as info:
         call()

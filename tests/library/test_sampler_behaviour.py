@@ -131,14 +131,14 @@ BAD_2D = [
 
 
 @pytest.mark.parametrize("fn", [sample, grid_sample_reference, grid_sample_native])
-@pytest.mark.parametrize("args, error, message", BAD_2D)
+@pytest.mark.parametrize("args, error, message", BAD_2D, ids=[f"bad{i}" for i in range(len(BAD_2D))])
 def test_bad_input_names_the_argument_and_the_expected_shape(fn, args, error, message):
     with pytest.raises(error) as info:
         fn(*args, **_A)
     assert str(info.value) == message
 
 
-@pytest.mark.parametrize("args, message", [
+@pytest.mark.parametrize("args, message", ids=["U", "grid", "batch"], argvalues=[
     ((torch.rand(2, 8), torch.rand(2, 4)), "U must be a 3-D tensor N×C×L, got shape (2, 8)"),
     ((torch.rand(2, 1, 8), torch.rand(2, 4, 1)),
      "grid must be a 2-D tensor N×L' (normalized positions), got shape (2, 4, 1)"),
