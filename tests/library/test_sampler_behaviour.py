@@ -181,3 +181,27 @@ def test_sample_and_sample_1d_pass_kernel_and_padding_on(sampler_name, kernel, p
         padding_mode=padding, align_corners=False).squeeze(2)
     got_1d = sample_1d(row, positions, kernel=kernel, padding_mode=padding, sampler=sampler_name, **_A)
     assert torch.allclose(got_1d, expected_1d, atol=1e-10)
+
+
+@pytest.mark.parametrize("fn, args", [(sample, (_U, _G)), (grid_sample_reference, (_U, _G)),
+                                      (sample_1d, (_U[:, :, 0], _G[:, 0, :, 0]))],
+                         ids=["sample", "reference", "sample_1d"])
+def test_align_corners_and_padding_mode_are_named_when_wrong(fn, args):
+    with pytest.raises(TypeError) as info:
+        fn(*args, align_corners=1)
+    assert str(info.value) == "align_corners must be True or False (pass it explicitly), got 1"
+    with pytest.raises(ValueError) as info:
+        fn(*args, padding_mode="wrap", **_A)
+    assert str(info.value) == ("unknown padding_mode 'wrap'; expected one of 'zeros', 'border', "
+                               "'reflection'")
+
+
+def test_sample_1d_runs_grid_sample_by_default_and_the_course_sampler_when_asked():
+    row = _U[:, :, 0].clone().requires_grad_()
+    positions = _G[:, 0, :, 0]
+    native = sample_1d(row, positions, **_A)
+    reference = sample_1d(row, positions, sampler="reference", **_A)
+    # the 1-D result is a squeeze of the 2-D sample: look one node further back
+    assert "GridSampler" in type(native.grad_fn.next_functions[0][0]).__name__
+    assert "GridSampler" not in type(reference.grad_fn.next_functions[0][0]).__name__
+    assert torch.allclose(native, reference, atol=1e-6)
