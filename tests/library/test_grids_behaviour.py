@@ -91,6 +91,7 @@ def test_each_identity_is_exact_and_gives_the_base_grid(transform, dtype):
     flat = gen.identity(dtype=dtype)
     assert flat.dtype == dtype and flat.tolist() == IDENTITIES[transform]
     assert torch.equal(grids.identity(transform, dtype=dtype), flat)
+    assert grids.identity(transform, dtype=dtype).dtype == dtype
     theta = gen.unflatten(flat.unsqueeze(0).repeat(2, 1))
     if transform == "timewarp":
         expected = grids.base_grid((1, 7), dtype=dtype, **A)[..., 0].expand(2, 7)
