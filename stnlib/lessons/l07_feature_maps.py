@@ -84,8 +84,8 @@ class Settings:
     loc_lr_scale: float = 1.0
     n_val: int = 1000
     trans_dataset: str = "mnist-trans-finnveden"
-    trans_n_train: int | None = 3000
-    trans_epochs: int = 4
+    trans_n_train: int | None = 2000
+    trans_epochs: int = 3
     test_passes: int = 1
     depth_models: tuple[str, ...] = ("STN-C2", "STN-SL2")
     misalign_n: int = 256
@@ -196,9 +196,11 @@ def theta_on_map(M: torch.Tensor, geometry: tuple[float, float, int]) -> torch.T
 # --------------------------------------------------------------------------------------
 
 def _inside(theta: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """1 where warp(·, θ) reads only inside the map (every bilinear tap), else 0 (N×1×H×W)."""
-    ones = torch.ones(like.shape[0], 1, *like.shape[2:], dtype=like.dtype, device=like.device)
-    return (warp(ones, theta) > 1 - 1e-6).to(like.dtype)
+    """1 where warp(·, θ) reads at a point on the map (within its outer pixel edges), else 0
+    (N×1×H×W)."""
+    grid = affine_grid(theta.to(like).expand(like.shape[0], 2, 3), tuple(like.shape[2:]),
+                       align_corners=False)
+    return (grid.abs() <= 1 + 1e-9).all(-1)[:, None].to(like.dtype)
 
 
 @torch.no_grad()
@@ -213,8 +215,9 @@ def misalignment(maps, images: torch.Tensor, M: torch.Tensor, geometry=None, *,
         M: T_g as a 3×3 input-pixel matrix (:func:`rotation_shift`).
         geometry: :func:`map_geometry` of the network (one entry per map, the input first);
             ``None`` only when every map is the input's size ('same' padding, stride 1).
-        mask_borders: compare only where T_g⁻¹ reads inside the map, so that what the warps
-            bring in from outside (padding) does not count.
+        mask_borders: compare only where T_g⁻¹ reads a point on the map (within its outer
+            pixel edges; the bilinear taps there use border padding), so that what lies outside
+            the map does not count.
 
     Returns:
         (number of maps + 1)×N: row 0 is the input itself (T_g⁻¹ T_g f vs f, the resampling
@@ -241,7 +244,7 @@ def misalignment(maps, images: torch.Tensor, M: torch.Tensor, geometry=None, *,
         if a.shape[-1] != g[2]:
             raise ValueError(f"a map has size {a.shape[-1]}, geometry says {g[2]}")
         th_back = invert(theta_on_map(M, g))  # T_g⁻¹ on the map: V(x) = map(M x)
-        back = warp(a, th_back)
+        back = warp(a, th_back, padding_mode="border")
         w = _inside(th_back, a) if mask_borders else torch.ones_like(a[:, :1])
         diff = ((back - b) * w).flatten(1).norm(dim=1)
         ref = (b * w).flatten(1).norm(dim=1)

@@ -95,10 +95,14 @@ def test_misalignment_errors_and_empty_masks():
         L.misalignment(lambda x: [conv(x)], _blob_images(), L.rotation_shift(0.0, size=24))
     with pytest.raises(ValueError, match="N×C×H×W with H = W"):
         L.misalignment(lambda x: [conv(x)], torch.rand(2, 1, 24, 20), L.rotation_shift(0.0, size=24))
-    net = PlacementNet().double()  # block 2 gives 2×2 maps: a 1.5-pixel shift leaves nothing inside
-    m = L.misalignment(net.feature_maps, _blob_images(size=28), L.rotation_shift(0.0, (6, 0)),
+    net = PlacementNet().double()  # block 2 gives 2×2 maps: a 2-pixel shift of them leaves nothing
+    m = L.misalignment(net.feature_maps, _blob_images(size=28), L.rotation_shift(0.0, (8, 0)),
                        L.map_geometry(net.blocks, 28))
     assert torch.isnan(m[2]).all() and not torch.isnan(m[:2]).any()
+    # a 45° turn of a 2×2 map still reads on it (within its outer edges): measurable
+    m = L.misalignment(net.feature_maps, _blob_images(size=28), L.rotation_shift(45.0),
+                       L.map_geometry(net.blocks, 28))
+    assert not torch.isnan(m).any() and (m[1:] > 0.05).all()
 
 
 @pytest.mark.parametrize("angle", [-170.0, -90.0, -30.0, 0.0, 12.5, 60.0, 135.0])
