@@ -52,11 +52,12 @@ ROT_WANG = D.Affine(angle=90.0, canvas=28)
 #: Our choice: draws that would cut the digit off are made again (inside=True; about 1 in 10
 #: at 28×28); the test-time sweeps (wang_sweep_spec) keep every draw, as the paper's do.
 RTS_WANG = D.Affine(angle=45.0, scale=(0.7, 1.3), shift=0.1 * 28, canvas=28, inside=True)
-#: Finnveden et al. (2020): rotated MNIST. Our choice (the seed gives no range): the full circle, so the
-#: predicted-vs-applied angle plot spans −180…180°.
-ROT_FINNVEDEN = D.Affine(angle=180.0, canvas=28)
-#: Finnveden et al. (2020): translated MNIST. Our choice (the seed gives no range): Jaderberg's 42×42
-#: canvas with the digit placed anywhere it fits whole (shifts up to about ±11 px).
+#: Finnveden, Jansson & Lindeberg (2020): rotated MNIST, ±90° (their code, luuf/stn-placement, rotates
+#: every digit by a uniform angle in [−90°, 90°], and their Figure 3 plots that range), 28×28.
+ROT_FINNVEDEN = D.Affine(angle=90.0, canvas=28)
+#: Finnveden et al. (2020): translated MNIST. Our choice: Jaderberg's 42×42 canvas with the digit placed
+#: anywhere it fits whole (shifts up to about ±11 px). Their code uses a 60×60 canvas (shifts up to
+#: ±16 px) with six 6×6 clutter pieces, about 4× the compute per image.
 TRANS_FINNVEDEN = D.Affine(place=True, canvas=42)
 #: lesson 06: random time warp of GunPoint; cyclic shifts of OSULeaf outlines
 WARP_SERIES = D.TimeWarp()
@@ -226,7 +227,7 @@ CATALOG: dict[str, Entry] = {
                               "Wang (2018) two digits side by side in 28×56, each RTS, "
                               "label = sum", classes=19),
     "mnist-rot-finnveden": Entry(_distorted("mnist"), ROT_FINNVEDEN, _TT,
-                                 "Finnveden et al. (2020) rotated MNIST: ±180°, 28×28",
+                                 "Finnveden et al. (2020) rotated MNIST: ±90°, 28×28",
                                  stream="mnist-002-rot"),
     "mnist-trans-finnveden": Entry(_distorted("mnist"), TRANS_FINNVEDEN, _TT,
                                    "Finnveden et al. (2020) translated MNIST: placed anywhere in "

@@ -1,0 +1,603 @@
+"""Lesson 07, why a spatial transformer cannot align CNN feature maps: budgets, published values,
+the misalignment measure, the angle read-out, exercise checks and experiment helpers for
+``solutions/07_feature_maps.ipynb``.
+
+Published values (what the notebook records its numbers against):
+
+* :data:`PAPER_TABLE1`: Finnveden, Jansson & Lindeberg (2020), Table 1, test error in % on
+  rotated MNIST (±90°) and translated MNIST: CNN 1.71 / 1.72, STN-C0 1.08 / 1.08,
+  STN-C1 1.32 / 1.15, STN-SL1 0.98 / 1.10.
+* :data:`PAPER_TABLE2`: their Table 2, SVHN (not available offline; quoted for the trend only):
+  STN-CX / STN-SLX at X = 0, 3, 6, 8: 3.81 / 3.81, 3.70 / 3.54, 3.91 / 3.29, 4.00 / 3.27 %.
+
+Their protocol (the paper's §2 and their code, luuf/stn-placement): SGD at learning rate 0.01,
+mini-batches of 256, about 150 000 iterations, the localization net at a lower learning rate,
+the test error averaged over 10 randomly transformed passes of the test set.
+
+The measure (the paper's eq. 1, made a number): for a network Γ whose k-th block gives the
+feature map Γ_k f and a spatial transform T_g, the relative misalignment
+
+    ‖T_g⁻¹(Γ_k T_g f) − Γ_k f‖ / ‖Γ_k f‖,
+
+zero when transforming the feature map back undoes what transforming the input did
+(:func:`misalignment`). T_g acts on each map in that map's own pixel grid, which
+:func:`map_geometry` places on the input's (where each feature pixel sits, in input pixels).
+
+The exercises: the misalignment of a feature map under a given T_g (:func:`check_misalignment`)
+and STN-SL1 built from the pieces, the shared layers used twice (:func:`check_sl_forward`), each
+with its typical wrong answers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .. import data as _data
+from ..course import lesson as _lesson
+from ..course.checking import CheckError, Mistake, check_function
+from ..grids import affine_grid
+from ..metrics import error
+from ..models import LOC_PREFIX
+from ..models.placement import PlacementNet
+from ..sampler import sample
+from ..theta import affine_theta, decompose_affine, invert, pixel_matrix_from_theta, theta_from_pixel_matrix
+from ..train import evaluate, seed_everything, train
+
+LESSON = "07"
+
+#: Finnveden, Jansson & Lindeberg (2020), Table 1: test error in %, (rotation, translation)
+PAPER_TABLE1 = {"CNN": (1.71, 1.72), "STN-C0": (1.08, 1.08), "STN-C1": (1.32, 1.15),
+                "STN-SL1": (0.98, 1.10)}
+#: their Table 2 (SVHN): test error in %, X -> (STN-CX, STN-SLX)
+PAPER_TABLE2 = {0: (3.81, 3.81), 3: (3.70, 3.54), 6: (3.91, 3.29), 8: (4.00, 3.27)}
+#: the data sets of Table 1's two columns
+TABLE1_COLUMNS = ("rotation", "translation")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Lesson 07's own knobs (the budget's ``epochs``, ``n_train``, ``n_test``, ``batch_size``, ``lr``
+    and ``seeds`` drive the rotation runs).
+
+    Attributes:
+        optimizer, schedule: the training recipe (``"adam"`` one-cycle on a CPU; the paper's
+            ``"sgd"`` at a constant rate in ``full``).
+        loc_lr_scale: the localization net's learning rate relative to the rest (1 with Adam, as
+            lesson 03; 0.1 with the paper's SGD, our choice of "a lower learning rate").
+        n_val: training images held out for validation (reported beside the test error).
+        trans_dataset: the translated set (``"mnist-trans-finnveden"``, 42×42; ``"mnist-tc"`` is
+            the authors' 60×60 translated and cluttered set, about 4× the compute).
+        trans_n_train, trans_epochs: the translation runs' size (42×42 costs about 4× 28×28).
+        test_passes: randomly transformed passes of the test set averaged (the paper: 10).
+        depth_models: the extra models of the depth comparison (X beyond 1).
+        misalign_n: test digits of the misalignment-by-depth experiment.
+        angles: the rotations (degrees) of that experiment; shifts: its translations (pixels).
+        angle_n: test digits of the predicted-vs-applied angle plot.
+    """
+
+    optimizer: str = "adam"
+    schedule: str = "onecycle"
+    loc_lr_scale: float = 1.0
+    n_val: int = 1000
+    trans_dataset: str = "mnist-trans-finnveden"
+    trans_n_train: int | None = 2000
+    trans_epochs: int = 3
+    test_passes: int = 1
+    depth_models: tuple[str, ...] = ("STN-C2", "STN-SL2")
+    misalign_n: int = 256
+    angles: tuple[float, ...] = (0.0, 15.0, 30.0, 45.0, 60.0, 90.0, 120.0, 150.0, 180.0)
+    shifts: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 8)
+    angle_n: int = 2000
+
+
+#: how lesson 07 differs from the default budgets (Budget fields)
+BUDGET_CHANGES = {
+    "smoke": {"epochs": 1, "n_train": 256, "n_test": 256, "batch_size": 64, "seeds": (0,),
+              "lr": 3e-3},
+    "standard": {"epochs": 5, "n_train": 8000, "n_test": 2000, "batch_size": 64, "seeds": (0,),
+                 "lr": 2e-3},
+    # the paper: ≈ 150 000 iterations of 256 (≈ 640 epochs of 60 000), SGD 0.01; three seeds
+    "full": {"epochs": 640, "n_train": None, "n_test": None, "batch_size": 256,
+             "seeds": (0, 1, 2), "lr": 0.01},
+}
+SETTINGS = {
+    "smoke": Settings(n_val=128, trans_n_train=128, trans_epochs=1, misalign_n=16,
+                      angles=(0.0, 45.0, 90.0, 180.0), shifts=(0, 2, 4), angle_n=256),
+    "standard": Settings(),
+    "full": Settings(optimizer="sgd", schedule="constant", loc_lr_scale=0.1, n_val=5000,
+                     trans_dataset="mnist-tc", trans_n_train=None, trans_epochs=640, test_passes=10,
+                     misalign_n=1000, angle_n=10000),
+}
+
+
+def start(budget=None, seed: int = 0, device=None):
+    """Start lesson 07 (``ctx.budget.settings`` is its :class:`Settings`)."""
+    return _lesson.start_lesson(LESSON, budget=budget, seed=seed, device=device,
+                                changes=BUDGET_CHANGES, settings=SETTINGS)
+
+
+# --------------------------------------------------------------------------------------
+# Warping by a pixel transform, on any map
+# --------------------------------------------------------------------------------------
+
+def warp(U: torch.Tensor, theta: torch.Tensor, *, padding_mode: str = "zeros") -> torch.Tensor:
+    """V(x) = U(θx): bilinear, ``align_corners=False``, output the size of U (N×C×H×W).
+
+    ``theta`` is 2×3 (one for the batch) or N×2×3.
+    """
+    if theta.dim() == 2:
+        theta = theta.expand(U.shape[0], 2, 3)
+    grid = affine_grid(theta.to(U), tuple(U.shape[2:]), align_corners=False)
+    return sample(U, grid, align_corners=False, padding_mode=padding_mode)
+
+
+def rotation_shift(angle: float = 0.0, shift=(0.0, 0.0), size: int = 28) -> torch.Tensor:
+    """T_g as a 3×3 source → destination pixel matrix of a ``size``×``size`` image (float64).
+
+    The picture turns by ``angle`` degrees counter-clockwise about its centre, then moves by
+    ``shift`` = (dx, dy) pixels (+x right, +y down), as :func:`stnlib.theta.affine_theta`.
+    """
+    dx, dy = shift
+    th = affine_theta(float(angle), translation=(2 * dx / size, 2 * dy / size), dtype=torch.float64)
+    M = pixel_matrix_from_theta(th, (size, size), align_corners=False)
+    return torch.cat([M, torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)])
+
+
+def map_geometry(blocks, in_size: int) -> list[tuple[float, float, int]]:
+    """Where each map's pixels sit on the input: ``(offset, stride, size)`` per map.
+
+    Map 0 is the input ``(0, 1, in_size)``; map k is the output of ``blocks[:k]``. Feature
+    pixel j of map k is centred on input pixel ``offset + stride · j`` (both axes). Traces
+    ``Conv2d`` / ``MaxPool2d`` / ``AvgPool2d`` (square kernels, no dilation) and skips
+    element-wise layers (ReLU, …).
+    """
+    geo = [(0.0, 1.0, int(in_size))]
+    o, r, n = geo[0]
+    for block in blocks:
+        for m in (block.modules() if isinstance(block, nn.Sequential) else [block]):
+            if isinstance(m, nn.Sequential):
+                continue
+            if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+                k, s, p = (v if isinstance(v, int) else v[0] for v in (m.kernel_size, m.stride, m.padding))
+                if isinstance(m, nn.Conv2d) and m.dilation[0] != 1:
+                    raise ValueError("map_geometry does not handle dilated convolutions")
+                o, r, n = o + ((k - 1) / 2 - p) * r, r * s, (n + 2 * p - k) // s + 1
+            elif isinstance(m, (nn.ReLU, nn.Identity, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.ELU)):
+                continue
+            else:
+                raise ValueError(f"map_geometry traces Conv2d, MaxPool2d, AvgPool2d and element-wise "
+                                 f"layers only, got {type(m).__name__}")
+        geo.append((o, r, n))
+    return geo
+
+
+def theta_on_map(M: torch.Tensor, geometry: tuple[float, float, int]) -> torch.Tensor:
+    """θ (2×3, float64) that applies the input-pixel transform ``M`` (3×3, source → destination)
+    to a map with ``geometry`` = (offset, stride, size): ``warp(map, θ)`` is T_g on that map,
+    ``warp(map, invert(θ))`` is T_g⁻¹.
+
+    Example:
+        >>> th = theta_on_map(rotation_shift(30.0, size=28), (0.0, 1.0, 28))
+        >>> torch.allclose(th, affine_theta(30.0, dtype=torch.float64))
+        True
+    """
+    o, r, n = geometry
+    G = torch.tensor([[r, 0.0, o], [0.0, r, o], [0.0, 0.0, 1.0]], dtype=torch.float64)
+    M_map = torch.linalg.inv(G) @ M.to(torch.float64) @ G
+    return theta_from_pixel_matrix(M_map[:2], (n, n), align_corners=False)
+
+
+# --------------------------------------------------------------------------------------
+# The misalignment measure (eq. 1 as a number) and the angle read-out
+# --------------------------------------------------------------------------------------
+
+def _inside(theta: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """1 where warp(·, θ) reads at a point on the map (within its outer pixel edges), else 0
+    (N×1×H×W)."""
+    grid = affine_grid(theta.to(like).expand(like.shape[0], 2, 3), tuple(like.shape[2:]),
+                       align_corners=False)
+    return (grid.abs() <= 1 + 1e-9).all(-1)[:, None].to(like.dtype)
+
+
+@torch.no_grad()
+def misalignment(maps, images: torch.Tensor, M: torch.Tensor, geometry=None, *,
+                 mask_borders: bool = True) -> torch.Tensor:
+    """Relative misalignment ‖T_g⁻¹(Γ_k T_g f) − Γ_k f‖ / ‖Γ_k f‖ of every map k, per image.
+
+    Args:
+        maps: ``maps(x)`` → the list of feature maps [Γ_1 x, Γ_2 x, …] (e.g.
+            :meth:`stnlib.models.placement.PlacementNet.feature_maps`).
+        images: f, N×C×H×W (H = W).
+        M: T_g as a 3×3 input-pixel matrix (:func:`rotation_shift`).
+        geometry: :func:`map_geometry` of the network (one entry per map, the input first);
+            ``None`` only when every map is the input's size ('same' padding, stride 1).
+        mask_borders: compare only where T_g⁻¹ reads a point on the map (within its outer
+            pixel edges; the bilinear taps there use border padding), so that what lies outside
+            the map does not count.
+
+    Returns:
+        (number of maps + 1)×N: row 0 is the input itself (T_g⁻¹ T_g f vs f, the resampling
+        floor), row k the k-th feature map; NaN where nothing is left to compare (the border
+        mask covers the whole map, or Γ_k f is zero there).
+    """
+    f = images
+    size = f.shape[-1]
+    if f.dim() != 4 or f.shape[-2] != size:
+        raise ValueError(f"images must be N×C×H×W with H = W, got shape {tuple(f.shape)}")
+    plain, moved = maps(f), None
+    if geometry is None:
+        if any(m.shape[-1] != size for m in plain):
+            raise ValueError("the maps are not the input's size: pass geometry=map_geometry(blocks, "
+                             "in_size), where each map's pixels sit on the input")
+        geometry = [(0.0, 1.0, size)] * (len(plain) + 1)
+    if len(geometry) != len(plain) + 1:
+        raise ValueError(f"geometry must have one entry per map plus the input ({len(plain) + 1}), "
+                         f"got {len(geometry)}")
+    Tf = warp(f, theta_on_map(M, geometry[0]))  # T_g f
+    moved = maps(Tf)
+    out = []
+    for g, a, b in zip(geometry, [Tf] + list(moved), [f] + list(plain)):
+        if a.shape[-1] != g[2]:
+            raise ValueError(f"a map has size {a.shape[-1]}, geometry says {g[2]}")
+        th_back = invert(theta_on_map(M, g))  # T_g⁻¹ on the map: V(x) = map(M x)
+        back = warp(a, th_back, padding_mode="border")
+        w = _inside(th_back, a) if mask_borders else torch.ones_like(a[:, :1])
+        diff = ((back - b) * w).flatten(1).norm(dim=1)
+        ref = (b * w).flatten(1).norm(dim=1)
+        out.append(torch.where(ref > 0, diff / ref.clamp_min(1e-300), torch.nan))
+    return torch.stack(out)
+
+
+def predicted_angle(theta: torch.Tensor) -> torch.Tensor:
+    """The rotation (degrees, counter-clockwise) that θ undoes: the angle the transformer predicts.
+
+    θ maps output to input coordinates; the transformer turns its input by the angle of the
+    forward map θ⁻¹, atan2 of its entries (:func:`stnlib.theta.decompose_affine`). A digit
+    turned by +a is put upright by turning it by −a, so the prediction is minus that angle.
+    Shape N (θ N×2×3) or scalar (θ 2×3).
+
+    Example:
+        >>> round(predicted_angle(affine_theta(-30.0)).item(), 4)   # θ turns the picture by −30°
+        30.0
+    """
+    return -decompose_affine(theta)["angle"]
+
+
+def orthogonal_fit(x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    """Deming (orthogonal) regression y ≈ slope·x + intercept, the fit of the authors' angle plot.
+
+    Returns ``slope``, ``intercept``, ``r`` (Pearson's correlation) and ``spread`` (the
+    root-mean-square vertical distance of the points from the line).
+    """
+    x, y = x.double().flatten(), y.double().flatten()
+    if x.numel() != y.numel() or x.numel() < 3:
+        raise ValueError(f"x and y must hold the same number (≥ 3) of values, got {x.numel()} and "
+                         f"{y.numel()}")
+    mx, my = x.mean(), y.mean()
+    sxx, syy, sxy = ((x - mx) ** 2).mean(), ((y - my) ** 2).mean(), ((x - mx) * (y - my)).mean()
+    if sxy.abs() < 1e-12:
+        slope = torch.tensor(0.0, dtype=torch.float64)
+    else:
+        slope = (syy - sxx + torch.sqrt((syy - sxx) ** 2 + 4 * sxy ** 2)) / (2 * sxy)
+    intercept = my - slope * mx
+    r = sxy / (sxx.sqrt() * syy.sqrt()).clamp_min(1e-12)
+    spread = ((y - slope * x - intercept) ** 2).mean().sqrt()
+    return {"slope": slope.item(), "intercept": intercept.item(), "r": r.item(),
+            "spread": spread.item()}
+
+
+# --------------------------------------------------------------------------------------
+# The toy of Figure 1: two channels, "W" and "M"
+# --------------------------------------------------------------------------------------
+
+_W = ("1.......1",
+      "1.......1",
+      "1.......1",
+      "1...1...1",
+      "1...1...1",
+      ".1.1.1.1.",
+      ".1.1.1.1.",
+      "..1...1..",
+      "..1...1..")
+
+
+def letter_w() -> torch.Tensor:
+    """A 9×9 binary "W" (float); its 180° rotation, ``torch.rot90(W, 2)``, is an "M"."""
+    return torch.tensor([[float(c == "1") for c in row] for row in _W])
+
+
+def toy_network(template: torch.Tensor) -> nn.Module:
+    """Γ with two channels: matched filters for ``template`` ("W") and its 180° rotation ("M").
+
+    conv k×k ('same' padding, zero-mean unit-norm filters, no bias) → ReLU; N×1×H×W → N×2×H×W.
+    """
+    k = template.shape[-1]
+    if template.dim() != 2 or template.shape[0] != k or k % 2 == 0:
+        raise ValueError(f"template must be an odd k×k matrix, got shape {tuple(template.shape)}")
+    filters = torch.stack([template, torch.rot90(template, 2)])
+    filters = filters - filters.mean(dim=(1, 2), keepdim=True)
+    filters = filters / filters.flatten(1).norm(dim=1)[:, None, None]
+    conv = nn.Conv2d(1, 2, k, padding=k // 2, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(filters[:, None])
+    return nn.Sequential(conv, nn.ReLU())
+
+
+@torch.no_grad()
+def best_spatial_alignment(gamma: nn.Module, f: torch.Tensor, M: torch.Tensor, angles,
+                           permute: bool = False) -> tuple[float, float]:
+    """The smallest misalignment ‖S(Γ T_g f) − Γ f‖ / ‖Γ f‖ over spatial transforms S = rotations
+    by ``angles`` (degrees, about the centre), optionally with the two channels swapped first.
+
+    Returns ``(best misalignment, its angle)``. With T_g a 180° rotation of the toy, no angle
+    brings the channels back; swapping the channels and turning by 180° does, exactly.
+    """
+    size = f.shape[-1]
+    Tf = warp(f, theta_on_map(M, (0.0, 1.0, size)))
+    a, b = gamma(Tf), gamma(f)
+    if permute:
+        a = a.flip(1)
+    best = (math.inf, 0.0)
+    for angle in angles:
+        S = rotation_shift(float(angle), size=size)
+        back = warp(a, theta_on_map(S, (0.0, 1.0, size)))
+        value = ((back - b).norm() / b.norm()).item()
+        best = min(best, (value, float(angle)))
+    return best
+
+
+# --------------------------------------------------------------------------------------
+# Experiment helpers
+# --------------------------------------------------------------------------------------
+
+def load_split(name: str, n_train: int | None, n_val: int, *, seed: int = 0):
+    """``(train, val)``: the first ``n_val`` training images for validation, the next ``n_train``
+    for training (``None``: all the rest)."""
+    full = _data.load(name, "train", n=None if n_train is None else n_train + n_val, seed=seed)
+    return full.subset(slice(n_val, None)), full.subset(slice(0, n_val))
+
+
+def fit(model: nn.Module, train_data, *, budget, device, epochs: int | None = None,
+        val_data=None, seed: int = 0, desc: str = "train"):
+    """Train ``model`` with the budget's recipe (optimizer, schedule, lr, batch size) and the
+    localization net at ``settings.loc_lr_scale`` of the learning rate."""
+    S = budget.settings
+    seed_everything(seed)
+    scale = {LOC_PREFIX: S.loc_lr_scale} if getattr(model, "transformer", None) is not None else None
+    return train(model, train_data, epochs=epochs or budget.epochs, lr=budget.lr,
+                 batch_size=budget.batch_size, device=device, seed=seed, val_data=val_data,
+                 optimizer=S.optimizer, schedule=S.schedule, lr_scale=scale, desc=desc)
+
+
+def test_error(model: nn.Module, name: str, *, n_test: int | None, passes: int, device) -> float:
+    """Test error in %, averaged over ``passes`` independently transformed draws of the test set
+    (the paper averages 10)."""
+    errs = [evaluate(model, _data.load(name, "test", n=n_test, epoch=p), device=device,
+                     metrics={"error": error})["error"] for p in range(passes)]
+    return sum(errs) / len(errs)
+
+
+def collapsed(err: float, n_classes: int = 10) -> bool:
+    """Whether a run's error is near chance (within 10 points of 100·(1 − 1/classes))."""
+    return err > 100 * (1 - 1 / n_classes) - 10
+
+
+@torch.no_grad()
+def angles_of(model: PlacementNet, images: torch.Tensor, device, batch: int = 512) -> torch.Tensor:
+    """The predicted angle (:func:`predicted_angle`) of ``model``'s transformer for every image."""
+    model.eval().to(device)
+    out = [predicted_angle(model.transform(images[i:i + batch].to(device))[1].double().cpu())
+           for i in range(0, len(images), batch)]
+    return torch.cat(out)
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 1: the misalignment of a feature map
+# --------------------------------------------------------------------------------------
+
+def misalignment_reference(gamma, images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """The reference of exercise 1: per image, ‖T_g⁻¹(Γ T_g f) − Γ f‖ / ‖Γ f‖ with T_g f =
+    ``warp(f, θ)`` and T_g⁻¹ = ``warp(·, invert(θ))`` (zero padding, no border mask)."""
+    a = gamma(warp(images, theta))
+    back = warp(a, invert(theta))
+    b = gamma(images)
+    return (back - b).flatten(1).norm(dim=1) / b.flatten(1).norm(dim=1)
+
+
+def _wrong_misalignment(kind):
+    def wrong(gamma, images, theta):
+        a = gamma(warp(images, theta))
+        b = gamma(images)
+        if kind == "no inverse":
+            back = warp(a, theta)
+        elif kind == "not back":
+            back = a
+        elif kind == "input back":
+            back = gamma(warp(warp(images, theta), invert(theta)))
+        else:
+            back = warp(a, invert(theta))
+        d = (back - b).flatten(1).norm(dim=1)
+        if kind == "moved norm":
+            return d / a.flatten(1).norm(dim=1)
+        if kind == "squared":
+            return d ** 2 / b.flatten(1).norm(dim=1) ** 2
+        if kind == "absolute":
+            return d
+        if kind == "batch":
+            return (back - b).norm() / b.norm()
+        return d / b.flatten(1).norm(dim=1)
+    return wrong
+
+
+class _Named:
+    """A callable with a short repr (so a check's message names it, not its modules)."""
+
+    def __init__(self, fn, name):
+        self.fn, self.name = fn, name
+
+    def __call__(self, *a, **k):
+        return self.fn(*a, **k)
+
+    def __repr__(self):
+        return self.name
+
+
+def _exercise_gamma(seed=7):
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Conv2d(1, 4, 5, padding=2), nn.ReLU())
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return _Named(net, f"Γ = conv 5×5 (4 channels, 'same' padding) → ReLU, seed {seed}")
+
+
+def _misalignment_cases():
+    g = torch.Generator().manual_seed(70)
+    f = torch.zeros(3, 1, 16, 16)
+    f[:, :, 4:12, 4:12] = torch.rand(3, 1, 8, 8, generator=g)
+    gamma = _exercise_gamma()
+    return [
+        ("T_g = identity", {"gamma": gamma, "images": f, "theta": affine_theta(0.0)}),
+        ("T_g = 30° rotation", {"gamma": gamma, "images": f, "theta": affine_theta(30.0)}),
+        ("T_g = 90° rotation", {"gamma": gamma, "images": f, "theta": affine_theta(90.0)}),
+        ("T_g = shift by 2 pixels right", {"gamma": gamma, "images": f,
+                                           "theta": affine_theta(translation=(0.25, 0.0))}),
+        ("T_g = 45° rotation and zoom 1.2", {"gamma": gamma, "images": f,
+                                             "theta": affine_theta(45.0, scale=1.2)}),
+    ]
+
+
+#: typical wrong answers of exercise 1, each with its hint
+MISALIGNMENT_MISTAKES = (
+    Mistake("you warped Γ T_g f with θ again: to undo T_g, warp the feature map with the "
+            "inverse, invert(θ)", wrong=_wrong_misalignment("no inverse")),
+    Mistake("you compared Γ T_g f with Γ f directly: apply T_g⁻¹ (warp with invert(θ)) to the "
+            "feature map first", wrong=_wrong_misalignment("not back")),
+    Mistake("you undid T_g on the input, Γ(T_g⁻¹ T_g f): that is what STN-C0 does. Eq. (1) "
+            "warps the FEATURE MAP back: T_g⁻¹(Γ T_g f)", wrong=_wrong_misalignment("input back")),
+    Mistake("divide by ‖Γ f‖, the norm of the original image's feature map, not by ‖Γ T_g f‖",
+            wrong=_wrong_misalignment("moved norm")),
+    Mistake("these are squared norms: take the norms themselves, ‖·‖ = sqrt(sum of squares)",
+            wrong=_wrong_misalignment("squared")),
+    Mistake("relative misalignment: divide by ‖Γ f‖", wrong=_wrong_misalignment("absolute")),
+    Mistake("one value per image: flatten each image's map (x.flatten(1)) and take the norm "
+            "along dim=1, not over the whole batch", wrong=_wrong_misalignment("batch")),
+)
+
+
+def check_misalignment(student, *, verbose: bool = True) -> bool:
+    """Lesson 07, exercise 1: ``misalignment(gamma, images, theta)`` → N relative misalignments.
+
+    ``gamma`` maps N×1×H×W images to feature maps of the same size; T_g f = ``warp(f, θ)`` and
+    T_g⁻¹ = ``warp(·, invert(θ))``. Names the usual mistakes (:data:`MISALIGNMENT_MISTAKES`): no
+    inverse, no warp back, warping the input back instead, the wrong norm in the denominator,
+    squared norms, no division, one value for the whole batch.
+    """
+    return check_function(student, misalignment_reference, _misalignment_cases(),
+                          name="misalignment", rtol=1e-4, atol=1e-6, verbose=verbose,
+                          output="your misalignment", mistakes=MISALIGNMENT_MISTAKES,
+                          describe=lambda case, what, index: f"image {index[0]}" if index else None)
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 2: STN-SL1 from the pieces
+# --------------------------------------------------------------------------------------
+
+class SLPieces:
+    """The pieces of exercise 2: ``blocks`` (the classifier's two blocks), ``head`` (flatten →
+    linear) and ``localization`` (block 1's features N×64×10×10 → θ N×2×3)."""
+
+    def __init__(self, seed: int = 7):
+        torch.manual_seed(seed)
+        self.net = PlacementNet("SL", 1)
+        with torch.no_grad():  # a localization net that does something
+            self.net.transformer.loc[0].head.weight.normal_(0, 0.02)
+        self.net.eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        self.blocks, self.head = self.net.blocks, self.net.head
+        self.localization = self.net._theta
+        self.seed = seed
+
+    def __repr__(self):
+        return f"pieces of STN-SL1 (seed {self.seed})"
+
+
+def sl_forward_reference(x: torch.Tensor, pieces: SLPieces) -> torch.Tensor:
+    """The reference of exercise 2: θ from block 1's features, warp the INPUT (border padding),
+    both blocks again on the warped input, then the head."""
+    theta = pieces.localization(pieces.blocks[0](x))
+    V = warp(x, theta, padding_mode="border")
+    return pieces.head(pieces.blocks[1](pieces.blocks[0](V)))
+
+
+def _wrong_sl(kind):
+    def wrong(x, pieces):
+        b0, b1, head = pieces.blocks[0], pieces.blocks[1], pieces.head
+        theta = pieces.localization(b0(x))
+        if kind == "C1":
+            return head(b1(warp(b0(x), theta, padding_mode="border")))
+        if kind == "no warp":
+            return head(b1(b0(x)))
+        if kind == "zeros":
+            return head(b1(b0(warp(x, theta))))
+        if kind == "inverse":
+            return head(b1(b0(warp(x, invert(theta), padding_mode="border"))))
+        if kind == "corners":
+            grid = affine_grid(theta, tuple(x.shape[2:]), align_corners=True)
+            return head(b1(b0(sample(x, grid, align_corners=True, padding_mode="border"))))
+        raise ValueError(kind)
+    return wrong
+
+
+def _sl_cases():
+    g = torch.Generator().manual_seed(71)
+    pieces = SLPieces()
+    return [
+        ("4 random 28×28 images", {"x": torch.rand(4, 1, 28, 28, generator=g), "pieces": pieces}),
+        ("2 images with a bright square", {"x": torch.zeros(2, 1, 28, 28).index_fill_(
+            2, torch.arange(6, 16), 1.0), "pieces": pieces}),
+    ]
+
+
+#: typical wrong answers of exercise 2, each with its hint
+SL_MISTAKES = (
+    Mistake("you warped block 1's feature map: that is STN-C1. STN-SL1 only READS block 1's "
+            "features to predict θ; θ warps the INPUT x, and the warped input goes through "
+            "block 1 again", wrong=_wrong_sl("C1")),
+    Mistake("θ is never used: warp the input with it (V = warp(x, θ)) and classify V",
+            wrong=_wrong_sl("no warp")),
+    Mistake("zero padding: use border padding (padding_mode='border'), the authors' choice "
+            "for MNIST", wrong=_wrong_sl("zeros")),
+    Mistake("warp with θ itself, not its inverse: θ already maps output to input coordinates",
+            wrong=_wrong_sl("inverse")),
+    Mistake("align_corners=True: the course's transformers use align_corners=False",
+            wrong=_wrong_sl("corners")),
+)
+
+
+def check_sl_forward(student, *, verbose: bool = True) -> bool:
+    """Lesson 07, exercise 2: ``sl_forward(x, pieces)`` → logits of STN-SL1 (N×10).
+
+    ``pieces`` (:class:`SLPieces`) has ``blocks``, ``head`` and ``localization``. Names the usual
+    mistakes (:data:`SL_MISTAKES`): warping the feature map (STN-C1), not warping, zero padding,
+    the inverse θ, ``align_corners=True``.
+    """
+    return check_function(student, sl_forward_reference, _sl_cases(), name="sl_forward",
+                          rtol=1e-4, atol=1e-5, verbose=verbose, output="your logits",
+                          mistakes=SL_MISTAKES,
+                          describe=lambda case, what, index: (f"image {index[0]}, logit of class "
+                                                              f"{index[1]}") if len(index) == 2 else None)
+
+
+__all__ = [
+    "PAPER_TABLE1", "PAPER_TABLE2", "TABLE1_COLUMNS", "Settings", "BUDGET_CHANGES", "SETTINGS",
+    "start", "warp", "rotation_shift", "map_geometry", "theta_on_map", "misalignment",
+    "predicted_angle", "orthogonal_fit", "letter_w", "toy_network", "best_spatial_alignment",
+    "load_split", "fit", "test_error", "collapsed", "angles_of", "misalignment_reference",
+    "check_misalignment", "MISALIGNMENT_MISTAKES", "SLPieces", "sl_forward_reference",
+    "check_sl_forward", "SL_MISTAKES", "CheckError",
+]
