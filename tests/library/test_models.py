@@ -210,11 +210,11 @@ def test_conv_body_rejects_bad_options():
 
 def test_st_cnn_cheap_localization_net_identity_and_parameters():
     torch.manual_seed(0)
-    model = st_cnn()  # default: max-pool 2, then 8-channel 5×5 convolutions at 21×21
+    model = st_cnn()  # default: max-pool 2, then 12-channel 5×5 convolutions at 21×21
     loc = model.transformer.loc[0]
     assert isinstance(loc.body[0], torch.nn.MaxPool2d)
-    # 1→8 conv 5×5 (208) + 8→8 conv 5×5 (1 608) + linear 8·4·4→32 (4 128) + head 32→6 (198)
-    assert count_parameters(loc) == 208 + 1608 + 4128 + 198
+    # 1→12 conv 5×5 (312) + 12→12 conv 5×5 (3 612) + linear 12·4·4→32 (6 176) + head 32→6 (198)
+    assert count_parameters(loc) == 312 + 3612 + 6176 + 198
     assert count_parameters(model) == 872_714 + count_parameters(loc)
     old = st_cnn(loc_downsample=1, loc_channels=16)  # the full-resolution net of earlier versions
     assert not isinstance(old.transformer.loc[0].body[0], torch.nn.MaxPool2d)
