@@ -548,7 +548,7 @@ def run_bench(*, parts: Sequence[str] = DEFAULT_PARTS, quick: bool = False, devi
                 warmup=1 if quick else 2)
         if "overhead" in parts:
             result["overhead"] = bench_overhead(
-                devices=devices, repeats=repeats or (5 if quick else 21), warmup=1 if quick else 3,
+                devices=devices, repeats=repeats or (5 if quick else 41), warmup=1 if quick else 3,
                 models=overhead_models)
         if "data" in parts:
             result["data"] = bench_data(n=data_n or (500 if quick else 2000),
