@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "stnlib.data.cli",
     "stnlib.course.bench",
     "stnlib.course.lab",
+    "stnlib.course.book",
 ]
 
 
