@@ -65,6 +65,8 @@ html_theme_options = {{
     "navigation_with_keys": False,
 }}
 html_last_updated_fmt = None
+# keys and values read exactly as recorded (no curly quotes or dashes made from ASCII)
+smartquotes = False
 # the stored outputs are the page: never execute a notebook
 nb_execution_mode = "off"
 nb_merge_streams = True

@@ -33,9 +33,11 @@ checks do not depend on the budget; the experiments then take a minute or two).
 
 from __future__ import annotations
 
+import argparse
 import ast
 import os
 import re
+import sys
 from pathlib import Path
 
 from .._io import write_text
@@ -200,3 +202,34 @@ def make_nbgrader_course(solutions_dir: str | os.PathLike, course_dir: str | os.
         write_text(target, render(nb))
         written.append(target)
     return written
+
+
+def _cli(args: argparse.Namespace) -> int:
+    from .paths import course_root
+
+    if args.check or args.lessons:
+        print("stn-course make-lessons: error: --nbgrader writes an nbgrader course, not "
+              "lessons/: it takes neither --check nor --lessons", file=sys.stderr)
+        return 2
+    solutions = Path(args.solutions) if args.solutions else course_root() / "solutions"
+    try:
+        written = make_nbgrader_course(solutions, args.nbgrader)
+    except (MarkerError, FileNotFoundError) as err:
+        print(f"stn-course make-lessons: error: {err}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    print(f"nbgrader course in {args.nbgrader}: cd there, then `nbgrader generate_assignment "
+          "<lesson>` (e.g. 00_stn_in_ten_minutes, or \"*\" for all)")
+    return 0
+
+
+def add_cli(sub) -> None:
+    """Add ``--nbgrader DIR`` to ``make-lessons`` (registered by :mod:`stnlib.course.notebooks`)."""
+    p = sub.choices["make-lessons"]
+    p.add_argument("--nbgrader", default=None, metavar="DIR",
+                   help="instead of lessons/, write an nbgrader course to DIR (nbgrader_config.py, "
+                        "source/<lesson>/<lesson>.ipynb): exercises as solution cells, checks as "
+                        "autograded test cells")
+    plain = p.get_default("func")
+    p.set_defaults(func=lambda args: _cli(args) if args.nbgrader else plain(args))

@@ -387,23 +387,6 @@ def _cli(args: argparse.Namespace) -> int:
     root = course_root()
     solutions = Path(args.solutions) if args.solutions else root / "solutions"
     lessons = Path(args.lessons) if args.lessons else root / "lessons"
-    if args.nbgrader:
-        if args.check or args.lessons:
-            print("stn-course make-lessons: error: --nbgrader writes an nbgrader course, not "
-                  "lessons/: it takes neither --check nor --lessons", file=sys.stderr)
-            return 2
-        from .classroom import make_nbgrader_course
-
-        try:
-            written = make_nbgrader_course(solutions, args.nbgrader)
-        except (MarkerError, FileNotFoundError) as err:
-            print(f"stn-course make-lessons: error: {err}", file=sys.stderr)
-            return 2
-        for path in written:
-            print(f"wrote {path}")
-        print(f"nbgrader course in {args.nbgrader}: cd there, then `nbgrader generate_assignment "
-              "<lesson>` (e.g. 00_stn_in_ten_minutes)")
-        return 0
     try:
         problems = make_lessons(solutions, lessons, check=args.check)
     except (MarkerError, FileNotFoundError) as err:
@@ -431,10 +414,6 @@ def add_cli(sub) -> None:
                    help="write nothing; exit 1 if lessons/ is not what solutions/ generates")
     p.add_argument("--solutions", default=None, help="source folder (default: solutions/)")
     p.add_argument("--lessons", default=None, help="target folder (default: lessons/)")
-    p.add_argument("--nbgrader", default=None, metavar="DIR",
-                   help="instead of lessons/, write an nbgrader course to DIR (nbgrader_config.py, "
-                        "source/<lesson>/<lesson>.ipynb): exercises as solution cells, checks as "
-                        "autograded test cells")
     p.set_defaults(func=_cli)
 
     p = sub.add_parser("store-outputs",

@@ -157,10 +157,12 @@ def test_generate_assignment_releases_every_lesson(course, lesson):
         meta = rel.metadata["nbgrader"]
         assert meta["grade_id"] == src.metadata["nbgrader"]["grade_id"]
         if meta["solution"] and rel.cell_type == "code":
-            hidden = src.source.split(BEGIN)[1].split(END)[0].strip().splitlines()
+            hidden, shown = _solution_lines(src.source)
             assert BEGIN not in rel.source and "raise NotImplementedError" in rel.source
-            assert not any(line.strip() and line in rel.source for line in hidden if
-                           line.strip() not in ("return model", "return head")), rel.source
+            left = [ln for ln in rel.source.splitlines() if ln.strip() in hidden - shown]
+            assert not left, f"{lesson}: solution code left in the release: {left}"
+        elif meta["solution"]:  # a written answer
+            assert rel.source == "*Your answer here.*" and src.source.strip() != rel.source
         elif meta["grade"] and not meta["solution"]:
             n_checks += 1
             assert meta["locked"] and meta["points"] > 0 and rel.source == src.source
@@ -172,6 +174,17 @@ def test_generate_assignment_releases_every_lesson(course, lesson):
     exercises = sum(BEGIN in c.source or "solution" in c.metadata.get("tags", [])
                     for c in solution.cells if c.cell_type == "code")
     assert n_checks == exercises, f"{lesson}: {exercises} exercises but {n_checks} graded checks"
+
+
+def _solution_lines(source: str) -> tuple[set[str], set[str]]:
+    """(the stripped lines between the solution markers, those outside them)."""
+    inside, hidden, shown = False, set(), set()
+    for line in source.splitlines():
+        if line.strip() in (BEGIN, END):
+            inside = line.strip() == BEGIN
+            continue
+        (hidden if inside else shown).add(line.strip())
+    return hidden - {""}, shown
 
 
 def _solved(release, source, grade_id: str):
@@ -268,3 +281,16 @@ def test_feedback_shows_the_checks_message(course, autograded):
     _run(["generate_feedback", lesson, "--student", "wrong"], course)
     html = (course / "feedback" / "wrong" / lesson / f"{lesson}.html").read_text(encoding="utf-8")
     assert "✗ bilinear_kernel" in html and "stnlib/lessons" not in html
+
+
+def test_cli_writes_the_course_and_keeps_a_teachers_config(tmp_path, capsys):
+    from stnlib.course import cli
+
+    config = tmp_path / "nbgrader_config.py"
+    config.write_text("c = get_config()  # the teacher's own\n")
+    assert cli.main(["make-lessons", "--nbgrader", str(tmp_path)]) == 0
+    assert config.read_text() == "c = get_config()  # the teacher's own\n"
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "source").rglob("*.ipynb"))
+    assert written == [f"source/{s}/{s}.ipynb" for s in LESSONS]
+    assert cli.main(["make-lessons", "--nbgrader", str(tmp_path), "--check"]) == 2
+    assert "takes neither --check nor --lessons" in capsys.readouterr().err
