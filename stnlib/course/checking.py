@@ -333,3 +333,16 @@ def check_function(student: Callable, reference: Callable, cases: Sequence[Case]
 
 def _clone(case: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in case.items()}
+
+
+def require_done(passed, exercise: str) -> None:
+    """Raise :class:`CheckError` unless a check returned ``True``.
+
+    For graded copies (the nbgrader release, :mod:`stnlib.course.classroom`):
+    a check returns ``False`` when the exercise still raises
+    ``NotImplementedError``, which an autograder would score as a pass; after
+    ``require_done`` it scores 0, and the feedback says why in one line.
+    """
+    if passed is not True:
+        raise CheckError(f"{exercise} is not written yet: this check scores 0 until it is",
+                         hint="write the code of the exercise cell above, run it, then this cell")

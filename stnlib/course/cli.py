@@ -15,10 +15,12 @@ import sys
 COMMAND_MODULES = [
     "stnlib.course.runner",
     "stnlib.course.notebooks",
+    "stnlib.course.classroom",  # adds --nbgrader to make-lessons
     "stnlib.course.demo",
     "stnlib.data.cli",
     "stnlib.course.bench",
     "stnlib.course.lab",
+    "stnlib.course.book",
 ]
 
 

@@ -138,11 +138,17 @@ def example_output_cell(images: list[str], *, key: str):
     return cell
 
 
-def student_note(source: str, *, name: str, where: str) -> str:
-    """The stored-outputs note of a solution, rewritten for the student copy."""
+def student_note(source: str, *, name: str, where: str, classroom: bool = False) -> str:
+    """The stored-outputs note of a solution, rewritten for the student copy.
+
+    ``classroom``: for an nbgrader release, whose students have no ``solutions/``.
+    """
     if STORED_CLAIM not in source:
         raise MarkerError(f"{where}: tagged {STORED_NOTE_TAG!r} but has no "
                           f"\"{STORED_CLAIM} …\" sentence to rewrite")
+    if classroom:
+        return source.replace(STORED_CLAIM, "This copy has no stored outputs (run it to see "
+                              "them); the outputs of the solution", 1)
     return source.replace(STORED_CLAIM, "This student copy has no stored outputs (run it to see "
                           f"them); the outputs stored in its solution, `solutions/{name}`,", 1)
 
@@ -151,8 +157,20 @@ def _defined_names(source: str) -> set[str]:
     return {m.group(1) or m.group(2) for m in map(_DEF.match, source.splitlines()) if m}
 
 
-def make_lesson(nb, *, name: str = "notebook"):
-    """The student version of the solution notebook ``nb`` (an ``nbformat`` node; not modified)."""
+#: in ``keep_solutions`` mode: cell metadata naming what an exercise cell defines (for nbgrader)
+EXERCISE_KEY = "stn_exercise"
+
+
+def make_lesson(nb, *, name: str = "notebook", keep_solutions: bool = False):
+    """The student version of the solution notebook ``nb`` (an ``nbformat`` node; not modified).
+
+    With ``keep_solutions`` (the nbgrader source, :mod:`stnlib.course.classroom`) every
+    transformation is the same except that an exercise keeps its solution between
+    ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers (a cell tagged ``solution`` gets
+    them around its code) for nbgrader to clear, the stored-outputs note says only that the
+    copy has no outputs, and each exercise cell's metadata ``stn_exercise`` lists the names
+    it defines.
+    """
     import nbformat
 
     lesson = copy.deepcopy(nb)
@@ -175,32 +193,41 @@ def make_lesson(nb, *, name: str = "notebook"):
             if cell.cell_type == "code":
                 header = (_comment_header(cell.source)
                           or ["# Exercise: write the code for this cell."])
-                cell.source = "\n".join([*header, _stub("", None)])
+                body = ([BEGIN, *cell.source.splitlines()[len(_comment_header(cell.source)):], END]
+                        if keep_solutions else [_stub("", None)])
+                cell.source = "\n".join([*header, *body])
+                exercise = True
+            elif keep_solutions:
+                cell.source = f"{BEGIN}\n{cell.source}\n{END}"
                 exercise = True
             else:
                 cell.source = "*Your answer here.*"
             tags.remove(SOLUTION_TAG)
         elif cell.cell_type == "code" and BEGIN in cell.source:
-            cell.source = strip_solution(cell.source, where=where)
+            stripped = strip_solution(cell.source, where=where)  # checks the markers either way
+            cell.source = cell.source if keep_solutions else stripped
             exercise = True
         if cell.cell_type == "code":  # students have no stored outputs to compare with
             cell.source = "\n".join(ln for ln in cell.source.splitlines()
                                     if ln.strip() not in NBVAL_MARKERS)
-        elif BEGIN in cell.source or END in cell.source:
+        elif (BEGIN in cell.source or END in cell.source) and not (keep_solutions and exercise):
             raise MarkerError(f"{where}: solution markers only work in code cells")
         if STORED_NOTE_TAG in tags:
-            cell.source = student_note(cell.source, name=name, where=where)
+            cell.source = student_note(cell.source, name=name, where=where,
+                                       classroom=keep_solutions)
             tags.remove(STORED_NOTE_TAG)
         elif cell.cell_type == "markdown" and STORED_CLAIM in cell.source:
             raise MarkerError(f"{where}: \"{STORED_CLAIM} …\" would be false in the student "
                               f"copy: tag the cell {STORED_NOTE_TAG!r}")
-        if exercise and EXERCISE_TAG not in tags:
+        if exercise and EXERCISE_TAG not in tags and cell.cell_type == "code":
             tags.append(EXERCISE_TAG)
         meta = {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA}
         if tags:
             meta["tags"] = tags
         else:
             meta.pop("tags", None)
+        if keep_solutions and exercise:
+            meta[EXERCISE_KEY] = sorted(defined)
         cell.metadata = nbformat.NotebookNode(meta)
         if cell.cell_type == "code":
             cell.outputs = []
