@@ -415,9 +415,9 @@ def _round_trip_cases():
 
     return [
         ("θ = the picture shifted 2 pixels to the right", {"U": U, "theta": th(translation=(1 / 3, 0.0))}),
-        ("θ = zoom in 2× (the output reads the middle half)", {"U": U, "theta": th(scale=0.5)}),
+        ("θ = zoom in 2× (the output reads the middle half)", {"U": U, "theta": th(scale=2.0)}),
         ("θ = 30° rotation", {"U": U, "theta": th(30.0)}),
-        ("θ = 20° rotation, zoom out 1.25×, shift", {"U": U, "theta": th(20.0, scale=1.25,
+        ("θ = 20° rotation, zoom out 1.25×, shift", {"U": U, "theta": th(20.0, scale=0.8,
                                                                             translation=(0.1, -0.2))}),
     ]
 

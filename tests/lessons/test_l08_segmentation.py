@@ -133,8 +133,10 @@ def test_coverage_of_known_warps():
     # the last column
     shifted = L.coverage(affine_theta(translation=(0.25, 0.0))[None], (8, 8))
     assert not shifted[..., -1].any() and shifted[..., :-1].all()
-    zoom_out = L.coverage(affine_theta(scale=2.0)[None], (16, 16))
-    assert 0 < zoom_out.double().mean() < 0.6  # holes between the landing points
+    zoom_in = L.coverage(affine_theta(scale=2.0)[None], (16, 16))  # reads the middle half only
+    assert zoom_in[..., 4:12, 4:12].all() and not zoom_in[..., :3, :].any()
+    zoom_out = L.coverage(affine_theta(scale=1 / 3)[None], (16, 16))  # samples 3 px apart
+    assert 0 < zoom_out.double().mean() < 0.8  # holes between the landing points
     # decode(encode(U)) = U on covered pixels for a whole-pixel shift
     U = torch.rand(1, 2, 8, 8, dtype=torch.float64)
     th = affine_theta(translation=(0.25, 0.0), dtype=torch.float64)[None]
