@@ -181,7 +181,7 @@ class UNet(nn.Module):
             _int(loc_channels, "loc_channels", 1)
             _int(loc_hidden, "loc_hidden", 1)
             body = conv_body(widths[k], channels=loc_channels, hidden=loc_hidden,
-                             downsample=max(1, side // 16))
+                             downsample=max(1, -(-side // 16)))  # its convolutions at <= 16×16
             self.transformer = SpatialTransformer(
                 widths[k], align_corners=align_corners, transform=transform,
                 padding_mode=padding_mode, loc_body=body, loc_features=loc_hidden,
