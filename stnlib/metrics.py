@@ -5,6 +5,12 @@ set's outputs (logits, N×K) and targets (N,), so that scores that are not
 averages of per-batch scores (AUC, pooled pixel counts) are computed right.
 The lessons add theirs here.
 
+Segmentation (lesson 08) is scored as KITTI road's devkit does (Fritsch, Kühnl & Geiger 2013):
+the pixel counts TP, FP, FN, TN are *pooled over all images* of a split, then turned into
+precision, recall, false-positive rate and F1 (not a mean of per-image scores); MaxF is the
+best F1 over thresholds of the road probability (:func:`max_f`), where the threshold should be
+chosen on a validation split and then applied to the test split.
+
 Example:
     >>> import torch
     >>> logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 1.0], [0.0, 4.0]])
@@ -21,7 +27,10 @@ import torch
 
 from . import _validate
 
-__all__ = ["error", "accuracy", "predictions", "auc", "binary_scores"]
+__all__ = ["error", "accuracy", "predictions", "auc", "binary_scores", "road_probability",
+           "pixel_counts", "scores_from_counts", "segmentation_scores", "precision", "recall",
+           "fpr", "f1", "SEGMENTATION_METRICS", "KITTI_THRESHOLDS", "counts_over_thresholds",
+           "max_f"]
 
 
 def _check(outputs: torch.Tensor, targets: torch.Tensor) -> None:
@@ -96,3 +105,155 @@ def auc(outputs: torch.Tensor, targets: torch.Tensor) -> float:
     ranks[order] = mid[inverse]
     u = ranks[y == 1].sum().item() - n_pos * (n_pos + 1) / 2
     return u / (n_pos * n_neg)
+
+
+# --------------------------------------------------------------------------------------
+# Segmentation: pooled pixel counts, as KITTI road's devkit scores
+# --------------------------------------------------------------------------------------
+
+#: the devkit's thresholds of the road probability: k / 255, k = 0 … 255
+KITTI_THRESHOLDS = torch.arange(256, dtype=torch.float64) / 255
+
+
+def road_probability(outputs: torch.Tensor) -> torch.Tensor:
+    """The probability of class 1 (road) per pixel: softmax of N×2×H×W logits, or N×H×W
+    probabilities (in [0, 1]) as they are. Returns N×H×W."""
+    _validate.tensor(outputs, "outputs", ndim=(3, 4),
+                     layout="N×2×H×W logits or N×H×W road probabilities")
+    if outputs.dim() == 3:
+        if bool(((outputs < 0) | (outputs > 1)).any()):
+            raise ValueError("N×H×W outputs are road probabilities and must lie in [0, 1]; "
+                             "pass N×2×H×W logits to have them turned into probabilities")
+        return outputs
+    if outputs.shape[1] != 2:
+        raise ValueError(f"segmentation scores are for two classes: outputs must be N×2×H×W "
+                         f"logits, got shape {tuple(outputs.shape)}")
+    return outputs.detach().float().softmax(1)[:, 1]
+
+
+def _masks(outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    p = road_probability(outputs)
+    if not isinstance(targets, torch.Tensor) or targets.shape != p.shape:
+        shape = tuple(targets.shape) if isinstance(targets, torch.Tensor) else type(targets).__name__
+        raise ValueError(f"targets must be N×H×W = {tuple(p.shape)} masks (1 road, 0 not), "
+                         f"got {shape}")
+    if p.numel() == 0:
+        raise ValueError("cannot score an empty set of outputs")
+    y = targets.detach().to(p.device)
+    if y.is_floating_point() or not bool(((y == 0) | (y == 1)).all()):
+        raise ValueError("targets must be integer masks with values 0 (not road) and 1 (road)")
+    return p, y.bool()
+
+
+def pixel_counts(outputs: torch.Tensor, targets: torch.Tensor, *,
+                 threshold: float = 0.5) -> dict[str, int]:
+    """TP, FP, FN, TN pixel counts pooled over every image.
+
+    A pixel is predicted road where its road probability (:func:`road_probability`) is
+    ``>= threshold`` (the devkit's convention). Returns ``{"tp", "fp", "fn", "tn"}`` (ints).
+
+    Example:
+        >>> probs = torch.tensor([[[0.9, 0.2], [0.6, 0.1]]])   # one 2×2 image
+        >>> masks = torch.tensor([[[1, 1], [0, 0]]])
+        >>> pixel_counts(probs, masks)
+        {'tp': 1, 'fp': 1, 'fn': 1, 'tn': 1}
+    """
+    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must be a road probability in [0, 1], got {threshold!r}")
+    p, y = _masks(outputs, targets)
+    pred = p >= threshold
+    tp = int((pred & y).sum())
+    fp = int((pred & ~y).sum())
+    fn = int((~pred & y).sum())
+    return {"tp": tp, "fp": fp, "fn": fn, "tn": y.numel() - tp - fp - fn}
+
+
+def scores_from_counts(tp, fp, fn, tn) -> dict[str, float]:
+    """Precision, recall, false-positive rate and F1 in % from pooled pixel counts.
+
+    precision = TP / (TP + FP), recall = TP / (TP + FN), FPR = FP / (FP + TN),
+    F1 = 2 TP / (2 TP + FP + FN) (the harmonic mean of precision and recall). A score whose
+    denominator is 0 is 0 (scikit-learn's ``zero_division=0``). Counts may be numbers or
+    tensors of equal shape (one entry per threshold); the scores then are tensors too.
+    """
+    def ratio(a, b):
+        if isinstance(b, torch.Tensor):
+            return torch.where(b > 0, 100.0 * a / b.clamp_min(1), torch.zeros_like(b, dtype=torch.float64))
+        return 100.0 * a / b if b > 0 else 0.0
+
+    for name, v in (("tp", tp), ("fp", fp), ("fn", fn), ("tn", tn)):
+        if (v < 0).any() if isinstance(v, torch.Tensor) else v < 0:
+            raise ValueError(f"{name} is a pixel count and must be >= 0, got {v!r}")
+    tensors = any(isinstance(v, torch.Tensor) for v in (tp, fp, fn, tn))
+    if tensors:
+        tp, fp, fn, tn = (torch.as_tensor(v, dtype=torch.float64) for v in (tp, fp, fn, tn))
+    return {"precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn),
+            "fpr": ratio(fp, fp + tn), "f1": ratio(2 * tp, 2 * tp + fp + fn)}
+
+
+def segmentation_scores(outputs: torch.Tensor, targets: torch.Tensor, *,
+                        threshold: float = 0.5) -> dict[str, float]:
+    """Precision, recall, FPR and F1 in % of the pooled counts (:func:`pixel_counts`)."""
+    return scores_from_counts(**pixel_counts(outputs, targets, threshold=threshold))
+
+
+def precision(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+    """Pooled pixel precision in %, road probability thresholded at 0.5."""
+    return segmentation_scores(outputs, targets)["precision"]
+
+
+def recall(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+    """Pooled pixel recall in %, road probability thresholded at 0.5."""
+    return segmentation_scores(outputs, targets)["recall"]
+
+
+def fpr(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+    """Pooled pixel false-positive rate in %, road probability thresholded at 0.5."""
+    return segmentation_scores(outputs, targets)["fpr"]
+
+
+def f1(outputs: torch.Tensor, targets: torch.Tensor) -> float:
+    """Pooled pixel F1 in %, road probability thresholded at 0.5."""
+    return segmentation_scores(outputs, targets)["f1"]
+
+
+#: the metrics :func:`stnlib.train.train` reports for a road segmentation
+SEGMENTATION_METRICS = {"f1": f1, "precision": precision, "recall": recall, "fpr": fpr}
+
+
+def counts_over_thresholds(outputs: torch.Tensor, targets: torch.Tensor,
+                           thresholds: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """Pooled TP, FP, FN, TN at every threshold (default :data:`KITTI_THRESHOLDS`) at once.
+
+    Returns ``{"thresholds", "tp", "fp", "fn", "tn"}``, tensors of T entries; entry j counts
+    a pixel as predicted road where its probability is ``>= thresholds[j]``, as
+    :func:`pixel_counts` does.
+    """
+    t = KITTI_THRESHOLDS if thresholds is None else torch.as_tensor(thresholds, dtype=torch.float64)
+    if t.dim() != 1 or t.numel() == 0 or bool((t[1:] <= t[:-1]).any()):
+        raise ValueError("thresholds must be a non-empty 1-D increasing sequence of probabilities")
+    p, y = _masks(outputs, targets)
+    p = p.double().cpu().flatten()
+    y = y.cpu().flatten()
+    # index i = how many thresholds are <= p: the pixel is predicted road at thresholds 0 … i-1
+    idx = torch.searchsorted(t, p, right=True)
+    T = t.numel()
+
+    def above(mask):
+        c = torch.bincount(idx[mask], minlength=T + 1)
+        return c.sum() - c.cumsum(0)[:T]  # pixels with index > j
+
+    tp, fp = above(y), above(~y)
+    n_pos, n_neg = int(y.sum()), y.numel() - int(y.sum())
+    return {"thresholds": t, "tp": tp, "fp": fp, "fn": n_pos - tp, "tn": n_neg - fp}
+
+
+def max_f(outputs: torch.Tensor, targets: torch.Tensor,
+          thresholds: torch.Tensor | None = None) -> tuple[float, float]:
+    """``(MaxF in %, its threshold)``: the best pooled F1 over ``thresholds`` (default the
+    devkit's k / 255). Choose the threshold on a validation split and score the test split
+    at it with :func:`segmentation_scores`; the smallest best threshold wins a tie."""
+    c = counts_over_thresholds(outputs, targets, thresholds)
+    f = scores_from_counts(c["tp"], c["fp"], c["fn"], c["tn"])["f1"]
+    j = int(torch.argmax(f))
+    return float(f[j]), float(c["thresholds"][j])

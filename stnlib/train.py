@@ -402,8 +402,14 @@ def _epoch_line(desc: str, row: Mapping[str, float], epochs: int) -> str:
     text = f"{desc}: epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.3f}"
     if "train_error" in row:
         text += f"  train error {row['train_error']:.1f}%"
-    if "val_error" in row:
-        text += f"  val error {row['val_error']:.2f}%"
+        if "val_error" in row:
+            text += f"  val error {row['val_error']:.2f}%"
+    else:  # another task's metrics (lesson 08's F1): the first one the row has
+        first = next((k[6:] for k in row if k.startswith("train_") and k != "train_loss"), None)
+        if first is not None:
+            text += f"  train {first} {row['train_' + first]:.2f}"
+            if f"val_{first}" in row:
+                text += f"  val {first} {row['val_' + first]:.2f}"
     return text + f"  {row['seconds']:.0f} s"
 
 

@@ -7,6 +7,10 @@ Each scene is ray-cast from a pinhole camera over a flat ground plane:
   line and solid edge lines; its surface is scikit-image's ``gravel`` texture
   in asphalt grey, the verge is its ``grass`` texture in green, both mapped in
   world coordinates so they shrink with distance;
+* with probability ``paved`` the verge is paved too (a sidewalk or a parking strip: a finer
+  grey texture a little lighter or darker than the asphalt), so that colour alone no longer
+  tells road from not-road and the lane lines and the scene's geometry must (``paved=0``, the
+  default, draws exactly the scenes it drew before the option existed);
 * shadows (ellipses on the ground, across road and verge) darken the ground;
 * distractors stand on the ground as upright boxes: "cars" on the road and
   "posts / trees" on the verge; they hide the road behind them (the mask
@@ -51,6 +55,7 @@ class RoadScene:
         shadows: number of shadow ellipses, uniform integer in this range.
         cars: number of cars on the road, uniform integer in this range.
         posts: number of posts / trees on the verge, uniform integer in this range.
+        paved: probability that a scene's verge is paved (grey) instead of grass.
     """
 
     size: int = 256
@@ -65,6 +70,7 @@ class RoadScene:
     shadows: tuple[int, int] = (0, 6)
     cars: tuple[int, int] = (0, 2)
     posts: tuple[int, int] = (0, 6)
+    paved: float = 0.0
 
     def __post_init__(self):
         _positive_int(self.size, "size")
@@ -75,6 +81,8 @@ class RoadScene:
         object.__setattr__(self, "width", _range(self.width, "width", positive=True))
         for name in ("roll", "yaw", "offset", "curvature"):
             _nonneg(getattr(self, name), name)
+        if not isinstance(self.paved, (int, float)) or not 0 <= self.paved <= 1:
+            raise ValueError(f"paved must be a probability in [0, 1], got {self.paved!r}")
         for name in ("shadows", "cars", "posts"):
             lo, hi = _range(getattr(self, name), name, low=0)
             object.__setattr__(self, name, (int(lo), int(hi)))
@@ -144,6 +152,10 @@ def _render(spec: RoadScene, g: torch.Generator):
     verge = (0.35 + 0.9 * gtex)[..., None] * hue
     grey = u(0.3, 0.5)
     asphalt = (grey * (0.75 + 0.5 * rtex))[..., None].expand(S, S, 3)
+    if spec.paved > 0 and u(0, 1) < spec.paved:  # (no draw at paved=0: the old scenes)
+        tone = grey + (1 if u(0, 1) < 0.5 else -1) * u(0.04, 0.12)
+        ptex = _lookup(gravel, X + 0.37, Z + 0.61, 0.8)
+        verge = (tone * (0.8 + 0.4 * ptex))[..., None].expand(S, S, 3)
     img = torch.where(road[..., None], asphalt, verge)
     # lane markings: dashed centre line, solid edge lines
     dashed = (lateral.abs() < 0.08) & (torch.remainder(Z, 9.0) < 3.0)

@@ -184,3 +184,27 @@ def test_cbf_made_by_pyts_with_the_ucr_sizes():
     assert data.cbf("test", n=6).series.shape == (6, 1, 128)
     with pytest.raises(ValueError, match="n must be an int >= 3"):
         data.cbf("test", n=2)
+
+
+def test_road_scenes_paved_verges_are_grey():
+    from stnlib.data.roads import road_scenes
+
+    def verge_green(spec):
+        s = road_scenes(6, spec=spec, generator=torch.Generator().manual_seed(4))
+        img, road = s.images, s.labels.bool()
+        # ground below the horizon that is not road: the lower third, minus road pixels
+        lower = torch.zeros_like(road)
+        lower[:, 2 * road.shape[1] // 3:] = True
+        verge = lower & ~road
+        return (img[:, 1] - img[:, 0])[verge].mean().item(), s
+
+    green_grass, grass = verge_green(data.RoadScene(size=48))
+    green_paved, _ = verge_green(data.RoadScene(size=48, paved=1.0))
+    assert green_grass > 0.05  # grass: green above red
+    assert abs(green_paved) < 0.03  # paved: grey (equal channels, up to shadows and haze)
+    # an explicit paved=0 is the default (no paving draw): the same scenes
+    same = road_scenes(6, spec=data.RoadScene(size=48, paved=0.0),
+                       generator=torch.Generator().manual_seed(4))
+    assert torch.equal(same.images, grass.images)
+    with pytest.raises(ValueError, match="paved must be a probability in \\[0, 1\\]"):
+        data.RoadScene(paved=1.5)

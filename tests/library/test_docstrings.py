@@ -7,7 +7,7 @@ import pytest
 
 MODULES = ["stnlib.kernels", "stnlib.sampler", "stnlib.grids", "stnlib.theta", "stnlib.localization",
            "stnlib.transformer", "stnlib.decoder", "stnlib.metrics", "stnlib.device",
-           "stnlib.models.classifier", "stnlib.models.mnist", "stnlib.models.addition",
+           "stnlib.models.classifier", "stnlib.models.mnist", "stnlib.models.addition", "stnlib.models.unet",
            "stnlib.course.budgets"]
 
 

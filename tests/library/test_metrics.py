@@ -56,3 +56,111 @@ def test_auc_refuses_one_class_and_other_tasks():
         metrics.auc(torch.rand(3), torch.tensor([0, 1, 2]))
     with pytest.raises(ValueError, match="targets must be N=3 labels"):
         metrics.auc(torch.rand(3), torch.tensor([0, 1]))
+
+
+# --------------------------------------------------------------------------------------
+# Segmentation: pooled pixel counts (KITTI road's devkit)
+# --------------------------------------------------------------------------------------
+
+def _masks_with_counts(tp, fp, fn, tn, shape=(3, 5, 7), seed=0):
+    """Probabilities and masks whose pooled counts at threshold 0.5 are exactly (tp, fp, fn, tn)."""
+    n = tp + fp + fn + tn
+    assert n == shape[0] * shape[1] * shape[2]
+    target = torch.tensor([1] * tp + [0] * fp + [1] * fn + [0] * tn)
+    prob = torch.tensor([0.9] * tp + [0.7] * fp + [0.2] * fn + [0.1] * tn)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return prob[order].view(shape), target[order].view(shape)
+
+
+def test_pixel_counts_are_pooled_over_images_by_hand():
+    prob, target = _masks_with_counts(40, 10, 5, 50)
+    assert metrics.pixel_counts(prob, target) == {"tp": 40, "fp": 10, "fn": 5, "tn": 50}
+    s = metrics.segmentation_scores(prob, target)
+    assert s["precision"] == pytest.approx(100 * 40 / 50)
+    assert s["recall"] == pytest.approx(100 * 40 / 45)
+    assert s["fpr"] == pytest.approx(100 * 10 / 60)
+    assert s["f1"] == pytest.approx(100 * 80 / 95)
+    # pooled, not a mean of per-image scores: one image all wrong, one all right
+    prob = torch.tensor([[[0.9, 0.9]], [[0.9, 0.1]]])
+    target = torch.tensor([[[0, 0]], [[1, 0]]])
+    assert metrics.precision(prob, target) == pytest.approx(100 / 3)  # per-image mean: 50
+    # a threshold moves pixels between the counts; >= threshold counts as road
+    assert metrics.pixel_counts(torch.tensor([[[0.5, 0.49]]]), torch.tensor([[[1, 1]]])) == \
+        {"tp": 1, "fp": 0, "fn": 1, "tn": 0}
+    assert metrics.pixel_counts(prob, target, threshold=0.95)["tp"] == 0
+
+
+def test_scores_from_counts_by_hand_and_zero_division():
+    s = metrics.scores_from_counts(3, 1, 2, 4)
+    assert s == pytest.approx({"precision": 75.0, "recall": 60.0, "fpr": 20.0, "f1": 600 / 9})
+    assert metrics.scores_from_counts(0, 0, 0, 5) == {"precision": 0.0, "recall": 0.0, "fpr": 0.0,
+                                                      "f1": 0.0}
+    t = metrics.scores_from_counts(torch.tensor([3, 0]), torch.tensor([1, 0]), torch.tensor([2, 4]),
+                                   torch.tensor([4, 6]))
+    assert t["precision"].tolist() == [75.0, 0.0] and t["recall"].tolist() == [60.0, 0.0]
+    with pytest.raises(ValueError, match="fp is a pixel count"):
+        metrics.scores_from_counts(1, -1, 0, 0)
+
+
+def test_segmentation_scores_equal_scikit_learn():
+    skm = pytest.importorskip("sklearn.metrics")
+    g = torch.Generator().manual_seed(1)
+    for counts in [(40, 10, 5, 50), (1, 0, 0, 104), (0, 3, 7, 95), (25, 30, 20, 30)]:
+        prob, target = _masks_with_counts(*counts, seed=counts[0])
+        y, p = target.flatten().numpy(), (prob >= 0.5).flatten().long().numpy()
+        s = metrics.segmentation_scores(prob, target)
+        assert s["precision"] == pytest.approx(100 * skm.precision_score(y, p, zero_division=0))
+        assert s["recall"] == pytest.approx(100 * skm.recall_score(y, p, zero_division=0))
+        assert s["f1"] == pytest.approx(100 * skm.f1_score(y, p, zero_division=0))
+        tn, fp, fn, tp = skm.confusion_matrix(y, p, labels=[0, 1]).ravel()
+        assert s["fpr"] == pytest.approx(100 * fp / (fp + tn))
+        assert (tp, fp, fn, tn) == counts
+    # logits: the road probability is the softmax of class 1
+    logits = torch.randn(2, 2, 4, 4, generator=g)
+    target = torch.randint(0, 2, (2, 4, 4), generator=g)
+    y = target.flatten().numpy()
+    p = (logits.softmax(1)[:, 1] >= 0.5).flatten().long().numpy()
+    assert metrics.f1(logits, target) == pytest.approx(100 * skm.f1_score(y, p, zero_division=0))
+
+
+def test_counts_over_thresholds_and_max_f():
+    skm = pytest.importorskip("sklearn.metrics")
+    g = torch.Generator().manual_seed(2)
+    target = torch.randint(0, 2, (4, 6, 6), generator=g)
+    prob = (0.6 * target + 0.5 * torch.rand(4, 6, 6, generator=g)).clamp(0, 1)
+    c = metrics.counts_over_thresholds(prob, target)
+    assert c["thresholds"].shape == (256,)
+    for j in (0, 50, 128, 200, 255):  # every threshold agrees with pixel_counts
+        assert metrics.pixel_counts(prob, target, threshold=float(c["thresholds"][j])) == \
+            {k: int(c[k][j]) for k in ("tp", "fp", "fn", "tn")}
+    best, threshold = metrics.max_f(prob, target)
+    expected = max(100 * skm.f1_score(target.flatten().numpy(),
+                                      (prob >= t).flatten().long().numpy(), zero_division=0)
+                   for t in metrics.KITTI_THRESHOLDS.tolist())
+    assert best == pytest.approx(expected)
+    assert metrics.segmentation_scores(prob, target, threshold=threshold)["f1"] == pytest.approx(best)
+    # scikit-learn's precision-recall curve reaches the same best F1 over its own thresholds
+    P, R, _ = skm.precision_recall_curve(target.flatten().numpy(), prob.flatten().numpy())
+    f = 2 * P * R / (P + R + 1e-300)
+    assert best <= 100 * f.max() + 1e-9
+    best3, t3 = metrics.max_f(prob, target, thresholds=[0.2, 0.5, 0.8])
+    assert t3 in (0.2, 0.5, 0.8)
+    assert best3 == pytest.approx(max(metrics.segmentation_scores(prob, target, threshold=t)["f1"]
+                                      for t in (0.2, 0.5, 0.8)))
+
+
+def test_segmentation_metrics_refuse_bad_input():
+    with pytest.raises(ValueError, match="targets must be N×H×W = \\(2, 3, 3\\) masks"):
+        metrics.pixel_counts(torch.rand(2, 3, 3), torch.zeros(2, 3, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match="two classes: outputs must be N×2×H×W"):
+        metrics.f1(torch.rand(2, 3, 3, 3), torch.zeros(2, 3, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match="road probabilities and must lie in \\[0, 1\\]"):
+        metrics.f1(torch.full((1, 2, 2), 1.5), torch.zeros(1, 2, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match="integer masks with values 0"):
+        metrics.f1(torch.rand(1, 2, 2), torch.full((1, 2, 2), 2))
+    with pytest.raises(ValueError, match="threshold must be a road probability"):
+        metrics.pixel_counts(torch.rand(1, 2, 2), torch.zeros(1, 2, 2, dtype=torch.long),
+                             threshold=2)
+    with pytest.raises(ValueError, match="increasing"):
+        metrics.max_f(torch.rand(1, 2, 2), torch.zeros(1, 2, 2, dtype=torch.long),
+                      thresholds=[0.5, 0.2])

@@ -203,3 +203,18 @@ def test_max_seconds_stops_training_at_the_time_budget(monkeypatch):
     assert sum(r["seconds"] for r in history.rows) == 6
     with pytest.raises(ValueError, match="max_seconds must be a positive number"):
         tr.train(model, (x, y), epochs=1, max_seconds=0)
+
+
+def test_log_mode_prints_another_tasks_first_metric(monkeypatch, capsys):
+    from stnlib import metrics
+
+    monkeypatch.setenv("STN_PROGRESS", "log")
+    g = torch.Generator().manual_seed(0)
+    masks = (torch.rand(8, 4, 4, generator=g) < 0.5).long()
+    x = masks[:, None].float()
+    model = nn.Conv2d(1, 2, 1)
+    tr.train(model, (x, masks), epochs=1, batch_size=4, val_data=(x, masks), desc="seg",
+             metrics=metrics.SEGMENTATION_METRICS)
+    [line] = capsys.readouterr().out.splitlines()
+    assert line.startswith("seg: epoch 1/1  train loss ") and "  train f1 " in line
+    assert "  val f1 " in line and "error" not in line
