@@ -10,7 +10,11 @@ Each scene is ray-cast from a pinhole camera over a flat ground plane:
 * with probability ``paved`` the verge is paved too (a sidewalk or a parking strip: a finer
   grey texture a little lighter or darker than the asphalt), so that colour alone no longer
   tells road from not-road and the lane lines and the scene's geometry must (``paved=0``, the
-  default, draws exactly the scenes it drew before the option existed);
+  default, draws exactly the scenes it drew before the option existed); ``paved_tone`` sets how
+  far the paving's grey lies from the asphalt's;
+* with probability ``1 − edge_lines`` a scene's road has no painted edge lines (many of KITTI's
+  urban and rural roads have none), so that its border must be told from the surfaces alone
+  (``edge_lines=1``, the default, paints them always and draws nothing);
 * shadows (ellipses on the ground, across road and verge) darken the ground;
 * distractors stand on the ground as upright boxes: "cars" on the road and
   "posts / trees" on the verge; they hide the road behind them (the mask
@@ -56,6 +60,9 @@ class RoadScene:
         cars: number of cars on the road, uniform integer in this range.
         posts: number of posts / trees on the verge, uniform integer in this range.
         paved: probability that a scene's verge is paved (grey) instead of grass.
+        paved_tone: how much lighter or darker than the asphalt a paved verge is (its grey
+            level differs by a uniform amount in this range, the sign a coin flip).
+        edge_lines: probability that a scene's road has its solid edge lines painted.
     """
 
     size: int = 256
@@ -71,6 +78,8 @@ class RoadScene:
     cars: tuple[int, int] = (0, 2)
     posts: tuple[int, int] = (0, 6)
     paved: float = 0.0
+    paved_tone: tuple[float, float] = (0.04, 0.12)
+    edge_lines: float = 1.0
 
     def __post_init__(self):
         _positive_int(self.size, "size")
@@ -81,8 +90,11 @@ class RoadScene:
         object.__setattr__(self, "width", _range(self.width, "width", positive=True))
         for name in ("roll", "yaw", "offset", "curvature"):
             _nonneg(getattr(self, name), name)
-        if not isinstance(self.paved, (int, float)) or not 0 <= self.paved <= 1:
-            raise ValueError(f"paved must be a probability in [0, 1], got {self.paved!r}")
+        for name in ("paved", "edge_lines"):
+            p = getattr(self, name)
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+                raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
+        object.__setattr__(self, "paved_tone", _range(self.paved_tone, "paved_tone", low=0))
         for name in ("shadows", "cars", "posts"):
             lo, hi = _range(getattr(self, name), name, low=0)
             object.__setattr__(self, name, (int(lo), int(hi)))
@@ -153,13 +165,15 @@ def _render(spec: RoadScene, g: torch.Generator):
     grey = u(0.3, 0.5)
     asphalt = (grey * (0.75 + 0.5 * rtex))[..., None].expand(S, S, 3)
     if spec.paved > 0 and u(0, 1) < spec.paved:  # (no draw at paved=0: the old scenes)
-        tone = grey + (1 if u(0, 1) < 0.5 else -1) * u(0.04, 0.12)
+        tone = grey + (1 if u(0, 1) < 0.5 else -1) * u(*spec.paved_tone)
         ptex = _lookup(gravel, X + 0.37, Z + 0.61, 0.8)
         verge = (tone * (0.8 + 0.4 * ptex))[..., None].expand(S, S, 3)
     img = torch.where(road[..., None], asphalt, verge)
     # lane markings: dashed centre line, solid edge lines
     dashed = (lateral.abs() < 0.08) & (torch.remainder(Z, 9.0) < 3.0)
     edges = (lateral.abs() - (w / 2 - 0.25)).abs() < 0.08
+    if spec.edge_lines < 1 and u(0, 1) >= spec.edge_lines:  # (no draw at edge_lines=1)
+        edges = torch.zeros_like(edges)
     marks = road & (dashed | edges) & (Z < 120)
     img = torch.where(marks[..., None], torch.full_like(img, u(0.8, 0.95)), img)
     # shadows across road and verge

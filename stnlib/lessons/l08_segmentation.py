@@ -62,11 +62,15 @@ PAPER_TABLE2 = {
 #: the order of the four scores in :data:`PAPER_TABLE2`
 SCORES = ("f1", "precision", "recall", "fpr")
 #: a harder draw of the synthetic scenes (stnlib.data.roads.RoadScene fields): wider camera roll
-#: and yaw, more curvature, shadows and distractors, and 70 % of the verges paved (grey), so that
-#: colour alone does not separate road from verge (on the default scenes a small U-Net scores
-#: above 99 % F1 within a few epochs, too close to the ceiling to compare placements)
-HARD_SCENES = (("roll", 12.0), ("yaw", 20.0), ("curvature", 0.02), ("shadows", (2, 8)),
-               ("cars", (0, 4)), ("posts", (2, 10)), ("paved", 0.7))
+#: and yaw, the camera anywhere across the road, narrower roads, more curvature, shadows and
+#: distractors, 80 % of the verges paved in a grey close to the asphalt's, and 70 % of the roads
+#: without edge lines, so that neither colour nor paint alone separates road from verge. On the
+#: default scenes a small U-Net scores above 99 % F1 within a few epochs, too close to the ceiling
+#: to compare placements; on these, the plain standard U-Net's validation F1 levels off near the
+#: paper's KITTI values (the difficulty was set on the validation split, never the test split).
+HARD_SCENES = (("roll", 12.0), ("yaw", 25.0), ("width", (3.5, 9.0)), ("offset", 1.0),
+               ("curvature", 0.02), ("shadows", (2, 8)), ("cars", (0, 4)), ("posts", (2, 10)),
+               ("paved", 0.8), ("paved_tone", (0.0, 0.06)), ("edge_lines", 0.3))
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ class Settings:
 BUDGET_CHANGES = {
     "smoke": {"epochs": 2, "n_train": 20, "n_test": 10, "batch_size": 10, "seeds": (0,),
               "lr": 3e-3},
-    "standard": {"epochs": 20, "n_train": 150, "n_test": 60, "batch_size": 10, "seeds": (0, 1),
+    "standard": {"epochs": 30, "n_train": 150, "n_test": 60, "batch_size": 10, "seeds": (0, 1),
                  "lr": 3e-3},
     # the paper: 4000 epochs at batch size 10 on 150 images; three seeds
     "full": {"epochs": 4000, "n_train": 150, "n_test": 60, "batch_size": 10, "seeds": (0, 1, 2),

@@ -208,3 +208,40 @@ def test_road_scenes_paved_verges_are_grey():
     assert torch.equal(same.images, grass.images)
     with pytest.raises(ValueError, match="paved must be a probability in \\[0, 1\\]"):
         data.RoadScene(paved=1.5)
+
+
+def test_road_scenes_edge_lines_and_paved_tone():
+    from stnlib.data.roads import road_scenes
+
+    def draw(**kw):
+        return road_scenes(6, spec=data.RoadScene(size=64, **kw),
+                           generator=torch.Generator().manual_seed(7))
+
+    # the same draws (a probability < 1 always draws), lines kept vs lines left out
+    kept, none = draw(edge_lines=0.999999), draw(edge_lines=1e-9)
+    assert torch.equal(kept.labels, none.labels)  # the mask does not depend on the paint
+    road = kept.labels.bool()
+
+    def bright(s):  # white paint: every channel well above the asphalt's grey
+        return (s.images.min(1).values > 0.6) & road
+
+    assert bright(kept).sum() > 1.5 * bright(none).sum()
+    assert bright(none).sum() > 0  # the dashed centre line stays
+    # edge_lines=1 draws nothing: the default scenes
+    assert torch.equal(draw(edge_lines=1.0).images, draw().images)
+
+    def contrast(tone):  # mean |verge − road| brightness near the camera, per scene
+        s = draw(paved=1.0, paved_tone=tone)
+        lum, m = s.images.mean(1), s.labels.bool()
+        low = torch.zeros_like(m)
+        low[:, 40:] = True
+        gaps = [(lum[i][low[i] & ~m[i]].mean() - lum[i][low[i] & m[i]].mean()).abs()
+                for i in range(6) if (low[i] & ~m[i]).any() and (low[i] & m[i]).any()]
+        assert len(gaps) >= 3
+        return torch.stack(gaps).mean().item()
+
+    assert contrast((0.0, 0.0)) < 0.03 < contrast((0.2, 0.2))
+    with pytest.raises(ValueError, match="edge_lines must be a probability in \\[0, 1\\]"):
+        data.RoadScene(edge_lines=-0.1)
+    with pytest.raises(ValueError, match="paved_tone must be >= 0"):
+        data.RoadScene(paved_tone=(-0.1, 0.1))
