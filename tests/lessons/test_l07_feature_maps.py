@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from stnlib.lessons import l07_feature_maps as L
-from stnlib.models.placement import PlacementNet
+from stnlib.models.placement import PlacementNet, build
 from stnlib.theta import affine_theta, invert
 
 
@@ -157,6 +157,28 @@ def test_budgets():
     full = L.start("full").budget
     assert full.settings.optimizer == "sgd" and full.lr == 0.01 and full.batch_size == 256
     assert full.settings.test_passes == 10 and len(full.seeds) == 3
+
+
+@pytest.mark.parametrize("name", ["STN-C0", "STN-C1", "STN-SL1"])
+def test_lr_scales_put_the_theta_head_and_the_localization_body_in_their_own_groups(name):
+    from stnlib.train import _param_groups
+
+    model = build(name)
+    settings = L.Settings(loc_lr_scale=0.5, head_lr_scale=30.0)
+    groups = _param_groups(model, 1e-3, L.lr_scales(model, settings))
+    lr_of = {id(p): g["lr"] for g in groups for p in g["params"]}
+    loc = model.transformer.loc[0]
+    assert [lr_of[id(p)] for p in loc.head.parameters()] == pytest.approx([30e-3] * 2)
+    body = list(loc.body.parameters())
+    assert [lr_of[id(p)] for p in body] == pytest.approx([0.5e-3] * len(body))
+    rest = list(model.blocks.parameters()) + list(model.head.parameters())
+    assert [lr_of[id(p)] for p in rest] == pytest.approx([1e-3] * len(rest))
+    assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))
+    assert L.lr_scales(PlacementNet("CNN"), settings) is None
+    override = _param_groups(model, 1e-3, L.lr_scales(model, settings, head_lr_scale=2.0))
+    lr_of = {id(p): g["lr"] for g in override for p in g["params"]}
+    assert [lr_of[id(p)] for p in loc.head.parameters()] == pytest.approx([2e-3] * 2)
+    assert L.start("full").budget.settings.head_lr_scale == L.start("full").budget.settings.loc_lr_scale
 
 
 def test_collapsed():
