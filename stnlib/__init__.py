@@ -7,6 +7,7 @@ The package follows the STN's own anatomy (Jaderberg et al. 2015, §3):
 * :mod:`stnlib.grids`        grid generators (affine, attention, projective, TPS, 1-D)
 * :mod:`stnlib.theta`        θ algebra and pixel ↔ normalized conversions
 * :mod:`stnlib.localization` localization networks and identity initialization
+* :mod:`stnlib.warping`      ``warp`` / ``warp_1d``: θ → grid → sampler, in one public call
 * :mod:`stnlib.transformer`  ``SpatialTransformer`` (and the 1-D variant)
 * :mod:`stnlib.decoder`      ``SpatialDecoder`` (Dense Transformer Networks)
 * :mod:`stnlib.diagnostics`  θ statistics and collapse detection
@@ -21,7 +22,7 @@ companion modules are :mod:`stnlib.lessons`. ``import stnlib`` loads neither.
 
 __version__ = "0.1.0"
 
-from . import decoder, diagnostics, grids, kernels, localization, sampler, theta, transformer
+from . import decoder, diagnostics, grids, kernels, localization, sampler, theta, transformer, warping
 from .decoder import SpatialDecoder, scatter_decode
 from .diagnostics import CollapseDetector, ThetaCollapseError, theta_stats
 from .grids import (
@@ -38,9 +39,11 @@ from .localization import LocalizationNet, init_identity
 from .sampler import grid_sample_native, grid_sample_reference, sample, sample_1d
 from .theta import affine_theta, compose, invert, theta_from_pixel_matrix
 from .transformer import SpatialTransformer
+from .warping import warp, warp_1d
 
 __all__ = [
     "decoder", "diagnostics", "grids", "kernels", "localization", "sampler", "theta", "transformer",
+    "warping", "warp", "warp_1d",
     "SpatialDecoder", "scatter_decode", "CollapseDetector", "ThetaCollapseError", "theta_stats",
     "affine_grid", "attention_grid", "make_grid_generator", "projective_grid",
     "regular_control_points", "timewarp_grid", "tps_grid", "KERNELS", "get_kernel",
