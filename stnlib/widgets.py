@@ -33,8 +33,15 @@ from __future__ import annotations
 
 import contextlib
 
-import ipywidgets as w
 import torch
+
+try:
+    import ipywidgets as w
+except ImportError as err:  # the explorers need Jupyter's widgets; the rest of stnlib does not
+    raise ImportError("stnlib.widgets needs ipywidgets, which `pip install stnlib` leaves out: "
+                      "pip install \"stnlib[widgets]\" (or the whole course: "
+                      "\"stnlib[course]\"); the same figures without widgets are "
+                      "stnlib.plot.theta_figure and stnlib.plot.tps_figure") from err
 
 from . import _validate, grids, sampler
 from .kernels import KERNELS
