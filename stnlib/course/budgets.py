@@ -77,6 +77,20 @@ class Budget:
     cell_timeout: int = 600
     settings: Any = None
 
+    def recipe(self, **changes: Any):
+        """This budget's training recipe (epochs, lr, batch size; Adam, one-cycle), with ``changes``.
+
+        A lesson says only how its recipe differs: ``budget.recipe(loc_lr_scale=0.1)``.
+        Returns a :class:`stnlib.recipe.Recipe`.
+
+        Example:
+            >>> get_budget("smoke").recipe(optimizer="sgd", momentum=0.9).optimizer
+            'sgd'
+        """
+        from ..recipe import Recipe
+
+        return Recipe(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size).replace(**changes)
+
     def as_dict(self) -> dict[str, Any]:
         """Every field as one flat dict (the lesson's settings merged in), for printing."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
