@@ -82,8 +82,8 @@ class Recipe:
         """A copy with ``changes`` (field names of :class:`Recipe`); unknown names are an error."""
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
-            raise ValueError(f"{', '.join(map(repr, unknown))} {'is not a' if len(unknown) == 1 else 'are not'} "
-                             f"recipe field{'s' if len(unknown) > 1 else ''}; the fields are "
+            verb = "is not a recipe field" if len(unknown) == 1 else "are not recipe fields"
+            raise ValueError(f"{', '.join(map(repr, unknown))} {verb}; the fields are "
                              f"{', '.join(f.name for f in dataclasses.fields(self))}")
         return dataclasses.replace(self, **changes)
 

@@ -9,8 +9,9 @@ second::
     ...             higher_is_better=False, unit="%")
     >>> c.verdict
     'ahead'
-    >>> print(c)
-    ST-CNN 2.13 % [1.75, 2.51] vs CNN 3.10 % [2.44, 3.76]; difference -0.97 [-1.25, -0.68] (paired, 3 seeds): ST-CNN ahead
+    >>> print(c)  # doctest: +NORMALIZE_WHITESPACE
+    ST-CNN 2.13 % [1.75, 2.51] vs CNN 3.10 % [2.44, 3.76]; difference -0.97 [-1.25, -0.68]
+    (paired, 3 seeds): ST-CNN ahead
 
 The intervals are Student-t intervals over seeds (:func:`mean_interval`);
 the difference is paired, seed by seed, so the seed-to-seed variation the two

@@ -36,7 +36,6 @@ import json
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -248,7 +247,7 @@ class Experiment:
 
     @torch.no_grad()
     def spread(self, model: nn.Module) -> float | None:
-        """:func:`theta_spread` of ``model``'s θ over the first test inputs; ``None`` without a transformer."""
+        """:func:`theta_spread` of ``model``'s θ over the first test inputs (``None``: no transformer)."""
         was = model.training
         model.eval()
         x = _inputs(self.test_data, THETA_INPUTS)
