@@ -13,9 +13,9 @@ segmentation. It
   weights (bit-identical on CPU; ``grid_sample`` backward is not
   deterministic on CUDA);
 * runs wherever the model should (``device="cpu"``, ``"cuda"``...);
-* shows a progress bar (``tqdm.auto``: a widget in JupyterLab) or, when
-  ``$STN_PROGRESS=log`` (set by ``stn-course run`` and the tests), prints
-  one line per epoch instead;
+* shows a progress bar (``tqdm.auto``: a widget in JupyterLab), or prints
+  one line per epoch (``progress="log"``: what ``stn-course run`` asks for,
+  so stored notebook outputs stay small), or nothing (``progress=False``);
 * stops at the first non-finite loss with :class:`NonFiniteLossError`
   saying where and what to try;
 * calls an optional ``on_step`` hook after every optimizer step; the one
@@ -200,12 +200,16 @@ def _param_groups(model: nn.Module, lr: float, lr_scale: Mapping[str, float] | N
     return groups
 
 
-def _progress_mode(progress: bool | None) -> str:
-    if progress is False:
-        return "off"
-    if progress is None and os.environ.get("STN_PROGRESS", "").strip() == "log":
-        return "log"
-    return "bar"
+#: what ``train(progress=...)`` accepts, and the mode each means
+PROGRESS_MODES = {True: "bar", "bar": "bar", "log": "log", False: "off", "off": "off"}
+
+
+def _progress_mode(progress: bool | str) -> str:
+    """``"bar"``, ``"log"`` or ``"off"`` for a ``progress`` argument of :func:`train`."""
+    if isinstance(progress, (bool, str)) and progress in PROGRESS_MODES:
+        return PROGRESS_MODES[progress]
+    raise ValueError(f"progress must be True or 'bar' (a progress bar), 'log' (one line per epoch) "
+                     f"or False or 'off' (silent), got {progress!r}")
 
 
 def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_size: int = 64,
@@ -216,7 +220,7 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
           loss: Loss | None = None, metrics: Mapping[str, Metric] | None = None,
           on_step: Callable[[StepInfo], Any] | None = None,
           checkpoint: str | os.PathLike | None = None, resume: bool = True,
-          progress: bool | None = None, desc: str = "train",
+          progress: bool | str = "bar", desc: str = "train",
           max_seconds: float | None = None) -> History:
     """Train ``model`` (by default a classifier: logits, cross-entropy) and return its :class:`History`.
 
@@ -250,8 +254,10 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
         on_step: called with a :class:`StepInfo` after every step.
         checkpoint: file written (atomically) after every epoch; with
             ``resume=True`` an existing one is loaded and training goes on from it.
-        progress: ``None``: a bar, or per-epoch lines if ``$STN_PROGRESS=log``;
-            ``False``: silent.
+        progress: ``True`` or ``"bar"`` (the default): a tqdm progress bar, and
+            one line per finished epoch written above it; ``"log"``: only the
+            line per epoch (for logs and stored notebook outputs); ``False`` or
+            ``"off"``: silent.
         desc: the progress bar's label (``"CNN"``, ``"ST-CNN"``).
         max_seconds: stop after the optimizer step at which the training time
             (the epochs' ``seconds``, evaluation excluded) reaches this many
@@ -288,6 +294,7 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
                for m in milestones):
             raise ValueError(f"milestones must be epochs in 1..{epochs - 1}, got {milestones!r}")
     loss, metrics = _check_loss_and_metrics(loss, metrics)
+    mode = _progress_mode(progress)
     device = _device(model, device)
     dataset = as_dataset(train_data, "train_data")
     if len(dataset) == 0:
@@ -309,15 +316,13 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
         scheduler = torch.optim.lr_scheduler.MultiStepLR(
             optimizer, milestones=[m * steps_per_epoch for m in milestones], gamma=gamma)
     config = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
-              "schedule": schedule, "n_train": len(dataset)}
-    if opt_name != "adam" or schedule == "step":  # (keeps older checkpoints resumable)
-        config.update(optimizer=opt_name, momentum=momentum, milestones=milestones, gamma=gamma)
+              "schedule": schedule, "n_train": len(dataset), "optimizer": opt_name,
+              "momentum": momentum, "milestones": milestones, "gamma": gamma}
     history = History()
     start_epoch = 0
     if checkpoint is not None and resume and Path(checkpoint).exists():
         start_epoch = _load_checkpoint(Path(checkpoint), config, model, optimizer, scheduler,
                                        history, device)
-    mode = _progress_mode(progress)
     bar = None
     if mode == "bar" and start_epoch < epochs:
         from tqdm.auto import tqdm

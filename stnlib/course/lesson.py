@@ -5,12 +5,13 @@ table)::
 
     from stnlib.lessons import l03_distorted_mnist as L
     ctx = L.start(BUDGET, SEED, DEVICE)
-    ctx.budget.epochs, ctx.budget.settings, ctx.device
+    ctx.budget.epochs, ctx.budget.settings, ctx.device, ctx.progress
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,15 +19,27 @@ from ..device import resolve_device
 from ..train import seed_everything
 from . import budgets
 
+#: ``"log"``: training prints one line per epoch instead of drawing progress bars
+#: (set by ``stn-course run`` and the tests, so stored outputs stay small and clean)
+PROGRESS_ENV = "STN_PROGRESS"
+
+
+def progress_mode() -> str:
+    """How the course's training shows its progress: ``"log"`` when ``$STN_PROGRESS=log``,
+    else ``"bar"``; pass it on as ``stnlib.train.train(progress=...)``."""
+    return "log" if os.environ.get(PROGRESS_ENV, "").strip() == "log" else "bar"
+
 
 @dataclasses.dataclass(frozen=True)
 class LessonContext:
-    """What :func:`start_lesson` decided: lesson, budget, seed and device."""
+    """What :func:`start_lesson` decided: lesson, budget, seed, device and how training shows
+    its progress (``progress``: ``"bar"`` or ``"log"``, see :func:`progress_mode`)."""
 
     lesson: str
     budget: budgets.Budget
     seed: int
     device: Any  # torch.device
+    progress: str = "bar"
 
 
 _current: LessonContext | None = None
@@ -61,7 +74,7 @@ def start_lesson(lesson: str | int, *, budget: str | None = None, seed: int = 0,
         raise TypeError(f"seed must be an int, got {seed!r}")
     lesson = lesson_id(lesson)
     ctx = LessonContext(lesson, budgets.get_budget(budget, changes=changes, settings=settings),
-                        seed, resolve_device(device))
+                        seed, resolve_device(device), progress_mode())
     seed_everything(seed)
     _current = ctx
     if verbose:

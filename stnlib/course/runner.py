@@ -28,7 +28,7 @@ from .. import __version__
 from .._io import atomic_path, write_text
 from ..device import default_device, resolve_device
 from . import budgets
-from .lesson import lesson_id
+from .lesson import PROGRESS_ENV, lesson_id
 from .notebooks import NOTEBOOK_GLOB
 from .paths import course_root, default_solutions_dir
 from .results import (
@@ -40,10 +40,6 @@ from .results import (
     resolve_results_file,
     results_path,
 )
-
-#: ``"log"``: training prints one line per epoch instead of drawing progress bars
-#: (set by ``stn-course run`` and the tests, so stored outputs stay small and clean)
-PROGRESS_ENV = "STN_PROGRESS"
 
 # --------------------------------------------------------------------------- run
 

@@ -94,3 +94,33 @@ def test_store_outputs_copies_a_run_into_the_solution(tmp_path, capsys):
     nbformat.write(nb, sol / "06_store.ipynb")
     assert main(["store-outputs", str(out), "--solutions", str(sol), "--budget", "smoke"]) == 2
     assert "cell 2: the source changed since the run" in capsys.readouterr().err
+
+
+def test_the_runner_asks_the_lessons_training_for_one_line_per_epoch(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("STN_PROGRESS", raising=False)  # only the runner sets it, for its kernels
+    sol, out = tmp_path / "solutions", tmp_path / "out"
+    write(sol / "00_train.ipynb", notebook(PARAMETERS, code(
+        "import torch\nfrom stnlib.course import start_lesson\nfrom stnlib.train import train\n"
+        "ctx = start_lesson('00', budget=BUDGET, verbose=False)\n"
+        "print('progress:', ctx.progress)\n"
+        "x, y = torch.rand(8, 3), torch.randint(0, 2, (8,))\n"
+        "h = train(torch.nn.Linear(3, 2), (x, y), epochs=2, batch_size=4, desc='tiny',\n"
+        "          progress=ctx.progress)")))
+    assert main(["run", "--budget", "smoke", "--solutions", str(sol), "--out", str(out)]) == 0
+    outputs = json.loads((out / "00_train.ipynb").read_text())["cells"][2]["outputs"]
+    assert {o["name"] for o in outputs} == {"stdout"}  # no bar on stderr, no widget
+    lines = "".join(t for o in outputs for t in o["text"]).splitlines()
+    assert lines[0] == "progress: log"
+    assert [ln.split("  ")[0] for ln in lines[1:]] == ["tiny: epoch 1/2", "tiny: epoch 2/2"]
+
+
+def test_a_lesson_outside_the_runner_draws_bars(monkeypatch):
+    from stnlib.course import lesson
+
+    monkeypatch.setattr(lesson, "_current", lesson.current_lesson())  # restored afterwards
+    monkeypatch.delenv("STN_PROGRESS", raising=False)
+    assert lesson.start_lesson("00", budget="smoke", verbose=False).progress == "bar"
+    monkeypatch.setenv("STN_PROGRESS", "log")
+    assert lesson.start_lesson("00", budget="smoke", verbose=False).progress == "log"
+    monkeypatch.setenv("STN_PROGRESS", "bars please")
+    assert lesson.start_lesson("00", budget="smoke", verbose=False).progress == "bar"

@@ -33,11 +33,41 @@ def test_train_is_seeded_and_learns(capsys):
     assert capsys.readouterr().out == ""  # progress=False is silent
 
 
-def test_log_mode_prints_one_line_per_epoch(monkeypatch, capsys):
-    monkeypatch.setenv("STN_PROGRESS", "log")
-    tr.train(toy_model(), toy_data(), epochs=2, batch_size=32, desc="toy")
-    lines = capsys.readouterr().out.splitlines()
+def test_log_mode_prints_one_line_per_epoch(capsys):
+    h = tr.train(toy_model(), toy_data(), epochs=2, batch_size=32, desc="toy", progress="log")
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
     assert [ln.split("  ")[0] for ln in lines] == ["toy: epoch 1/2", "toy: epoch 2/2"]
+    assert f"train loss {h['train_loss'][1]:.3f}" in lines[1]
+    assert captured.err == ""  # no bar
+
+
+@pytest.mark.parametrize("off", [False, "off"])
+def test_progress_off_prints_nothing(off, capsys):
+    tr.train(toy_model(), toy_data(), epochs=2, batch_size=32, val_data=toy_data(48, 1), progress=off)
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("bar", [True, "bar"])
+def test_bar_mode_draws_a_bar_over_every_batch(bar, capsys):
+    tr.train(toy_model(), toy_data(), epochs=2, batch_size=32, desc="toy", progress=bar)
+    out, err = capsys.readouterr()  # the bar on stderr, the epoch lines written above it
+    assert [ln.split("  ")[0] for ln in out.splitlines()] == ["toy: epoch 1/2", "toy: epoch 2/2"]
+    assert err.startswith("\rtoy:") and "6/6" in err  # 2 epochs × 3 batches
+
+
+def test_the_environment_no_longer_changes_the_progress(monkeypatch, capsys):
+    monkeypatch.setenv("STN_PROGRESS", "log")  # what `stn-course run` sets for the course
+    tr.train(toy_model(), toy_data(), epochs=2, batch_size=32, progress=False)
+    assert capsys.readouterr() == ("", "")
+    tr.train(toy_model(), toy_data(), epochs=1, batch_size=32, desc="toy")  # the default: a bar
+    assert "3/3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", [None, "quiet", 1, 0])
+def test_progress_rejects_anything_else(bad):
+    with pytest.raises(ValueError, match="progress must be True or 'bar'.*'log'.*False or 'off'"):
+        tr.train(toy_model(), toy_data(), epochs=1, progress=bad)
 
 
 def test_non_finite_loss_stops_with_a_clear_message():
@@ -104,7 +134,7 @@ def test_models_shapes_and_the_calibrated_size():
     assert count_parameters(cnn()) == 872_714  # the 0.87M-parameter CNN of lesson 00
     x = torch.rand(3, 1, 42, 42)
     model = st_cnn()
-    V, theta = model.warp(x)
+    V, theta = model.transformed(x)
     torch.testing.assert_close(V, x)  # identity-initialized transformer
     assert model(x).shape == (3, 10) and model.last_theta.shape == (3, 2, 3)
     with pytest.raises(ValueError, match=r"x must be N×1×42×42, got shape \(3, 1, 28, 28\)"):
@@ -205,16 +235,15 @@ def test_max_seconds_stops_training_at_the_time_budget(monkeypatch):
         tr.train(model, (x, y), epochs=1, max_seconds=0)
 
 
-def test_log_mode_prints_another_tasks_first_metric(monkeypatch, capsys):
+def test_log_mode_prints_another_tasks_first_metric(capsys):
     from stnlib import metrics
 
-    monkeypatch.setenv("STN_PROGRESS", "log")
     g = torch.Generator().manual_seed(0)
     masks = (torch.rand(8, 4, 4, generator=g) < 0.5).long()
     x = masks[:, None].float()
     model = nn.Conv2d(1, 2, 1)
     tr.train(model, (x, masks), epochs=1, batch_size=4, val_data=(x, masks), desc="seg",
-             metrics=metrics.SEGMENTATION_METRICS)
+             metrics=metrics.SEGMENTATION_METRICS, progress="log")
     [line] = capsys.readouterr().out.splitlines()
     assert line.startswith("seg: epoch 1/1  train loss ") and "  train f1 " in line
     assert "  val f1 " in line and "error" not in line

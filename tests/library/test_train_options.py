@@ -80,3 +80,16 @@ def test_checkpoint_of_an_sgd_run_resumes(tmp_path):
     torch.testing.assert_close(again[1].weight, full[1].weight)
     with pytest.raises(ValueError, match="was written for"):
         tr.train(toy_model(), toy_data(), checkpoint=ckpt, **{**kw, "optimizer": "adam"})
+
+
+def test_an_adam_checkpoint_holds_the_whole_recipe(tmp_path):
+    ckpt = tmp_path / "adam.pt"
+    kw = dict(epochs=2, lr=0.05, batch_size=16, progress=False)
+    tr.train(toy_model(), toy_data(), checkpoint=ckpt, **kw)
+    config = torch.load(ckpt, weights_only=False)["config"]
+    assert {k: config[k] for k in ("optimizer", "schedule", "momentum", "milestones", "gamma")} == {
+        "optimizer": "adam", "schedule": "onecycle", "momentum": 0.0, "milestones": None, "gamma": 0.1}
+    assert len(tr.train(toy_model(), toy_data(), checkpoint=ckpt, **kw)) == 2  # resumes: done
+    for other in ({"optimizer": "sgd"}, {"schedule": "constant"}):
+        with pytest.raises(ValueError, match="was written for"):
+            tr.train(toy_model(), toy_data(), checkpoint=ckpt, **{**kw, **other})
