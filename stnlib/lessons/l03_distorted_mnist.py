@@ -176,7 +176,8 @@ class Experiments:
         history = train(model, train_set, epochs=epochs or B.epochs, lr=lr, batch_size=batch_size,
                         device=self.ctx.device, seed=seed, on_step=monitor, checkpoint=checkpoint,
                         desc=f"{name} on {dist}, seed {seed}", max_seconds=max_seconds,
-                        lr_scale={LOC_PREFIX: S.loc_lr_scale} if has_st else None, **recipe)
+                        lr_scale={LOC_PREFIX: S.loc_lr_scale} if has_st else None,
+                        progress=self.ctx.progress, **recipe)
         error = evaluate(model, test_set, device=self.ctx.device)["error"]
         self.trained[key] = dict(model=model.cpu().eval(), error=error, history=history,
                                  monitor=monitor, seconds=sum(r["seconds"] for r in history.rows))

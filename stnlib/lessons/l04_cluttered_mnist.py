@@ -113,7 +113,7 @@ def fit(model: nn.Module, train_data, *, budget, device, epochs: int | None = No
     seed_everything(seed)
     return train(model, train_data, epochs=epochs or budget.epochs, lr=budget.lr,
                  batch_size=budget.batch_size, device=device, seed=seed, val_data=val_data,
-                 lr_scale=lr_scale, on_step=on_step, desc=desc)
+                 lr_scale=lr_scale, on_step=on_step, desc=desc, progress=_lesson.progress_mode())
 
 
 def accuracy(model: nn.Module, data, device) -> float:

@@ -207,7 +207,7 @@ class Experiments:
         lr_scale = {LOC_PREFIX: S.loc_lr_scale} if has_st and S.loc_lr_scale != 1 else None
         return train(model, train_set, epochs=epochs, lr=B.lr, batch_size=B.batch_size,
                      device=self.ctx.device, seed=seed, schedule=S.schedule, lr_scale=lr_scale,
-                     desc=desc)
+                     desc=desc, progress=self.ctx.progress)
 
     def fit_addition(self, name: str, seed: int) -> dict:
         """Train addition model ``name`` with ``seed`` (once) and test it."""

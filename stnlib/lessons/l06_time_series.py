@@ -109,7 +109,7 @@ def fit(model: nn.Module, train_data, *, budget, device, epochs: int | None = No
     seed_everything(seed)
     return train(model, train_data, epochs=epochs or budget.epochs, lr=budget.lr,
                  batch_size=batch_size or budget.batch_size, device=device, seed=seed,
-                 val_data=val_data, metrics=metrics, desc=desc)
+                 val_data=val_data, metrics=metrics, desc=desc, progress=_lesson.progress_mode())
 
 
 def scores(model: nn.Module, data, device, *, binary: bool = False) -> dict[str, float]:

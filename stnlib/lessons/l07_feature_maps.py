@@ -404,7 +404,8 @@ def fit(model: nn.Module, train_data, *, budget, device, epochs: int | None = No
     return train(model, train_data, epochs=epochs or budget.epochs, lr=budget.lr,
                  batch_size=budget.batch_size, device=device, seed=seed, val_data=val_data,
                  optimizer=S.optimizer, schedule=S.schedule,
-                 lr_scale=lr_scales(model, S, head_lr_scale), desc=desc)
+                 lr_scale=lr_scales(model, S, head_lr_scale), desc=desc,
+                 progress=_lesson.progress_mode())
 
 
 def test_error(model: nn.Module, name: str, *, n_test: int | None, passes: int, device) -> float:

@@ -181,7 +181,8 @@ def fit(model: UNet, train_data, val_data, *, budget, device, seed: int = 0, des
              else None)
     return train(model, train_data, epochs=budget.epochs, lr=budget.lr,
                  batch_size=budget.batch_size, device=device, seed=seed, val_data=val_data,
-                 metrics=M.SEGMENTATION_METRICS, lr_scale=scale, desc=desc)
+                 metrics=M.SEGMENTATION_METRICS, lr_scale=scale, desc=desc,
+                 progress=_lesson.progress_mode())
 
 
 @torch.no_grad()
