@@ -181,7 +181,8 @@ class Experiment:
         ctx: the lesson's context (:func:`stnlib.course.start_lesson`): its device and
             progress mode are used; ``None``: the CPU, a progress bar.
         recipe: how every model is trained (:meth:`stnlib.course.budgets.Budget.recipe`).
-        train_data: training split (a ``Dataset`` or an ``(inputs, targets)`` pair).
+        train_data: training split (a ``Dataset`` or an ``(inputs, targets)`` pair), or a
+            function ``train_data(seed)`` giving each seed its own draw (a distortion drawn anew).
         test_data: test split: scored once, after the last epoch; never chooses anything.
         val_data: validation split, evaluated after every epoch (in the history).
         score: ``score(model) -> dict`` of test scores; default: :func:`stnlib.train.evaluate`
@@ -257,9 +258,13 @@ class Experiment:
         model.train(was)
         return None if theta is None else theta_spread(theta)
 
+    def training_data(self, seed: int):
+        """The training split that ``seed`` trains on."""
+        return self.train_data(seed) if callable(self.train_data) else self.train_data
+
     def _fingerprint(self, name: str, seed: int, recipe: Recipe, key) -> str:
         text = json.dumps({"name": name, "seed": seed, "recipe": recipe.as_dict(), "key": repr(key),
-                           "n_train": len(as_dataset(self.train_data))}, sort_keys=True)
+                           "n_train": len(as_dataset(self.training_data(seed)))}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def run(self, name: str, make: Callable[[], nn.Module], seed: int, *, recipe: Recipe | None = None,
@@ -301,7 +306,7 @@ class Experiment:
                 self.runs[name, seed] = run
                 return run
             checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        history = recipe.fit(model, self.train_data, seed=seed, device=self.device, val_data=self.val_data,
+        history = recipe.fit(model, self.training_data(seed), seed=seed, device=self.device, val_data=self.val_data,
                              loss=self.loss, metrics=self.metrics, on_step=on_step, checkpoint=checkpoint,
                              progress=self.progress, desc=f"{name}, seed {seed}", max_seconds=max_seconds)
         model.eval()

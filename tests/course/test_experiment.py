@@ -93,6 +93,19 @@ def test_run_trains_scores_and_caches():
     assert exp.seeds_of("MLP") == [0, 1] and exp.names() == ["MLP"]
 
 
+def test_training_data_may_be_drawn_per_seed():
+    drawn = []
+
+    def train_data(seed):
+        drawn.append(seed)
+        return _data(128, 10 + seed)
+
+    exp = Experiment(progress=False, recipe=RECIPE.replace(epochs=1), train_data=train_data, test_data=TEST)
+    a, b = exp.run("MLP", Net, 0), exp.run("MLP", Net, 1)
+    assert drawn == [0, 1] and a.scores != b.scores
+    assert len(exp.training_data(3)[0]) == 128
+
+
 def test_at_chance_and_collapsed_are_defined_once():
     exp = Experiment(progress=False, recipe=RECIPE.replace(lr=1e-9), train_data=TRAIN, test_data=TEST)
     assert exp.trivial == majority_error(TEST[1])
