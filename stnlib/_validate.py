@@ -36,10 +36,17 @@ def tensor(x, name: str, *, ndim: int | tuple[int, ...] | None = None, layout: s
 
 
 def finite(x: torch.Tensor, name: str) -> torch.Tensor:
-    """Raise if ``x`` holds NaN or ±inf (a diverged localization network, typically)."""
-    if not torch.isfinite(x).all():
-        bad = (~torch.isfinite(x)).sum().item()
-        raise ValueError(f"{name} must be finite, but {bad} of its {x.numel()} entries are NaN or inf")
+    """Raise if ``x`` holds NaN or ±inf (a diverged localization network, typically).
+
+    Under ``torch.vmap`` (several seeds trained as one model, :mod:`stnlib.seeds`) the check
+    reads the whole batched tensor, every seed's values at once.
+    """
+    data = x
+    while torch._C._functorch.is_batchedtensor(data):  # a Python `if` on a vmapped tensor fails
+        data = torch._C._functorch.get_unwrapped(data)
+    if not torch.isfinite(data).all():
+        bad = (~torch.isfinite(data)).sum().item()
+        raise ValueError(f"{name} must be finite, but {bad} of its {data.numel()} entries are NaN or inf")
     return x
 
 
