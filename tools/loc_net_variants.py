@@ -24,7 +24,6 @@ OUT = Path(__file__).resolve().parents[1] / "bench" / "loc-net-variants"
 
 def tta(ch: int, ds: int, seed: int, cap: float) -> None:
     torch.set_num_threads(1)
-    bench._clock = bench.CLOCKS["cpu"]
     steps_per_epoch = math.ceil(50_000 / 64)
 
     def course(model):
@@ -33,7 +32,7 @@ def tta(ch: int, ds: int, seed: int, cap: float) -> None:
 
     name = f"ch{ch}-ds{ds}-s{seed}"
     r = bench.bench_time_to_accuracy(
-        time_cap_s=cap, seed=seed, log=lambda s: print(s, flush=True),
+        time_cap_s=cap, seed=seed, log=lambda s: print(s, flush=True), clock="cpu",
         recipes={name: (lambda: st_cnn(1, 42, loc_channels=ch, loc_downsample=ds), course, F.cross_entropy)})
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{name}.json").write_text(json.dumps(r, indent=1))
@@ -41,9 +40,8 @@ def tta(ch: int, ds: int, seed: int, cap: float) -> None:
 
 def overhead(threads: int, repeats: int, variants: list[tuple[int, int]]) -> None:
     torch.set_num_threads(threads)
-    bench._clock = bench.CLOCKS["cpu" if threads == 1 else "wall"]
     for ch, ds in variants:
-        row = bench.bench_overhead(repeats=repeats, models={
+        row = bench.bench_overhead(repeats=repeats, clock="cpu" if threads == 1 else "wall", models={
             "CNN": lambda: cnn(1, 42),
             "ST-CNN": lambda ch=ch, ds=ds: st_cnn(1, 42, loc_channels=ch, loc_downsample=ds)})[0]
         print(f"{ch} channels, downsample {ds}: ratio {row['ratio']:.2f} "

@@ -20,14 +20,15 @@ Parts (``--part``, default: all but ``time-to-accuracy``):
    nothing: its error is reported at the moment each recipe stops), the ratios,
    and each one's validation error after the same training time.
 5. ``course``: the wall time of every notebook at ``smoke`` and ``standard``,
-   read from ``stn-course run``'s ``runs/<budget>/run.json`` (or ``run.log``).
+   read from ``stn-course run``'s ``runs/<budget>/run.json``.
 
 Noise control: threads pinned (``--threads``, default 2), warm-up runs, the
 two sides of a ratio timed in alternation (so a busy neighbour slows both),
 each timing repeated; tables show the median and the spread (IQR, min-max
-in the JSON). CUDA timings synchronize before reading the clock. Every
-figure records the device it was taken on; the JSON also records the load
-average before and after, since a shared machine skews absolute times.
+in the JSON). Every timing is a :class:`stnlib.timing.Stopwatch` (CUDA
+timings synchronize before reading the clock). Every figure records the
+device it was taken on; the JSON also records the load average before and
+after, since a shared machine skews absolute times.
 """
 
 from __future__ import annotations
@@ -38,10 +39,8 @@ import json
 import math
 import os
 import platform
-import re
 import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -51,6 +50,7 @@ from torch import nn
 
 from .._io import write_text
 from ..kernels import KERNELS
+from ..timing import Stopwatch
 from .paths import course_root
 
 PARTS = ("sampler", "overhead", "data", "time-to-accuracy", "course")
@@ -70,11 +70,6 @@ TUTORIAL_RECIPE = "PyTorch tutorial STN (SGD 0.01, batch 64)"
 # --------------------------------------------------------------------------- timing
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
     v = sorted(values)
     if len(v) == 1:
@@ -91,28 +86,35 @@ def summarize(seconds: Sequence[float]) -> dict[str, float]:
             "n": len(ms)}
 
 
-#: ``wall``: elapsed time (what a user waits). ``cpu``: this thread's CPU time, which a busy
-#: neighbour on a shared machine disturbs far less; meaningful with one thread, CPU only.
-CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
-_clock = CLOCKS["wall"]
+#: the clocks ``--clock`` offers: ``wall``, elapsed time (what a user waits); ``cpu``, this
+#: thread's CPU time, which a busy neighbour on a shared machine disturbs far less
+#: (meaningful with one thread, CPU only; see :data:`stnlib.timing.CLOCKS`)
+BENCH_CLOCKS = ("wall", "cpu")
+
+
+def _check_clock(clock: str) -> str:
+    if clock not in BENCH_CLOCKS:
+        raise ValueError(f"clock must be one of {', '.join(BENCH_CLOCKS)}, got {clock!r}")
+    return clock
 
 
 def time_pair(fa: Callable[[], object], fb: Callable[[], object], *, repeats: int, warmup: int,
-              device: torch.device) -> tuple[list[float], list[float]]:
-    """Time ``fa`` and ``fb`` in alternation: ``warmup`` untimed rounds, then ``repeats`` timed ones."""
-    clock = CLOCKS["wall"] if device.type == "cuda" else _clock
+              device: torch.device, clock: str = "wall") -> tuple[list[float], list[float]]:
+    """Time ``fa`` and ``fb`` in alternation: ``warmup`` untimed rounds, then ``repeats`` timed ones.
+
+    ``clock`` (:data:`BENCH_CLOCKS`) is read on the CPU; a CUDA device is timed on the wall clock.
+    Returns the seconds of every timed call of ``fa`` and of ``fb``.
+    """
+    clock = "wall" if device.type == "cuda" else _check_clock(clock)
     for _ in range(warmup):
         fa()
         fb()
-    ta, tb = [], []
+    sa, sb = Stopwatch(clock, device=device), Stopwatch(clock, device=device)
     for _ in range(repeats):
-        for f, out in ((fa, ta), (fb, tb)):
-            _sync(device)
-            start = clock()
-            f()
-            _sync(device)
-            out.append(clock() - start)
-    return ta, tb
+        for f, sw in ((fa, sa), (fb, sb)):
+            with sw:
+                f()
+    return sa.laps, sb.laps
 
 
 def ratio_stats(ta: Sequence[float], tb: Sequence[float]) -> dict[str, float]:
@@ -155,7 +157,7 @@ def device_name(device: torch.device) -> str:
 
 
 def bench_sampler(*, shapes=SAMPLER_SHAPES, kernels=tuple(KERNELS), devices=("cpu",), repeats: int = 7,
-                  warmup: int = 2, seed: int = 0) -> list[dict]:
+                  warmup: int = 2, seed: int = 0, clock: str = "wall") -> list[dict]:
     """Reference vs native sampler; one row per device × shape × kernel × pass."""
     from ..sampler import grid_sample_reference
 
@@ -177,7 +179,8 @@ def bench_sampler(*, shapes=SAMPLER_SHAPES, kernels=tuple(KERNELS), devices=("cp
                 for pass_ in ("forward", "forward+backward"):
                     fa, fb = (_no_grad(ref), _no_grad(nat)) if pass_ == "forward" else \
                         (_fwd_bwd(ref), _fwd_bwd(nat))
-                    ta, tb = time_pair(fa, fb, repeats=repeats, warmup=warmup, device=dev)
+                    ta, tb = time_pair(fa, fb, repeats=repeats, warmup=warmup, device=dev,
+                                       clock=clock)
                     rows.append({"device": device_name(dev), "shape": f"{n}×{c}×{h}×{w}→{ho}×{wo}",
                                  "kernel": kernel, "pass": pass_, "reference": summarize(ta),
                                  "native": summarize(tb), **ratio_stats(ta, tb)})
@@ -202,7 +205,8 @@ def _fwd_bwd(f):
 
 
 def bench_overhead(*, devices=("cpu",), batch_size: int = 64, in_size: int = 42, repeats: int = 15,
-                   warmup: int = 3, seed: int = 0, models: dict | None = None) -> list[dict]:
+                   warmup: int = 3, seed: int = 0, models: dict | None = None,
+                   clock: str = "wall") -> list[dict]:
     """Training-step time of the ST-CNN vs the CNN alone (and the ST-CNN with the reference sampler).
 
     ``models`` (tests): ``{"CNN": factory, "ST-CNN": factory}``; default
@@ -220,7 +224,8 @@ def bench_overhead(*, devices=("cpu",), batch_size: int = 64, in_size: int = 42,
         torch.manual_seed(seed)
         cnn, stcnn = models["CNN"]().to(dev), models["ST-CNN"]().to(dev)
         steps = {name: _train_step(m, x, y) for name, m in (("CNN", cnn), ("ST-CNN", stcnn))}
-        tc, ts = time_pair(steps["CNN"], steps["ST-CNN"], repeats=repeats, warmup=warmup, device=dev)
+        tc, ts = time_pair(steps["CNN"], steps["ST-CNN"], repeats=repeats, warmup=warmup, device=dev,
+                           clock=clock)
         rows.append({"device": device_name(dev), "model": "ST-CNN (native sampler)",
                      "batch": f"{batch_size}×1×{in_size}×{in_size}", "cnn": summarize(tc),
                      "st_cnn": summarize(ts), **ratio_stats(ts, tc), "target": OVERHEAD_TARGET})
@@ -228,7 +233,7 @@ def bench_overhead(*, devices=("cpu",), batch_size: int = 64, in_size: int = 42,
         if stn is not None and hasattr(stn, "sampler"):
             stn.sampler = "reference"
             tc, ts = time_pair(steps["CNN"], steps["ST-CNN"], repeats=repeats, warmup=warmup,
-                               device=dev)
+                               device=dev, clock=clock)
             stn.sampler = "native"
             rows.append({"device": device_name(dev), "model": "ST-CNN (reference sampler)",
                          "batch": f"{batch_size}×1×{in_size}×{in_size}", "cnn": summarize(tc),
@@ -279,13 +284,12 @@ def bench_data(*, n: int = 2000, distortions=DISTORTIONS, repeats: int = 3, seed
         fn = (lambda g, spec=spec: D.clutter(x, spec, g)) if isinstance(spec, D.Clutter) else \
             (lambda g, spec=spec: D.distort(x, spec, g))
         fn(torch.Generator().manual_seed(seed))  # warm-up
-        times = []
+        sw = Stopwatch()
         for r in range(repeats):
             g = torch.Generator().manual_seed(seed + 1 + r)
-            start = time.perf_counter()
-            out, _ = fn(g)
-            times.append(time.perf_counter() - start)
-        per_s = sorted(n / t for t in times)
+            with sw:
+                out, _ = fn(g)
+        per_s = sorted(n / t for t in sw.laps)
         rows.append({"distortion": name, "output": "×".join(map(str, out.shape[1:])),
                      "images_per_s": statistics.median(per_s), "min_images_per_s": per_s[0],
                      "max_images_per_s": per_s[-1], "n": n, "repeats": repeats})
@@ -333,6 +337,12 @@ def _error(model, x, y, batch: int = 1000) -> float:
     return 100.0 * wrong / len(x)
 
 
+def _curve_point(step: int, val_error: float, timed: Stopwatch, wall: Stopwatch, cpu: Stopwatch
+                 ) -> dict:
+    return {"step": step, "seconds": timed.seconds, "wall_s": wall.seconds, "cpu_s": cpu.seconds,
+            "val_error": val_error}
+
+
 def _split_data(data: tuple) -> tuple:
     if not (isinstance(data, tuple) and len(data) == 6):
         raise ValueError("data must be (x_train, y_train, x_val, y_val, x_test, y_test), got "
@@ -344,7 +354,7 @@ def bench_time_to_accuracy(*, time_cap_s: float = 900.0, target: float = TARGET_
                            n_train: int | None = None, n_val: int = 5000, n_test: int = 2000,
                            eval_every: int = 200, epochs_planned: int = 4, seed: int = 0,
                            data: tuple | None = None, recipes: dict | None = None,
-                           time_caps: dict | None = None, log=None) -> dict:
+                           time_caps: dict | None = None, log=None, clock: str = "wall") -> dict:
     """Train each recipe on the same RTS data until ``target`` % *validation* error or its time cap.
 
     The stopping time is chosen on a validation split held out from the training
@@ -353,8 +363,8 @@ def bench_time_to_accuracy(*, time_cap_s: float = 900.0, target: float = TARGET_
     stops (``test_error_at_stop``). Every ``eval_every`` steps the validation error
     is appended to the recipe's ``curve`` with the training time so far.
 
-    The clock counts training only (evaluation is excluded): ``seconds`` on the
-    bench's clock (wall, or this thread's CPU time with ``--clock cpu``), plus
+    The clock counts training only (evaluation is excluded): ``seconds`` on
+    ``clock`` (wall, or this thread's CPU time with ``--clock cpu``), plus
     ``wall_s`` and ``cpu_s`` (the process's CPU time, all threads) in every curve
     row. ``time_caps``: name → cap for single recipes (default ``time_cap_s``).
     ``data`` (tests): ``(x_train, y_train, x_val, y_val, x_test, y_test)``.
@@ -380,6 +390,7 @@ def bench_time_to_accuracy(*, time_cap_s: float = 900.0, target: float = TARGET_
     steps_per_epoch = math.ceil(len(y_tr) / 64)
     recipes = recipes or _recipes(in_size, epochs_planned, steps_per_epoch)
     caps = {name: float((time_caps or {}).get(name, time_cap_s)) for name in recipes}
+    clock = _check_clock(clock)
     results = {}
     for name, (make_model, make_opt, loss_fn) in recipes.items():
         cap = caps[name]
@@ -387,39 +398,35 @@ def bench_time_to_accuracy(*, time_cap_s: float = 900.0, target: float = TARGET_
         model = make_model()
         opt, sched = make_opt(model)
         g = torch.Generator().manual_seed(seed)
-        clock = wall = cpu = 0.0
+        # training time only: the bench's clock, the wall clock and the process's CPU time
+        timed, wall, cpu = Stopwatch(clock), Stopwatch("wall"), Stopwatch("process")
         step, curve, reached = 0, [], None
         model.train()
-        while clock < cap and reached is None:
+        while timed.seconds < cap and reached is None:
             order = torch.randperm(len(y_tr), generator=g)
             for i in range(0, len(order), 64):
                 idx = order[i:i + 64]
-                start, start_wall, start_cpu = _clock(), time.perf_counter(), time.process_time()
-                opt.zero_grad(set_to_none=True)
-                loss_fn(model(x_tr[idx]), y_tr[idx]).backward()
-                opt.step()
-                if sched is not None and sched.last_epoch + 1 < sched.total_steps:
-                    sched.step()
-                clock += _clock() - start
-                wall += time.perf_counter() - start_wall
-                cpu += time.process_time() - start_cpu
+                with timed, wall, cpu:
+                    opt.zero_grad(set_to_none=True)
+                    loss_fn(model(x_tr[idx]), y_tr[idx]).backward()
+                    opt.step()
+                    if sched is not None and sched.last_epoch + 1 < sched.total_steps:
+                        sched.step()
                 step += 1
-                if step % eval_every == 0 or clock >= cap:
+                if step % eval_every == 0 or timed.seconds >= cap:
                     err = _error(model, x_va, y_va)
-                    curve.append({"step": step, "seconds": clock, "wall_s": wall, "cpu_s": cpu,
-                                  "val_error": err})
+                    curve.append(_curve_point(step, err, timed, wall, cpu))
                     if log is not None:
-                        log(f"{name}: step {step}, {clock:.0f} s, validation error {err:.2f}%")
+                        log(f"{name}: step {step}, {timed.seconds:.0f} s, validation error {err:.2f}%")
                     if err <= target:
-                        reached = clock
-                    if reached is not None or clock >= cap:
+                        reached = timed.seconds
+                    if reached is not None or timed.seconds >= cap:
                         break
         if not curve or curve[-1]["step"] != step:
-            curve.append({"step": step, "seconds": clock, "wall_s": wall, "cpu_s": cpu,
-                          "val_error": _error(model, x_va, y_va)})
+            curve.append(_curve_point(step, _error(model, x_va, y_va), timed, wall, cpu))
         test_error = _error(model, x_te, y_te)  # once, at the moment the recipe stopped
         if log is not None:
-            log(f"{name}: stopped at step {step}, {clock:.0f} s; test error {test_error:.2f}%")
+            log(f"{name}: stopped at step {step}, {timed.seconds:.0f} s; test error {test_error:.2f}%")
         results[name] = {"seconds_to_target": reached, "steps": step, "time_cap_s": cap,
                          "curve": curve, "val_error_at_stop": curve[-1]["val_error"],
                          "test_error_at_stop": test_error}
@@ -450,31 +457,18 @@ def bench_time_to_accuracy(*, time_cap_s: float = 900.0, target: float = TARGET_
 # --------------------------------------------------------------------------- 5. course
 
 
-_LOG_LINE = re.compile(r"^(ok|FAILED)\s+(\S+\.ipynb)\s+([\d.]+)\s*s\b")
-
-
 def read_run(folder: str | os.PathLike) -> dict | None:
-    """Per-notebook wall times of one ``stn-course run`` folder, or ``None`` if it has no log."""
-    folder = Path(folder)
-    js, log = folder / "run.json", folder / "run.log"
-    notebooks = None
-    if js.exists():
-        try:
-            data = json.loads(js.read_text(encoding="utf-8"))
-            notebooks = [{"name": nb["name"], "seconds": float(nb["seconds"]), "ok": bool(nb["ok"])}
-                         for nb in data.get("notebooks", [])]
-            device = data.get("device")
-        except (ValueError, KeyError, TypeError):
-            notebooks = None
-    if notebooks is None and log.exists():
-        notebooks, device = [], None
-        for line in log.read_text(encoding="utf-8").splitlines():
-            m = _LOG_LINE.match(line)
-            if m:
-                notebooks.append({"name": m[2], "seconds": float(m[3]), "ok": m[1] == "ok"})
-            elif " · device " in line and device is None:
-                device = line.split(" · device ", 1)[1].split(" · ")[0]
-    if notebooks is None:
+    """Per-notebook wall times of one ``stn-course run`` folder (its ``run.json``), or ``None``
+    if it has none or an unreadable one."""
+    js = Path(folder) / "run.json"
+    if not js.exists():
+        return None
+    try:
+        data = json.loads(js.read_text(encoding="utf-8"))
+        notebooks = [{"name": nb["name"], "seconds": float(nb["seconds"]), "ok": bool(nb["ok"])}
+                     for nb in data.get("notebooks", [])]
+        device = data.get("device")
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return {"folder": str(folder), "device": device, "notebooks": notebooks,
             "total_s": sum(nb["seconds"] for nb in notebooks),
@@ -495,7 +489,7 @@ def bench_course(runs_dir: str | os.PathLike | Sequence[str | os.PathLike] | Non
     for b in budgets:
         runs = [r for r in (read_run(d / b) for d in dirs) if r is not None]
         if not runs:
-            out[b] = {"missing": f"no run.json or run.log in {' or '.join(str(d / b) for d in dirs)}: "
+            out[b] = {"missing": f"no run.json in {' or '.join(str(d / b) for d in dirs)}: "
                                  f"run `stn-course run --budget {b}` first"}
             continue
         seen, notebooks = set(), []
@@ -525,14 +519,11 @@ def run_bench(*, parts: Sequence[str] = DEFAULT_PARTS, quick: bool = False, devi
     unknown = set(parts) - set(PARTS)
     if unknown:
         raise ValueError(f"unknown part(s) {sorted(unknown)}; expected some of {', '.join(PARTS)}")
-    global _clock
-    if clock not in CLOCKS:
-        raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
+    _check_clock(clock)
     devices = _devices(device)
-    old_threads, old_clock = torch.get_num_threads(), _clock
-    _clock = CLOCKS[clock]
+    old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
-    started = time.perf_counter()
+    total = Stopwatch().start()
     result = {"schema": SCHEMA, "meta": {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "stn-course bench " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["bench"] else None,
@@ -545,16 +536,16 @@ def run_bench(*, parts: Sequence[str] = DEFAULT_PARTS, quick: bool = False, devi
         if "sampler" in parts:
             result["sampler"] = bench_sampler(
                 shapes=sampler_shapes, devices=devices, repeats=repeats or (3 if quick else 9),
-                warmup=1 if quick else 2)
+                warmup=1 if quick else 2, clock=clock)
         if "overhead" in parts:
             result["overhead"] = bench_overhead(
                 devices=devices, repeats=repeats or (5 if quick else 41), warmup=1 if quick else 3,
-                models=overhead_models)
+                models=overhead_models, clock=clock)
         if "data" in parts:
             result["data"] = bench_data(n=data_n or (500 if quick else 2000),
                                         repeats=repeats or (2 if quick else 5))
         if "time-to-accuracy" in parts:
-            kwargs = {"log": lambda line: print(line, file=sys.stderr, flush=True),
+            kwargs = {"log": lambda line: print(line, file=sys.stderr, flush=True), "clock": clock,
                       **({"time_caps": {TUTORIAL_RECIPE: tutorial_cap_s}} if tutorial_cap_s else {}),
                       **(tta_kwargs or {})}
             result["time_to_accuracy"] = bench_time_to_accuracy(time_cap_s=time_cap_s, **kwargs)
@@ -562,9 +553,8 @@ def run_bench(*, parts: Sequence[str] = DEFAULT_PARTS, quick: bool = False, devi
             result["course"] = bench_course(runs_dir)
     finally:
         torch.set_num_threads(old_threads)
-        _clock = old_clock
     result["meta"]["loadavg_end"] = _loadavg()
-    result["meta"]["seconds"] = time.perf_counter() - started
+    result["meta"]["seconds"] = total.stop()
     if out is not None:
         write_text(out, json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     return result
@@ -670,7 +660,7 @@ def add_cli(sub) -> None:
     p.add_argument("--device", default=None,
                    help="cpu, cuda (default: the CPU, and CUDA too when present)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
-    p.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+    p.add_argument("--clock", choices=BENCH_CLOCKS, default="wall",
                    help="wall (default) or cpu: thread CPU time, robust on a shared machine; "
                    "use with --threads 1")
     p.add_argument("--runs", action="append", default=None,

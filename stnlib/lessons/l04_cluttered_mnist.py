@@ -14,7 +14,6 @@ Paper values (what the notebook records its numbers against):
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import torch
@@ -26,6 +25,7 @@ from ..data.samples import Samples
 from ..diagnostics import CollapseDetector, ThetaCollapseError, outside_fraction
 from ..models import LOC_PREFIX
 from ..models import cluttered as zoo
+from ..timing import time_call
 from ..train import evaluate, seed_everything, theta_monitor, train
 
 #: Possatti & de Freitas, Table IV: test accuracy on cluttered MNIST after 10 epochs
@@ -123,7 +123,8 @@ def accuracy(model: nn.Module, data, device) -> float:
 
 def step_time(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, steps: int = 10,
               device=None, lr: float = 1e-3) -> float:
-    """Seconds per training step (forward, backward, Adam update) on one batch, after 2 warm-up steps."""
+    """Seconds per training step (forward, backward, Adam update) on one batch: the mean of ``steps``
+    steps after 2 warm-up steps (:func:`stnlib.timing.time_call`, wall clock)."""
     device = torch.device("cpu") if device is None else torch.device(device)
     model = model.to(device)
     x, y = images.to(device), labels.to(device)
@@ -135,16 +136,7 @@ def step_time(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, s
         loss.backward()
         opt.step()
 
-    for _ in range(2):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / steps
+    return time_call(step, number=steps, device=device)
 
 
 COLLAPSE_SOURCES = ("mnist", "fashion-mnist", "cifar10")

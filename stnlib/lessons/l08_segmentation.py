@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from dataclasses import dataclass
 
 import torch
@@ -44,6 +43,7 @@ from ..models import LOC_PREFIX
 from ..models.unet import UNet
 from ..sampler import sample
 from ..theta import affine_theta, invert
+from ..timing import Stopwatch
 from ..train import seed_everything, train
 
 LESSON = "08"
@@ -233,19 +233,15 @@ def cpu_seconds_per_epoch(model: nn.Module, train_data, *, batch_size: int, step
     opt = torch.optim.Adam(m.parameters(), lr=1e-4)
     x, y = train_data.images[:batch_size].to(device), train_data.labels[:batch_size].to(device)
     cuda = torch.device(device).type == "cuda"
-    clock = time.perf_counter if cuda else time.process_time
+    sw = Stopwatch("wall" if cuda else "process", device=device)
     for i in range(steps + 1):
         if i == 1:
-            if cuda:
-                torch.cuda.synchronize()
-            t0 = clock()
+            sw.start()
         loss = nn.functional.cross_entropy(m(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    if cuda:
-        torch.cuda.synchronize()
-    per_step = (clock() - t0) / steps
+    per_step = sw.stop() / steps
     return per_step * math.ceil(len(train_data) / batch_size)
 
 

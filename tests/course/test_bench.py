@@ -136,24 +136,27 @@ def test_time_to_accuracy_ratio_is_a_bound_when_the_other_recipe_misses_the_targ
     assert t["ratios"]["fast"] == {"ratio": None, "bound": False}  # the first never reached it
 
 
-def test_course_times_from_run_json_and_run_log_and_absent(tmp_path):
-    (tmp_path / "smoke").mkdir()
-    (tmp_path / "smoke" / "run.json").write_text(json.dumps({"budget": "smoke", "device": "cpu", "notebooks": [
-        {"name": "00_orientation.ipynb", "seconds": 12.5, "ok": True, "output": "x"},
-        {"name": "01_kernels.ipynb", "seconds": 30.0, "ok": False, "output": "y"}]}))
-    (tmp_path / "standard").mkdir()
-    (tmp_path / "standard" / "run.log").write_text(
-        "stn-course run · budget standard · device cpu · seed 0 · started now\n"
-        "=== 00_orientation.ipynb\nok     00_orientation.ipynb    100.0 s\n")
+def _run_json(folder, device, *notebooks):
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"budget": folder.name, "device": device, "notebooks": [
+        {"name": name, "seconds": seconds, "ok": ok, "output": "x"} for name, seconds, ok in notebooks]}))
+
+
+def test_course_times_from_run_json_and_absent(tmp_path):
+    _run_json(tmp_path / "smoke", "cpu", ("00_orientation.ipynb", 12.5, True), ("01_kernels.ipynb", 30.0, False))
+    _run_json(tmp_path / "standard", "cpu", ("00_orientation.ipynb", 100.0, True))
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "run.log").write_text("ok     00_orientation.ipynb    100.0 s\n")  # a log is not read
     c = bench.bench_course(tmp_path, budgets=("smoke", "standard", "full"))
     assert c["smoke"]["total_s"] == 42.5 and not c["smoke"]["all_ok"]
     assert [(nb["name"], nb["seconds"], nb["ok"]) for nb in c["standard"]["notebooks"]] == [
         ("00_orientation.ipynb", 100.0, True)]
     assert c["standard"]["device"] == "cpu"
-    assert "missing" in c["full"]
+    assert c["full"] == {"missing": f"no run.json in {tmp_path / 'full'}: run `stn-course run --budget full` first"}
+    (tmp_path / "full" / "run.json").write_text("{not json")
+    assert bench.read_run(tmp_path / "full") is None
     other = tmp_path / "other"
-    (other / "standard").mkdir(parents=True)
-    (other / "standard" / "run.log").write_text("ok     00_orientation.ipynb  1.0 s\nok     02_grids.ipynb  5.0 s\n")
+    _run_json(other / "standard", None, ("00_orientation.ipynb", 1.0, True), ("02_grids.ipynb", 5.0, True))
     both = bench.bench_course([tmp_path, other], budgets=("standard",))["standard"]
     assert [(nb["name"], nb["seconds"]) for nb in both["notebooks"]] == [
         ("00_orientation.ipynb", 100.0), ("02_grids.ipynb", 5.0)]  # the first folder wins
@@ -192,9 +195,17 @@ def test_cli(tmp_path, capsys):
     assert cli.main(["bench", "--part", "course", "--device", "tpu", "--out", str(out)]) == 2
 
 
-def test_cpu_clock_option(tmp_path):
-    r = bench.run_bench(parts=["sampler"], out=None, threads=1, clock="cpu", repeats=1,
+def test_cpu_clock_option(tmp_path, monkeypatch):
+    from stnlib import timing
+
+    ticks = iter(range(10**6))
+    monkeypatch.setitem(timing.CLOCKS, "cpu", lambda: float(next(ticks)))  # every reading 1 s later
+    r = bench.run_bench(parts=["sampler"], out=None, threads=1, clock="cpu", repeats=2,
                         sampler_shapes=TINY_SHAPES[:1])
-    assert r["meta"]["clock"].startswith("cpu") and bench._clock is bench.CLOCKS["wall"]
+    assert r["meta"]["clock"].startswith("cpu")
+    assert {row["reference"]["median_ms"] for row in r["sampler"]} == {1000.0}  # read on the cpu clock
+    r = bench.run_bench(parts=["sampler"], out=None, threads=1, repeats=2, sampler_shapes=TINY_SHAPES[:1])
+    assert all(row["reference"]["median_ms"] < 1000 for row in r["sampler"])  # the wall clock again
+    assert not hasattr(bench, "_clock")  # no module-global clock to leave behind
     with pytest.raises(ValueError, match="clock"):
         bench.run_bench(parts=["course"], out=None, clock="sundial")
