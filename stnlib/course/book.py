@@ -37,9 +37,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from .notebooks import NOTEBOOK_GLOB
 from .paths import course_root
 
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 #: a file in every built site: only a folder holding it is ever replaced by a new build
 MARKER = ".stn-course-book"
 #: where the student and solution notebooks are staged for download (never pages themselves)

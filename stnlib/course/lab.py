@@ -14,15 +14,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
-#: the repository's student notebooks (an editable install runs from the repository)
-LESSONS = Path(__file__).resolve().parents[2] / "lessons"
+from .paths import default_lessons_dir
 
 
 def default_path() -> str:
-    """The repository's ``lessons/`` when it is there, else the current folder."""
-    return str(LESSONS) if LESSONS.is_dir() else "."
+    """The course's ``lessons/`` (:func:`stnlib.course.paths.default_lessons_dir`) when it is
+    there, else the current folder."""
+    lessons = default_lessons_dir()
+    return str(lessons) if lessons.is_dir() else "."
 
 
 def lab_argv(path: str | None = None, options: list[str] | tuple[str, ...] = (), *,

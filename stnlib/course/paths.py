@@ -17,4 +17,10 @@ def course_root() -> Path:
 
 
 def default_solutions_dir() -> Path:
+    """The solution notebooks: ``solutions/`` of :func:`course_root`."""
     return course_root() / "solutions"
+
+
+def default_lessons_dir() -> Path:
+    """The student notebooks: ``lessons/`` of :func:`course_root`."""
+    return course_root() / "lessons"

@@ -52,3 +52,13 @@ def test_jupyterlab_accepts_the_root_command(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert ".allow_root = True" in r.stdout
     assert f".root_dir = '{ROOT / 'lessons'}'" in r.stdout
+
+
+def test_an_installed_stnlib_opens_the_lessons_of_the_working_folder(tmp_path, monkeypatch):
+    from stnlib.course import paths
+
+    monkeypatch.setattr(paths, "repo_root", lambda: None)  # not an editable install
+    monkeypatch.chdir(tmp_path)
+    assert lab.lab_argv(uid=1000) == [*JUPYTERLAB, "."]  # no lessons/ here: the folder itself
+    (tmp_path / "lessons").mkdir()
+    assert lab.lab_argv(uid=1000) == [*JUPYTERLAB, str(tmp_path / "lessons")]
