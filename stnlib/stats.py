@@ -146,10 +146,12 @@ class Comparison:
     def __str__(self) -> str:
         unit = f" {self.unit}" if self.unit else ""
         (m1, l1, h1), (m2, l2, h2), (d, dl, dh) = self.a, self.b, self.diff
-        seeds = f"{self.n} seed{'s' if self.n != 1 else ''}"
+        if self.n < 2:  # one seed: no interval to show
+            return (f"{self.names[0]} {m1:.2f}{unit} vs {self.names[1]} {m2:.2f}{unit}; difference {d:+.2f} "
+                    f"(1 seed, no interval): {self.verdict}")
         return (f"{self.names[0]} {m1:.2f}{unit} [{_fmt(l1)}, {_fmt(h1)}] vs {self.names[1]} "
                 f"{m2:.2f}{unit} [{_fmt(l2)}, {_fmt(h2)}]; difference {d:+.2f} [{_fmt(dl)}, {_fmt(dh)}] "
-                f"(paired, {seeds}): {self.names[0] + ' ' if self.separable else ''}{self.verdict}")
+                f"(paired, {self.n} seeds): {self.names[0] + ' ' if self.separable else ''}{self.verdict}")
 
 
 def compare(a: Sequence[float], b: Sequence[float], *, names: tuple[str, str] = ("A", "B"),

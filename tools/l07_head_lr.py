@@ -21,6 +21,7 @@ import torch
 
 from stnlib.lessons import l07_feature_maps as L
 from stnlib.models import placement as pl
+from stnlib.train import seed_everything
 
 OUT = Path(__file__).resolve().parents[1] / "bench" / "l07-head-lr"
 
@@ -31,10 +32,10 @@ def main(name: str, head_scale: float, seed: int = 0) -> dict:
     B = ctx.budget
     B = dataclasses.replace(B, settings=dataclasses.replace(B.settings, head_lr_scale=head_scale))
     tr, va = L.load_split("mnist-rot-finnveden", B.n_train, B.settings.n_val, seed=seed)
-    torch.manual_seed(seed)
+    seed_everything(seed)
     model = pl.build(name, in_size=28)
     t0 = time.process_time()
-    history = L.fit(model, tr, budget=B, device="cpu", val_data=va, seed=seed, desc=name)
+    history = L.recipe(B).fit(model, tr, seed=seed, device="cpu", val_data=va, progress="log", desc=name)
     out = {"name": name, "head_lr_scale": head_scale, "seed": seed, "n_train": len(tr),
            "n_val": len(va), "epochs": B.epochs, "lr": B.lr, "cpu_s": time.process_time() - t0,
            "val_error": [r["val_error"] for r in history.rows]}

@@ -39,12 +39,10 @@ from ..course import lesson as _lesson
 from ..course.checking import CheckError, Mistake, check_function
 from ..decoder import scatter_decode
 from ..grids import affine_grid
-from ..models import LOC_PREFIX
 from ..models.unet import UNet
 from ..sampler import sample
 from ..theta import affine_theta, invert
 from ..timing import Stopwatch
-from ..train import seed_everything, train
 
 LESSON = "08"
 
@@ -173,18 +171,6 @@ def build(depth: int, position: int | None, settings: Settings, *, decoder: bool
                 transform=settings.transform, decoder=decoder)
 
 
-def fit(model: UNet, train_data, val_data, *, budget, device, seed: int = 0, desc: str = "U-Net"):
-    """Train with per-pixel cross-entropy (the library's one loop), the pooled segmentation
-    metrics every epoch, and the localization net at ``settings.loc_lr_scale``."""
-    seed_everything(seed)
-    scale = ({LOC_PREFIX: budget.settings.loc_lr_scale} if model.transformer is not None
-             else None)
-    return train(model, train_data, epochs=budget.epochs, lr=budget.lr,
-                 batch_size=budget.batch_size, device=device, seed=seed, val_data=val_data,
-                 metrics=M.SEGMENTATION_METRICS, lr_scale=scale, desc=desc,
-                 progress=_lesson.progress_mode())
-
-
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor, device, batch: int = 16) -> torch.Tensor:
     """Road probabilities N×H×W (on the CPU) of ``model`` in evaluation mode."""
@@ -215,11 +201,6 @@ def trivial_f1(labels: torch.Tensor) -> float:
     """F1 in % of calling every pixel road: 2r / (1 + r), r the road fraction."""
     r = labels.double().mean().item()
     return 200 * r / (1 + r)
-
-
-def collapsed(f1: float, labels: torch.Tensor) -> bool:
-    """Whether a run's F1 is no better than calling every pixel road (+1 point) or is 0."""
-    return f1 <= trivial_f1(labels) + 1 or f1 == 0
 
 
 def cpu_seconds_per_epoch(model: nn.Module, train_data, *, batch_size: int, steps: int,
@@ -263,7 +244,7 @@ def grid_displacement(model: UNet, images: torch.Tensor, device, batch: int = 16
     model.eval().to(device)
     out = []
     for i in range(0, len(images), batch):
-        _, theta = model.transform(images[i:i + batch].to(device))
+        _, theta = model.transformed(images[i:i + batch].to(device))
         grid = model.sampling_grid(theta)
         ident = model.sampling_grid(model.transformer.generator.identity(
             dtype=theta.dtype, device=theta.device).expand(theta.shape[0], -1).reshape(theta.shape))
@@ -455,7 +436,7 @@ def check_round_trip(student, *, verbose: bool = True) -> bool:
 
 __all__ = [
     "PAPER_TABLE2", "SCORES", "HARD_SCENES", "Settings", "BUDGET_CHANGES", "SETTINGS", "start",
-    "positions_of", "load_splits", "build", "fit", "predict", "score", "trivial_f1", "collapsed",
+    "positions_of", "load_splits", "build", "predict", "score", "trivial_f1",
     "cpu_seconds_per_epoch", "without_decoder", "grid_displacement", "road_scores_reference",
     "check_road_scores", "SCORE_MISTAKES", "round_trip_reference", "coverage", "check_round_trip",
     "ROUND_TRIP_MISTAKES", "CheckError",

@@ -74,8 +74,8 @@ def test_compare_prints_means_intervals_and_verdict():
     assert text.startswith("ST 2.13 % [")
     assert "vs CNN 3.10 %" in text and "difference -0.97" in text
     assert text.endswith("(paired, 3 seeds): ST ahead")
-    assert str(compare([1.0], [2.0], higher_is_better=True)).endswith("[nan, nan] (paired, 1 seed): "
-                                                                      "not separable at 1 seed")
+    assert str(compare([1.0], [2.0], names=("a", "b"), higher_is_better=True)) == (
+        "a 1.00 vs b 2.00; difference -1.00 (1 seed, no interval): not separable at 1 seed")
 
 
 def test_compare_errors():
