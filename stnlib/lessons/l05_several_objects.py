@@ -121,14 +121,8 @@ SETTINGS = {
                       two_configs=("left-right/zeros", "random/zeros", "CNN"), two_n_train=256,
                       two_epochs=1, loc_lr_scale=0.1, schedule="onecycle", dropout=False,
                       n_figure=4),
-    # measured on the shared 2-core machine (1 thread): a two-digit transformer model costs about
-    # 1.2 ms per pair and epoch, the CNN half of that; the FCN-classifier addition models 0.1-0.3 ms,
-    # Wang's ST 1.2 ms, the CNN-classifier ones about 2 ms (so those are `full` only). On 20 000
-    # pairs × 3 (and 59 999 × 2 for 2×ST-FCN) every addition model still sat on the plateau of the
-    # most frequent sum, so `standard` spends its time on the two-digit table: 8 000 pairs × 4
-    # epochs (1 000 steps of 32) separate left-right, identity and random (seed 0, 15 000 × 4:
-    # 74 / 57 / 17 % accuracy; after 940 of those steps 44 / 29 / 14 %). Run it with one thread
-    # (OMP_NUM_THREADS=1) on a shared machine: two threads that wait for each other crawl.
+    # `standard` spends its time on the two-digit table (the addition models stay on the plateau
+    # of the most frequent sum at any size a CPU affords): bench/README.md, section 6
     "standard": Settings(add_models=("FCN", "ST-FCN", "ST-FCN per channel", "2×ST-FCN",
                                      "Wang ST", "Wang CNN"),
                          add_params=100_000, add_n_train=5_000, add_epochs=3, add_seeds=(0,),

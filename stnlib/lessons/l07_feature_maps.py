@@ -69,28 +69,21 @@ class Settings:
         optimizer, schedule: the training recipe (``"adam"`` one-cycle on a CPU; the paper's
             ``"sgd"`` at a constant rate in ``full``).
         loc_lr_scale: the localization net's learning rate relative to the rest (1 with Adam, as
-            lesson 03; 0.1 with the paper's SGD, our choice of "a lower learning rate"). For
-            ``standard``, 1 was kept over 2 and 5 on the validation split (seed 0, 8 000 rotated
-            digits × 5 epochs): 5 taught STN-C0 about a third of the rotation, but it left the
-            localization nets of STN-C1 and STN-SL1, which read 6 400 features, outputting a
-            constant θ (Adam moves every weight of their first layer by the same step, so
-            6 400 inputs swing its units far past zero, where the ReLUs die).
+            lesson 03; 0.1 with the paper's SGD, our choice of "a lower learning rate").
+            ``standard``'s 1 was chosen on the validation split (bench/README.md, section 7).
         head_lr_scale: the learning rate of the localization net's last layer, the θ head
-            (parameters ``transformer.loc.0.head.*``), relative to the rest. The head starts at
-            zero (the identity θ) and must move before any rotation is learned; its 32 inputs do
-            not have the problem above. ``standard``'s value was chosen on the validation split
-            for the input transformer STN-C0 alone (seed 0, 8 000 rotated digits × 5 epochs; 1, 3,
-            10, 30, 100 and 300 tried, 100 had the lowest validation error; the runs are in
-            ``bench/l07-head-lr/``, made by ``tools/l07_head_lr.py``) and is used unchanged for
-            every placement, so the comparison between placements is not tuned. It is the
-            rotation runs' value: the translation runs use ``trans_head_lr_scale``.
+            (parameters ``transformer.loc.0.head.*``), relative to the rest: the head starts at
+            zero (the identity θ) and must move before any rotation is learned. ``standard``'s
+            value was chosen on the validation split for the input transformer STN-C0 alone and
+            is used unchanged for every placement, so the comparison between placements is not
+            tuned (bench/README.md, section 7). It is the rotation runs' value: the translation
+            runs use ``trans_head_lr_scale``.
         n_val: training images held out for validation (reported beside the test error).
         trans_dataset: the translated set (``"mnist-trans-finnveden"``, 42×42; ``"mnist-tc"`` is
             the authors' 60×60 translated and cluttered set, about 4× the compute).
         trans_n_train, trans_epochs: the translation runs' size (42×42 costs about 4× 28×28).
-        trans_head_lr_scale: the θ head's factor in the translation runs. At ``standard``, 1:
-            on the translated set's validation split STN-C0 reached 25.9 % error with 1 and
-            37.8 % with the rotation runs' 100 (seed 0, 2 000 digits × 3 epochs).
+        trans_head_lr_scale: the θ head's factor in the translation runs (``standard``: 1, chosen
+            on the translated set's validation split; bench/README.md, section 7).
         test_passes: randomly transformed passes of the test set averaged (the paper: 10).
         depth_models: the extra models of the depth comparison (X beyond 1).
         misalign_n: test digits of the misalignment-by-depth experiment.
