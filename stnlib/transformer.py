@@ -7,7 +7,10 @@ sampling grid T_θ(G) for the output size and samples U there:
     V, theta = st(U)
 
 It returns θ as well, so training loops and lessons can log θ statistics
-(:mod:`stnlib.diagnostics`). Options cover the paper's variants:
+(:mod:`stnlib.diagnostics`). The two halves are public: ``st.theta(U)`` is the
+localization net's θ and ``st.warp(U, theta)`` applies any θ with the layer's
+options through :func:`stnlib.warping.warp`; ``forward`` is
+``V = st.warp(U, st.theta(U))``. Options cover the paper's variants:
 
 * ``transform``: ``"affine"``, ``"attention"``, ``"projective"``, ``"tps"``
   (images) or ``"timewarp"`` (N×C×L time series; optional amplitude scale
@@ -36,7 +39,8 @@ from . import _validate
 from .grids import make_grid_generator
 from .kernels import get_kernel
 from .localization import LocalizationNet, default_localization
-from .sampler import SAMPLERS, sample, sample_1d
+from .sampler import SAMPLERS
+from .warping import warp, warp_1d
 
 
 class SpatialTransformer(nn.Module):
@@ -93,6 +97,7 @@ class SpatialTransformer(nn.Module):
                              f"shares one localization net for), got n_transformers={n_transformers}")
         self.generator = make_grid_generator(transform, tps_points=tps_points)
         self.transform = transform
+        self.tps_points = tps_points
         self.in_channels = in_channels
         self.out_size = None if out_size is None else _validate.size(out_size, "out_size",
                                                                         self.generator.ndim)
@@ -124,45 +129,110 @@ class SpatialTransformer(nn.Module):
         """Parameters of the localization nets (for a separate, often lower, learning rate)."""
         return self.loc.parameters()
 
-    def forward(self, U: torch.Tensor):
+    def _check_input(self, U: torch.Tensor) -> None:
         ndim = self.generator.ndim
         layout = "N×C×H×W" if ndim == 2 else "N×C×L"
         _validate.tensor(U, "U", ndim=ndim + 2, layout=layout)
         if U.shape[1] != self.in_channels:
             raise ValueError(f"U must have {self.in_channels} channels ({layout}), "
                              f"got shape {tuple(U.shape)}")
-        out_size = self.out_size or tuple(U.shape[2:])
-        outputs, thetas = [], []
+
+    def theta(self, U: torch.Tensor) -> torch.Tensor:
+        """The localization net's θ for U, in the shape :meth:`forward` returns.
+
+        Args:
+            U: N×C×H×W (N×C×L for ``"timewarp"``).
+        Returns:
+            θ, N×… in the transform's own shape (affine 2×3, attention 3,
+            projective 3×3, tps K_points×2, timewarp 2, or 4 with
+            ``amplitude``: scale, shift, amplitude scale, offset), with an
+            extra axis N×K×… for ``n_transformers=K > 1`` or N×C×… for
+            ``per_channel``.
+
+        Example:
+            >>> import torch
+            >>> st = SpatialTransformer(1, align_corners=False)
+            >>> st.theta(torch.rand(2, 1, 28, 28))[0]      # identity at initialization
+            tensor([[1., 0., 0.],
+                    [0., 1., 0.]], grad_fn=<SelectBackward0>)
+        """
+        self._check_input(U)
         if self.shared_localization:  # one net, K θ: N×K×P
             flats = self.loc[0](U).unbind(1)
         else:
             flats = [loc(U) for loc in self.loc]  # each N×copies×P
+        rows = U.shape[0] * (U.shape[1] if self.per_channel else 1)
+        thetas = []
         for flat in flats:
-            V, theta = self._warp(U, flat, out_size)
-            outputs.append(V)
+            flat = flat.reshape(rows, -1)
+            theta = flat if self.amplitude else self.generator.unflatten(flat)
+            if self.per_channel:
+                theta = theta.reshape(U.shape[0], U.shape[1], *theta.shape[1:])
             thetas.append(theta)
-        V = torch.cat(outputs, dim=1)
-        theta = torch.stack(thetas, dim=1) if self.n_transformers > 1 else thetas[0]
-        return V, theta
+        return torch.stack(thetas, dim=1) if self.n_transformers > 1 else thetas[0]
 
-    def _warp(self, U, flat, out_size):
+    def warp(self, U: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+        """Apply a given θ to U with this layer's options (transform, kernel, padding, out_size, ...).
+
+        The grid generator and sampler of :meth:`forward`, without the
+        localization net: ``forward(U)`` is ``V = warp(U, theta(U))``. Use it to
+        apply a θ from elsewhere (an edited one, another model's, a known
+        distortion) exactly as the layer would. U may have any number of
+        channels (one θ warps them all), except with ``per_channel``, where θ
+        has one entry per channel of U.
+
+        Args:
+            U: N×C×H×W (N×C×L for ``"timewarp"``).
+            theta: in the shape :meth:`theta` returns (see there).
+        Returns:
+            V, N×C'×H'×W' (N×C'×L'), C' = K·C for ``n_transformers=K``.
+            Calls :func:`stnlib.warping.warp` (:func:`stnlib.warping.warp_1d`
+            for time warps) once per transformer, or once on the N·C
+            single-channel images for ``per_channel``; with ``amplitude``,
+            V = a · warp_1d(U, (s, t)) + b.
+
+        Example:
+            >>> import torch
+            >>> st = SpatialTransformer(1, align_corners=False, out_size=(2, 2))
+            >>> U = torch.arange(16.0).view(1, 1, 4, 4)
+            >>> zoom = torch.tensor([[[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]])   # the central half
+            >>> st.warp(U, zoom)
+            tensor([[[[ 5.,  6.],
+                      [ 9., 10.]]]])
+        """
+        ndim = self.generator.ndim
+        _validate.tensor(U, "U", ndim=ndim + 2, layout="N×C×H×W" if ndim == 2 else "N×C×L")
         N, C = U.shape[:2]
+        _validate.tensor(theta, "theta", layout="as SpatialTransformer.theta returns")
+        if self.n_transformers > 1:
+            lead, names = (N, self.n_transformers), "N×K"
+        else:
+            lead, names = ((N, C), "N×C") if self.per_channel else ((N,), "N")
+        if tuple(theta.shape[:len(lead)]) != lead:
+            raise ValueError(f"theta must start with the axes {names} = {lead}, as "
+                             f"SpatialTransformer.theta returns; got shape {tuple(theta.shape)}")
+        thetas = theta.unbind(1) if self.n_transformers > 1 else [theta]
         if self.per_channel:  # every channel is its own image with its own θ
             U = U.reshape(N * C, 1, *U.shape[2:])
-        flat = flat.reshape(U.shape[0], -1)
-        P = self.generator.n_params
-        theta = self.generator.unflatten(flat[:, :P])
-        grid = self.generator(theta, out_size, align_corners=self.align_corners)
+            thetas = [t.reshape(N * C, *t.shape[2:]) for t in thetas]
         opts = dict(kernel=self.kernel, padding_mode=self.padding_mode,
                     align_corners=self.align_corners, sampler=self.sampler)
-        V = sample(U, grid, **opts) if self.generator.ndim == 2 else sample_1d(U, grid, **opts)
-        if self.amplitude:
-            V = V * flat[:, P, None, None] + flat[:, P + 1, None, None]
-            theta = flat
-        if self.per_channel:
-            V = V.reshape(N, C, *V.shape[2:])
-            theta = theta.reshape(N, C, *theta.shape[1:])
-        return V, theta
+        outputs = []
+        for t in thetas:
+            if self.generator.ndim == 1:
+                V = warp_1d(U, t[:, :2] if self.amplitude else t, self.out_size, **opts)
+            else:
+                V = warp(U, t, self.out_size, transform=self.transform, tps_points=self.tps_points,
+                         **opts)
+            if self.amplitude:
+                V = V * t[:, 2, None, None] + t[:, 3, None, None]
+            outputs.append(V.reshape(N, C, *V.shape[2:]) if self.per_channel else V)
+        return torch.cat(outputs, dim=1)
+
+    def forward(self, U: torch.Tensor):
+        """Regress θ and warp: ``V = self.warp(U, self.theta(U))``; returns ``(V, theta)``."""
+        theta = self.theta(U)
+        return self.warp(U, theta), theta
 
     def extra_repr(self) -> str:
         return (f"transform={self.transform!r}, out_size={self.out_size}, kernel={self.kernel!r}, "

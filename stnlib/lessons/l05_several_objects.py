@@ -304,7 +304,7 @@ def figure8(models: Mapping[str, torch.nn.Module], images: torch.Tensor, *, size
     fig, axes = plt.subplots(3 * len(models), N, squeeze=False,
                              figsize=(size * 2 * N, size * 1.15 * 3 * len(models)))
     for b, (title, model) in enumerate(models.items()):
-        V, theta = model.warp(images)
+        V, theta = model.transformed(images)
         st = model.transformer
         for j in range(N):
             ax = axes[3 * b, j]

@@ -30,8 +30,9 @@ from ..course import lesson as _lesson
 from ..course.checking import CheckError, Mistake, check_function
 from ..grids import timewarp_grid
 from ..metrics import auc, error
-from ..sampler import sample_1d, unnormalize
+from ..sampler import unnormalize
 from ..train import evaluate, seed_everything, train
+from ..warping import warp_1d
 
 LESSON = "06"
 
@@ -164,9 +165,8 @@ def one_nn_error(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
 def warp_series(series: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, *,
                 kernel: str = "bilinear", padding_mode: str = "border") -> torch.Tensor:
     """Read every series U (N×C×L) at s·x + t: V(x) = U(s·x + t), ``align_corners=False``."""
-    grid = timewarp_grid(torch.stack([scale, shift], 1).to(series), series.shape[-1],
-                         align_corners=False)
-    return sample_1d(series, grid, align_corners=False, kernel=kernel, padding_mode=padding_mode)
+    theta = torch.stack([scale, shift], 1).to(series)
+    return warp_1d(series, theta, align_corners=False, kernel=kernel, padding_mode=padding_mode)
 
 
 def recovered_warp(theta_warped: torch.Tensor, theta_plain: torch.Tensor,
@@ -218,8 +218,8 @@ def sine_warp(frequencies, scale: float, *, kernel: str, length: int = 128,
     U = torch.sin(2 * math.pi * ff * i / L + pp)
     t = 0.5 / L if shift is None else shift  # one sample is 2 / L in normalized time
     params = torch.tensor([[scale, t]], dtype=torch.float64).expand(len(U), 2)
-    grid = timewarp_grid(params, L, align_corners=False)
-    V = sample_1d(U[:, None], grid, align_corners=False, kernel=kernel, padding_mode="zeros")[:, 0]
+    V = warp_1d(U[:, None], params, align_corners=False, kernel=kernel, padding_mode="zeros")[:, 0]
+    grid = timewarp_grid(params, L, align_corners=False)  # where V read: for the exact sine
     pixel = unnormalize(grid, L, align_corners=False)
     exact = torch.sin(2 * math.pi * ff * pixel / L + pp)
     inside = ((pixel >= 2) & (pixel <= L - 3)).double()

@@ -43,9 +43,9 @@ from ..grids import affine_grid
 from ..metrics import error
 from ..models import LOC_PREFIX
 from ..models.placement import PlacementNet
-from ..sampler import sample
 from ..theta import affine_theta, decompose_affine, invert, pixel_matrix_from_theta, theta_from_pixel_matrix
 from ..train import evaluate, seed_everything, train
+from ..warping import warp as _library_warp
 
 LESSON = "07"
 #: the parameters of the localization net's θ head (its last, identity-initialized layer)
@@ -146,8 +146,7 @@ def warp(U: torch.Tensor, theta: torch.Tensor, *, padding_mode: str = "zeros") -
     """
     if theta.dim() == 2:
         theta = theta.expand(U.shape[0], 2, 3)
-    grid = affine_grid(theta.to(U), tuple(U.shape[2:]), align_corners=False)
-    return sample(U, grid, align_corners=False, padding_mode=padding_mode)
+    return _library_warp(U, theta.to(U), align_corners=False, padding_mode=padding_mode)
 
 
 def rotation_shift(angle: float = 0.0, shift=(0.0, 0.0), size: int = 28) -> torch.Tensor:
@@ -418,7 +417,7 @@ def collapsed(err: float, n_classes: int = 10) -> bool:
 def angles_of(model: PlacementNet, images: torch.Tensor, device, batch: int = 512) -> torch.Tensor:
     """The predicted angle (:func:`predicted_angle`) of ``model``'s transformer for every image."""
     model.eval().to(device)
-    out = [predicted_angle(model.transform(images[i:i + batch].to(device))[1].double().cpu())
+    out = [predicted_angle(model.transformed(images[i:i + batch].to(device))[1].double().cpu())
            for i in range(0, len(images), batch)]
     return torch.cat(out)
 
@@ -575,8 +574,7 @@ def _wrong_sl(kind):
         if kind == "inverse":
             return head(b1(b0(warp(x, invert(theta), padding_mode="border"))))
         if kind == "corners":
-            grid = affine_grid(theta, tuple(x.shape[2:]), align_corners=True)
-            return head(b1(b0(sample(x, grid, align_corners=True, padding_mode="border"))))
+            return head(b1(b0(_library_warp(x, theta, align_corners=True, padding_mode="border"))))
         raise ValueError(kind)
     return wrong
 

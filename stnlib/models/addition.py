@@ -164,7 +164,7 @@ def addition_model(name: str, *, params: int = DEFAULT_ADDITION_PARAMS, width: i
     Example:
         >>> import torch
         >>> m = addition_model("2×ST-FCN")
-        >>> V, theta = m.warp(torch.rand(5, 2, 42, 42))
+        >>> V, theta = m.transformed(torch.rand(5, 2, 42, 42))
         >>> tuple(V.shape), tuple(theta.shape)
         ((5, 4, 28, 28), (5, 2, 2, 3))
     """
@@ -354,13 +354,13 @@ def two_digit_model(init: str = "left-right", padding_mode: str = "zeros", *,
             transformer, as Wang does: ``"zeros"`` then pads with the mean grey,
             ``"border"`` with the (black) edge.
 
-    Returns a :class:`~stnlib.models.classifier.Classifier`: ``warp(x)``
+    Returns a :class:`~stnlib.models.classifier.Classifier`: ``transformed(x)``
     gives V N×2×28×28 (window k in channel k) and θ N×2×2×3.
 
     Example:
         >>> import torch
         >>> x = torch.rand(3, 1, 28, 56)
-        >>> V, theta = two_digit_model("left-right").warp(x)
+        >>> V, theta = two_digit_model("left-right").transformed(x)
         >>> torch.allclose(V[:, 0], x[:, 0, :, :28], atol=1e-5), tuple(theta.shape)
         (True, (3, 2, 2, 3))
     """

@@ -130,7 +130,7 @@ class Classifier(nn.Module):
             for θ statistics during training (:func:`stnlib.train.theta_monitor`);
             ``None`` before the first pass or without a transformer.
 
-    Forward: N×C×H×W → N×n_classes logits. :meth:`warp` returns ``(V, θ)``.
+    Forward: N×C×H×W → N×n_classes logits. :meth:`transformed` returns ``(V, θ)``.
     """
 
     def __init__(self, body: nn.Module, transformer: SpatialTransformer | None = None, *,
@@ -155,8 +155,16 @@ class Classifier(nn.Module):
         mean, std = self.standardize
         return (x - mean) / std
 
-    def warp(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """What the transformer does to ``x``: ``(V, θ)``, V on the scale of ``x``."""
+    def transformed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """What the transformer does to ``x``: ``(V, θ)``, the V and θ that :meth:`forward` uses.
+
+        Args:
+            x: the model's input, N×C×H×W (N×C×L for time series).
+        Returns:
+            V: the transformer's output (N×C'×H'×W'), shown on the scale of ``x``
+            (with ``standardize``, the standardization is undone); θ: as
+            :meth:`stnlib.transformer.SpatialTransformer.theta` returns it.
+        """
         if self.transformer is None:
             raise ValueError("this Classifier has no spatial transformer (transformer=None)")
         V, theta = self.transformer(self._prepare(x))
@@ -164,6 +172,10 @@ class Classifier(nn.Module):
             mean, std = self.standardize
             V = V * std + mean
         return V, theta
+
+    def warp(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Deprecated name of :meth:`transformed` (kept until the notebooks move)."""
+        return self.transformed(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self._prepare(x)

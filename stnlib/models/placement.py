@@ -30,7 +30,7 @@ Example:
     >>> net = PlacementNet("SL", 1)            # STN-SL1 on 28×28 MNIST
     >>> net(torch.rand(2, 1, 28, 28)).shape
     torch.Size([2, 10])
-    >>> V, theta = net.transform(torch.rand(2, 1, 28, 28))
+    >>> V, theta = net.transformed(torch.rand(2, 1, 28, 28))
     >>> V.shape, theta.shape                  # SL warps the input
     (torch.Size([2, 1, 28, 28]), torch.Size([2, 2, 3]))
 """
@@ -42,7 +42,6 @@ from torch import nn
 
 from .. import _validate
 from ..localization import fc_body
-from ..sampler import sample
 from ..transformer import SpatialTransformer
 from .classifier import check_images
 
@@ -113,7 +112,7 @@ class PlacementNet(nn.Module):
         last_theta, last_output: θ (N×2×3) and the warped map of the last forward pass
             (detached; ``None`` before it or without a transformer).
 
-    Forward: N×C×in_size×in_size → N×n_classes. :meth:`transform` returns ``(V, θ)``: V is
+    Forward: N×C×in_size×in_size → N×n_classes. :meth:`transformed` returns ``(V, θ)``: V is
     the warped input (C0, SLX) or the warped feature map (CX).
     """
 
@@ -171,34 +170,28 @@ class PlacementNet(nn.Module):
             maps.append(x)
         return maps
 
-    def _theta(self, loc_input: torch.Tensor) -> torch.Tensor:
-        flat = self.transformer.loc[0](loc_input)  # N×1×6
-        return self.transformer.generator.unflatten(flat[:, 0])
-
-    def _warp(self, U: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-        st = self.transformer
-        grid = st.generator(theta, tuple(U.shape[2:]), align_corners=st.align_corners)
-        return sample(U, grid, kernel=st.kernel, padding_mode=st.padding_mode,
-                      align_corners=st.align_corners, sampler=st.sampler)
-
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(V, θ)``: what the transformer warps (the input for C0 / SLX, the feature map after
-        block X for CX) after warping, and θ (N×2×3, output → input, normalized coordinates)."""
+    def transformed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(V, θ)``, the V and θ that :meth:`forward` uses: what the transformer warps (the input
+        for C0 / SLX, the feature map after block X for CX) after warping, and θ (N×2×3,
+        output → input, normalized coordinates)."""
         if self.transformer is None:
             raise ValueError("this PlacementNet has no spatial transformer (placement='CNN')")
         check_images(x, self.in_channels, self.in_size)
+        st = self.transformer
         if self.placement == "C":
-            U = self.features(x, self.depth)
-            theta = self._theta(U)
-            return self._warp(U, theta), theta
-        theta = self._theta(self.features(x, self.depth))  # the shared blocks, first pass
-        return self._warp(x, theta), theta
+            return st(self.features(x, self.depth))
+        theta = st.theta(self.features(x, self.depth))  # the shared blocks, first pass
+        return st.warp(x, theta), theta
+
+    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Deprecated name of :meth:`transformed` (kept until the notebooks move)."""
+        return self.transformed(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_images(x, self.in_channels, self.in_size)
         start = 0
         if self.transformer is not None:
-            V, theta = self.transform(x)
+            V, theta = self.transformed(x)
             self.last_theta, self.last_output = theta.detach(), V.detach()
             x, start = V, (self.depth if self.placement == "C" else 0)
         for block in self.blocks[start:]:  # SLX: the shared blocks again, on the warped input

@@ -53,7 +53,7 @@ Example:
     >>> net = UNet(4, base=8, in_size=64, position=2)      # transformer + decoder in Down 1 / Up 1
     >>> net(torch.rand(2, 3, 64, 64)).shape
     torch.Size([2, 2, 64, 64])
-    >>> V, theta = net.transform(torch.rand(2, 3, 64, 64))
+    >>> V, theta = net.transformed(torch.rand(2, 3, 64, 64))
     >>> V.shape, theta.shape                               # Down 1's c1 features (32×32), warped
     (torch.Size([2, 16, 32, 32]), torch.Size([2, 2, 3]))
 """
@@ -237,18 +237,24 @@ class UNet(nn.Module):
             self.last_theta = theta.detach()
         return self.head(x)
 
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(V, θ)``: Down (p−1)'s c1 features after the warp, and θ (affine N×2×3, TPS N×K×2)."""
-        U, V, theta = self.transformer_io(x)
-        return V, theta
-
-    def transformer_io(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(U, V, θ)``: the feature map the transformer warps (Down (p−1)'s c1 output), the
-        warped map, and θ."""
+    def transformed(self, x: torch.Tensor, *, with_input: bool = False):
+        """``(V, θ)``, the V and θ that :meth:`forward` uses: Down (p−1)'s c1 features after the
+        warp, and θ (affine N×2×3, TPS N×K×2). With ``with_input=True``, ``(U, V, θ)``: also the
+        feature map the transformer warps (Down (p−1)'s c1 output)."""
         if self.transformer is None:
             raise ValueError("this UNet has no spatial transformer (position=None)")
+        _validate.flag(with_input, "with_input")
         self._check(x)
-        return self._encode(x, stop_at_transformer=True)
+        U, V, theta = self._encode(x, stop_at_transformer=True)
+        return (U, V, theta) if with_input else (V, theta)
+
+    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Deprecated name of :meth:`transformed` (kept until the notebooks move)."""
+        return self.transformed(x)
+
+    def transformer_io(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Deprecated name of ``transformed(x, with_input=True)`` (kept until the notebooks move)."""
+        return self.transformed(x, with_input=True)
 
     def sampling_grid(self, theta: torch.Tensor) -> torch.Tensor:
         """The transformer's sampling grid T_θ(G) for θ, on its map (N×h×w×2, normalized)."""

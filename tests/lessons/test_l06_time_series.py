@@ -214,7 +214,7 @@ def test_head_check_makes_a_transformer_the_identity():
     nn.init.normal_(model.transformer.loc[0].head.weight)
     good_init(model.transformer.loc[0].head)
     U = torch.randn(3, 1, 40)
-    torch.testing.assert_close(model.warp(U)[0], U, atol=1e-5, rtol=0)
+    torch.testing.assert_close(model.transformed(U)[0], U, atol=1e-5, rtol=0)
 
 
 def test_head_check_open_exercise_and_a_raising_function(capsys):

@@ -68,7 +68,7 @@ def test_st_models_are_the_identity_at_initialization(name):
     torch.manual_seed(1)
     model = build_model(name, in_size=42)
     x = torch.rand(4, 1, 42, 42)
-    V, theta = model.warp(x)
+    V, theta = model.transformed(x)
     torch.testing.assert_close(V, x, atol=1e-5, rtol=0)
     # the body sees exactly the input: same logits as the body alone
     torch.testing.assert_close(model(x), model.body(x), atol=1e-5, rtol=0)
@@ -105,7 +105,7 @@ def test_tutorial_net(in_size):
     assert plain.transformer is None and count_parameters(plain) < count_parameters(net)
     net.eval()
     x = torch.rand(2, 1, in_size, in_size)
-    V, _ = net.warp(x)  # identity at init, shown on the input's [0, 1] scale
+    V, _ = net.transformed(x)  # identity at init, shown on the input's [0, 1] scale
     torch.testing.assert_close(V, x, atol=1e-5, rtol=0)
     # standardized before the transformer: its zero padding reads −mean/std, not black
     assert net.standardize == (0.1307, 0.3081) and tutorial_net(28, standardize=False).standardize is None
@@ -122,7 +122,7 @@ def test_bad_inputs_get_clear_errors():
     with pytest.raises(ValueError, match="at least 18"):
         build_model("ST-CNN Aff", in_size=12)
     with pytest.raises(ValueError, match="no spatial transformer"):
-        tutorial_net(transformer=False).warp(torch.rand(1, 1, 28, 28))
+        tutorial_net(transformer=False).transformed(torch.rand(1, 1, 28, 28))
     with pytest.raises(TypeError, match="transformer must be a SpatialTransformer"):
         Classifier(CNN(), transformer=torch.nn.Identity())
     with pytest.raises(ValueError, match="std > 0"):
@@ -163,11 +163,11 @@ def test_lesson_00_presets():
     plain, st = cnn(), st_cnn()
     assert count_parameters(plain) == 872_714  # the 0.87M-parameter CNN of lesson 00 on 42×42
     x = torch.rand(2, 1, 42, 42)
-    V, theta = st.warp(x)
+    V, theta = st.transformed(x)
     torch.testing.assert_close(V, x, atol=1e-5, rtol=0)
     assert theta.shape == (2, 2, 3) and st(x).shape == (2, 10)
     small = st_cnn(in_size=42, out_size=21)  # the transformer downsamples; the CNN is built for 21
-    assert small(x).shape == (2, 10) and small.warp(x)[0].shape == (2, 1, 21, 21)
+    assert small(x).shape == (2, 10) and small.transformed(x)[0].shape == (2, 1, 21, 21)
 
 
 def test_classifier_standardizes_before_the_transformer_and_shows_v_on_the_input_scale():
@@ -175,7 +175,7 @@ def test_classifier_standardizes_before_the_transformer_and_shows_v_on_the_input
     model = Classifier(torch.nn.Flatten(), st, standardize=(0.5, 0.25))
     x = torch.rand(3, 1, 8, 8)
     torch.testing.assert_close(model(x), ((x - 0.5) / 0.25).flatten(1), atol=1e-5, rtol=0)
-    V, _ = model.warp(x)
+    V, _ = model.transformed(x)
     torch.testing.assert_close(V, x, atol=1e-5, rtol=0)
     assert model.last_output is not None and model.last_theta.shape == (3, 2, 3)
     plain = Classifier(torch.nn.Flatten())
@@ -222,7 +222,7 @@ def test_st_cnn_cheap_localization_net_identity_and_parameters():
     for size in (28, 42, 60):
         m = st_cnn(in_size=size)
         x = torch.rand(2, 1, size, size)
-        V, theta = m.warp(x)
+        V, theta = m.transformed(x)
         torch.testing.assert_close(V, x, atol=1e-5, rtol=0)  # identity at initialization
         torch.testing.assert_close(theta, torch.eye(2, 3).expand(2, 2, 3))
         assert m(x).shape == (2, 10)

@@ -29,7 +29,7 @@ class TestAdditionModels:
         assert count_parameters(cnn) == 69_054  # his CNN2, its linear layer for 42×42 channels
         x = torch.rand(3, 2, 42, 42)
         assert st(x).shape == (3, 19) and cnn(x).shape == (3, 19)
-        V, theta = st.warp(x)
+        V, theta = st.transformed(x)
         assert V.shape == (3, 2, 28, 28) and theta.shape == (3, 2, 2, 3)
         torch.testing.assert_close(V, _identity_warp(x), atol=1e-5, rtol=0)
 
@@ -42,15 +42,15 @@ class TestAdditionModels:
         ("2×ST-CNN", (3, 4, 28, 28), (3, 2, 2, 3)),
     ])
     def test_warp_shapes(self, name, V, theta):
-        out, th = A.addition_model(name).warp(torch.rand(3, 2, 42, 42))
+        out, th = A.addition_model(name).transformed(torch.rand(3, 2, 42, 42))
         assert tuple(out.shape) == V and tuple(th.shape) == theta
 
     def test_new_transformers_are_the_identity_per_channel_and_in_parallel(self):
         x = torch.rand(4, 2, 42, 42)
         ident = _identity_warp(x)
-        V, _ = A.addition_model("ST-FCN per channel").warp(x)
+        V, _ = A.addition_model("ST-FCN per channel").transformed(x)
         torch.testing.assert_close(V, ident, atol=1e-5, rtol=0)
-        V, _ = A.addition_model("2×ST-CNN").warp(x)
+        V, _ = A.addition_model("2×ST-CNN").transformed(x)
         torch.testing.assert_close(V, torch.cat([ident, ident], 1), atol=1e-5, rtol=0)
 
     def test_per_channel_warps_each_channel_with_its_own_theta(self):
@@ -96,21 +96,21 @@ class TestTwoDigitModels:
     def test_left_right_windows_are_exactly_the_two_halves(self, padding):
         m = A.two_digit_model("left-right", padding, standardize=False).double()
         x = torch.rand(4, 1, 28, 56, dtype=torch.float64)
-        V, theta = m.warp(x)
+        V, theta = m.transformed(x)
         torch.testing.assert_close(V[:, 0], x[:, 0, :, :28], atol=1e-12, rtol=0)
         torch.testing.assert_close(V[:, 1], x[:, 0, :, 28:], atol=1e-12, rtol=0)
         assert theta[0].flatten().tolist() == A.LEFT_RIGHT_BIAS.tolist()
 
     def test_left_right_windows_with_standardization_are_the_halves_too(self):
         x = torch.rand(2, 1, 28, 56)
-        V, _ = A.two_digit_model("left-right", "zeros").warp(x)  # warp undoes the standardization
+        V, _ = A.two_digit_model("left-right", "zeros").transformed(x)  # warp undoes the standardization
         torch.testing.assert_close(V[:, 1], x[:, 0, :, 28:], atol=1e-5, rtol=0)
 
     def test_identity_windows_are_the_whole_image_squeezed(self):
         # with align_corners=False, output column j reads between input columns 2j and 2j+1
         m = A.two_digit_model("identity", standardize=False).double()
         x = torch.rand(3, 1, 28, 56, dtype=torch.float64)
-        V, _ = m.warp(x)
+        V, _ = m.transformed(x)
         squeezed = F.avg_pool2d(x, (1, 2))
         torch.testing.assert_close(V[:, :1], squeezed, atol=1e-12, rtol=0)
         torch.testing.assert_close(V[:, 1:], squeezed, atol=1e-12, rtol=0)
@@ -130,12 +130,12 @@ class TestTwoDigitModels:
         m = A.two_digit_model("left-right", "zeros")
         with torch.no_grad():
             m.transformer.loc[0].head.bias[2] = -3.0  # window 1 entirely left of the image
-        V, _ = m.warp(torch.zeros(1, 1, 28, 56))
+        V, _ = m.transformed(torch.zeros(1, 1, 28, 56))
         torch.testing.assert_close(V[:, 0], torch.full((1, 28, 28), A.MNIST_MEAN), atol=1e-6, rtol=0)
         m = A.two_digit_model("left-right", "border")
         with torch.no_grad():
             m.transformer.loc[0].head.bias[2] = -3.0
-        V, _ = m.warp(torch.zeros(1, 1, 28, 56))
+        V, _ = m.transformed(torch.zeros(1, 1, 28, 56))
         torch.testing.assert_close(V[:, 0], torch.zeros(1, 28, 28), atol=1e-6, rtol=0)
 
     def test_errors(self):

@@ -43,7 +43,7 @@ def test_stn_is_the_identity_at_initialization(make, size, out):
     torch.manual_seed(0)
     model = make()
     U = torch.rand(4, 1, size, size)
-    V, theta = model.warp(U)
+    V, theta = model.transformed(U)
     assert V.shape == (4, 1, out, out)
     torch.testing.assert_close(theta, identity(4))
     if out == size:
@@ -63,16 +63,16 @@ def test_linear_activation_removes_the_relus_only():
 def test_collapse_model_switches():
     torch.manual_seed(0)
     U = torch.rand(5, 1, 64, 64)
-    _, theta = zoo.collapse_stn((0.0, 1.0)).warp(U)  # random head: θ far from the identity, near 0
+    _, theta = zoo.collapse_stn((0.0, 1.0)).transformed(U)  # random head: θ far from the identity, near 0
     assert theta[:, :, :2].det().abs().sqrt().max() < 0.5
-    _, theta = zoo.collapse_stn((0.0, 1.0), identity_init=True).warp(U)
+    _, theta = zoo.collapse_stn((0.0, 1.0), identity_init=True).transformed(U)
     torch.testing.assert_close(theta, identity(5))
     # bounded, identity start: exactly the identity with zero weights
-    _, theta = zoo.collapse_stn((0.0, 1.0), identity_init=True, bounded=True).warp(U)
+    _, theta = zoo.collapse_stn((0.0, 1.0), identity_init=True, bounded=True).transformed(U)
     torch.testing.assert_close(theta, identity(5))
     # the naive tanh-over-identity start is a zoom in to tanh(1) ≈ 0.76
     _, theta = zoo.collapse_stn((0.0, 1.0), identity_init=True, bounded=True, bound_start="naive",
-                                bound=(1.0, 1.0)).warp(U)
+                                bound=(1.0, 1.0)).transformed(U)
     torch.testing.assert_close(theta[:, 0, 0], torch.full((5,), torch.tanh(torch.tensor(1.0)).item()))
     # bounded θ stays within its bounds whatever the features
     model = zoo.collapse_stn((0.0, 1.0), bounded=True)

@@ -29,7 +29,7 @@ def test_shapes_for_every_depth(name, in_size):
     if name == "CNN":
         assert model.transformer is None
         return
-    V, theta = model.transform(x)
+    V, theta = model.transformed(x)
     assert theta.shape == (3, 2, 3)
     expected = (1, in_size, in_size) if "SL" in name or name == "STN-C0" else model.shapes[model.depth]
     assert tuple(V.shape[1:]) == tuple(expected)
@@ -40,7 +40,7 @@ def test_shapes_for_every_depth(name, in_size):
 def test_identity_theta_reproduces_the_plain_cnn(name):
     plain, model = _plain_and(name)
     x = torch.rand(5, 1, 28, 28, dtype=torch.float64)
-    V, theta = model.transform(x)
+    V, theta = model.transformed(x)
     torch.testing.assert_close(theta, affine_theta(0.0, dtype=torch.float64).expand(5, 2, 3))
     torch.testing.assert_close(model(x), plain(x), rtol=0, atol=1e-12)
 
@@ -67,11 +67,11 @@ def test_sl_warps_the_input_and_c_warps_the_feature_map():
     for m in (sl, c1):
         _rotating(m, 90.0)
     rot = torch.rot90(x, 1, dims=(2, 3))  # a quarter turn: exact on the pixel grid
-    V, _ = sl.transform(x)
+    V, _ = sl.transformed(x)
     # θ of a 90° counter-clockwise picture rotation, applied to the input
     torch.testing.assert_close(V, rot, rtol=0, atol=1e-10)
     torch.testing.assert_close(sl(x), sl.head(sl.blocks[1](sl.blocks[0](rot))), rtol=0, atol=1e-10)
-    V1, _ = c1.transform(x)
+    V1, _ = c1.transformed(x)
     torch.testing.assert_close(V1, torch.rot90(c1.blocks[0](x), 1, dims=(2, 3)), rtol=0, atol=1e-10)
     torch.testing.assert_close(c1(x), c1.head(c1.blocks[1](V1)), rtol=0, atol=1e-10)
 
@@ -85,10 +85,10 @@ def test_shared_layers_are_the_classifiers_own():
     sl.transformer.loc[0].head.weight.data.normal_(0, 0.1)  # θ now depends on block 1's features
     sl(x).sum().backward()
     # block 1 gets gradient from both passes; perturbing it changes θ
-    theta = sl.transform(x)[1].detach()
+    theta = sl.transformed(x)[1].detach()
     with torch.no_grad():
         sl.blocks[0][0].weight.add_(0.1)
-    assert not torch.allclose(sl.transform(x)[1], theta)
+    assert not torch.allclose(sl.transformed(x)[1], theta)
 
 
 def test_sl0_is_c0():
@@ -121,4 +121,4 @@ def test_errors():
     with pytest.raises(ValueError, match=r"must be N×1×28×28"):
         P.build("STN-C1")(torch.rand(2, 1, 42, 42))
     with pytest.raises(ValueError, match="no spatial transformer"):
-        P.build("CNN").transform(torch.rand(1, 1, 28, 28))
+        P.build("CNN").transformed(torch.rand(1, 1, 28, 28))

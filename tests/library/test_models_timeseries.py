@@ -80,7 +80,7 @@ def test_st_cnn_is_the_identity_at_initialization(amplitude, kernel):
     torch.manual_seed(0)
     model = ts.st_cnn(40, 10, amplitude=amplitude, kernel=kernel)
     U = torch.randn(5, 1, 40)
-    V, theta = model.warp(U)
+    V, theta = model.transformed(U)
     assert theta.shape == (5, 4 if amplitude else 2)
     expected = torch.tensor([1.0, 0.0, 1.0, 0.0][: theta.shape[1]])
     assert torch.equal(theta, expected.expand_as(theta))
@@ -94,7 +94,7 @@ def test_st_cnn_amplitude_path_and_flip():
     with torch.no_grad():
         head.bias.copy_(torch.tensor([-1.0, 0.0, 2.0, 0.5]))  # flip time, double, lift by 0.5
     U = torch.randn(2, 1, 40)
-    V, _ = model.warp(U)
+    V, _ = model.transformed(U)
     torch.testing.assert_close(V, 2 * U.flip(-1) + 0.5, atol=1e-5, rtol=0)
     p = ts.warp_parameters(model.transformer(U)[1])
     assert p["scale"].tolist() == [-1.0, -1.0] and p["offset"].tolist() == [0.5, 0.5]

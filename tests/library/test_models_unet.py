@@ -23,9 +23,9 @@ def test_output_shape_for_every_depth_and_position(depth, position, transform):
     if position is None:
         assert net.transformer is None and net.decoder is None and net.last_theta is None
         with pytest.raises(ValueError, match="no spatial transformer"):
-            net.transform(x)
+            net.transformed(x)
         return
-    U, V, theta = net.transformer_io(x)
+    U, V, theta = net.transformed(x, with_input=True)
     side = size // 2 ** (position - 1)
     assert U.shape == V.shape == (2, 2 * 2 ** (position - 1), side, side)
     assert theta.shape == ((2, 2, 3) if transform == "affine" else (2, net.tps_points ** 2, 2))
@@ -106,7 +106,7 @@ def test_the_decoder_undoes_an_integer_shift_on_covered_pixels():
     # the picture moves 2 px (of 16) to the right: output pixel j reads input pixel j - 2
     _set_theta(net, affine_theta(translation=(0.25, 0.0), dtype=torch.float64))
     x = torch.rand(1, 3, 16, 16, dtype=torch.float64)
-    U, V, theta = net.transformer_io(x)
+    U, V, theta = net.transformed(x, with_input=True)
     torch.testing.assert_close(V[..., 2:], U[..., :-2], rtol=0, atol=1e-12)
     D = net.decoder(V, theta, skip=torch.full_like(U, -7.0))
     torch.testing.assert_close(D[..., :-2], U[..., :-2], rtol=0, atol=1e-12)  # covered: U again
