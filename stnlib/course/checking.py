@@ -11,8 +11,9 @@ message names the case, the quantity and the first thing that differs::
 (in IPython and Jupyter only these lines show: :meth:`CheckError._render_traceback_`).
 
 A function that still raises ``NotImplementedError`` is not an error: the
-check prints that the exercise is still open and returns ``False``, so the
-rest of the lesson (which uses ``stnlib``'s reference) still runs.
+check prints that the exercise is still open and returns ``False``
+(:func:`not_written_yet`, the one place that says it), so the rest of the
+lesson (which uses ``stnlib``'s reference) still runs.
 
 This module is the generic machinery (:func:`compare_tensors`,
 :func:`compare_gradients`, :func:`check_function`); each lesson's ``check_*``
@@ -300,10 +301,7 @@ def check_function(student: Callable, reference: Callable, cases: Sequence[Case]
         try:
             actual = student(**_clone(case))
         except NotImplementedError:
-            if verbose:
-                print(f"… {name} is not implemented yet: write its body in the exercise cell "
-                      "above, run that cell, then this one again.")
-            return False
+            return not_written_yet(name, verbose=verbose)
         except Exception as err:
             raise raised(where, err) from None
         try:
@@ -329,6 +327,30 @@ def check_function(student: Callable, reference: Callable, cases: Sequence[Case]
         what = "values and gradients" if wrt else "values"
         print(f"✓ {name} is correct ({what} match the reference on {len(cases)} cases)")
     return True
+
+
+def not_written_yet(name: str, *, verbose: bool = True, before: str = "") -> bool:
+    """What a check does when the student's ``name`` still raises ``NotImplementedError``.
+
+    Prints one line (when ``verbose``), no traceback, and returns ``False``:
+    an open exercise is not an error, and the rest of the lesson runs on the
+    library's reference. ``before`` goes in front of the line, e.g. what the
+    check already found right. Every exercise check answers an open exercise
+    through this function (:func:`check_function` does it for its own)::
+
+        try:
+            head = student(20, "affine")
+        except NotImplementedError:
+            return not_written_yet("identity_head", verbose=verbose)
+
+    >>> not_written_yet("warp")  # doctest: +ELLIPSIS
+    … warp is not implemented yet: write its body in the exercise cell above, run that cell, ...
+    False
+    """
+    if verbose:
+        print(f"{before}… {name} is not implemented yet: write its body in the exercise cell above, "
+              "run that cell, then this one again.")
+    return False
 
 
 def _clone(case: Mapping[str, Any]) -> dict[str, Any]:

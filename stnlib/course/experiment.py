@@ -394,7 +394,8 @@ class Experiment:
             row = (f"| {name} | {m:.2f}{interval} | {', '.join(f'{v:.2f}' for v in vals)} | {spread} "
                    f"| {', '.join(flags) or '–'} |")
             if paper is not None:
-                row += f" {paper[name] if paper.get(name) is not None else '–'} |"
+                value = paper.get(name)
+                row += " – |" if value is None else f" {value:.2f} |"
             rows.append(row)
         return "\n".join(rows)
 

@@ -14,7 +14,7 @@ import torch
 
 from .. import sampler
 from ..course import lesson as _lesson
-from ..course.checking import Mistake, check_function
+from ..course.checking import Mistake, check_function, not_written_yet
 
 LESSON = "01"
 
@@ -149,16 +149,12 @@ def check_bilinear_kernel(kernel: Callable, subgradient: Callable, *, verbose: b
     if not check_function(kernel, bilinear_weight, [("d across the kinks", {"d": d})],
                           name="bilinear_kernel", verbose=False, output="your kernel",
                           mistakes=KERNEL_MISTAKES, describe=_describe_d):
-        if verbose:
-            print("… bilinear_kernel is not implemented yet: write its body above, run that cell, "
-                  "then this one again.")
-        return False
+        return not_written_yet("bilinear_kernel", verbose=verbose)
     try:
         subgradient(d.clone())
     except NotImplementedError:
-        if verbose:
-            print("✓ bilinear_kernel is correct; … bilinear_subgradient is not implemented yet.")
-        return False
+        return not_written_yet("bilinear_subgradient", verbose=verbose,
+                               before="✓ bilinear_kernel is correct; ")
     except Exception:  # check_function reports it, with the case
         pass
     check_function(subgradient, bilinear_derivative, [("d across the kinks", {"d": d})],
@@ -282,10 +278,7 @@ def check_gather_sample(student: Callable, *, verbose: bool = True) -> bool:
     if not check_function(student, gather_reference, value_cases, name="gather_sample",
                           rtol=1e-6, atol=1e-9, verbose=False, mistakes=GATHER_MISTAKES,
                           describe=_describe_gather):
-        if verbose:
-            print("… gather_sample is not implemented yet: write its body above, run that cell, "
-                  "then this one again.")
-        return False
+        return not_written_yet("gather_sample", verbose=verbose)
     check_function(student, gather_reference, grad_cases, name="gather_sample",
                    wrt=("U", "x", "y"), rtol=1e-6, atol=1e-9, verbose=False,
                    describe=_describe_gather)

@@ -20,7 +20,7 @@ import torch
 
 from .. import data
 from ..course import lesson as _lesson
-from ..course.checking import CheckError, Mistake, check_function, compare_tensors, raised
+from ..course.checking import CheckError, Mistake, check_function, compare_tensors, not_written_yet, raised
 from ..course.results import results_path
 from ..models import LOC_PREFIX, build_model, model_names
 from ..train import evaluate, seed_everything, theta_monitor, train
@@ -253,10 +253,7 @@ def check_identity_head(student: Callable, *, verbose: bool = True) -> bool:
         try:
             head = student(n_features, transform)
         except NotImplementedError:
-            if verbose:
-                print("… identity_head is not implemented yet: write its body in the exercise "
-                      "cell above, run that cell, then this one again.")
-            return False
+            return not_written_yet("identity_head", verbose=verbose)
         except Exception as err:
             raise raised(where, err) from None
         if not isinstance(head, nn.Linear):

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..course import lesson as _lesson
-from ..course.checking import CheckError, Mistake, check_function
+from ..course.checking import CheckError, Mistake, check_function, not_written_yet
 from ..data.samples import Samples
 from ..diagnostics import CollapseDetector, ThetaCollapseError, outside_fraction
 from ..models import LOC_PREFIX
@@ -363,10 +363,7 @@ def check_fix(fix, *, settings: Settings | None = None, budget=None, device=None
         run = run_condition("collapsing recipe", 0, train_set, val_set, val_set, budget=budget,
                             device=device, epochs=1, every=1, patience=5, fix=_checked(fix))
     except NotImplementedError:
-        if verbose:
-            print("… fix is not implemented yet: write its body in the exercise cell above, run "
-                  "that cell, then this one again.")
-        return False
+        return not_written_yet("fix", verbose=verbose)
     last = run.theta_history[-1]
     if run.collapsed or last["outside"] >= 0.5:
         raise CheckError(

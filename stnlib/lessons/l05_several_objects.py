@@ -26,7 +26,7 @@ import torch
 
 from .. import data
 from ..course import lesson as _lesson
-from ..course.checking import CheckError
+from ..course.checking import CheckError, not_written_yet
 from ..models import LOC_PREFIX
 from ..models.addition import (
     ADDITION_MODELS,
@@ -385,10 +385,7 @@ def check_left_right_bias(student: Callable[[], torch.Tensor], *, verbose: bool 
     try:
         bias = student()
     except NotImplementedError:
-        if verbose:
-            print("… left_right_bias is not implemented yet: write its body in the exercise cell "
-                  "above, run that cell, then this one again.")
-        return False
+        return not_written_yet("left_right_bias", verbose=verbose)
     except Exception as err:
         raise CheckError(f"left_right_bias() raised {type(err).__name__}: {err}") from None
     if not isinstance(bias, torch.Tensor):
@@ -431,10 +428,7 @@ def check_addition_transformers(student: Callable[[], tuple], *, verbose: bool =
     try:
         out = student()
     except NotImplementedError:
-        if verbose:
-            print("… addition_transformers is not implemented yet: write its body in the exercise "
-                  "cell above, run that cell, then this one again.")
-        return False
+        return not_written_yet("addition_transformers", verbose=verbose)
     except Exception as err:
         raise CheckError(f"addition_transformers() raised {type(err).__name__}: {err}") from None
     if not (isinstance(out, tuple) and len(out) == 2):

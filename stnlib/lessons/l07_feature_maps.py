@@ -41,15 +41,12 @@ from ..course import lesson as _lesson
 from ..course.checking import CheckError, Mistake, check_function
 from ..grids import affine_grid
 from ..metrics import error
-from ..models import LOC_PREFIX
 from ..models.placement import PlacementNet
 from ..theta import affine_theta, decompose_affine, invert, pixel_matrix_from_theta, theta_from_pixel_matrix
-from ..train import evaluate, seed_everything, train
+from ..train import evaluate
 from ..warping import warp as _library_warp
 
 LESSON = "07"
-#: the parameters of the localization net's θ head (its last, identity-initialized layer)
-HEAD_PREFIX = LOC_PREFIX + ".0.head"
 
 #: Finnveden, Jansson & Lindeberg (2020), Table 1: test error in %, (rotation, translation)
 PAPER_TABLE1 = {"CNN": (1.71, 1.72), "STN-C0": (1.08, 1.08), "STN-C1": (1.32, 1.15),
@@ -375,29 +372,15 @@ def load_split(name: str, n_train: int | None, n_val: int, *, seed: int = 0):
     return full.subset(slice(n_val, None)), full.subset(slice(0, n_val))
 
 
-def lr_scales(model: nn.Module, settings: Settings,
-              head_lr_scale: float | None = None) -> dict[str, float] | None:
-    """The learning-rate factors :func:`fit` gives :func:`stnlib.train.train`: the θ head at
-    ``head_lr_scale`` (default ``settings.head_lr_scale``), the rest of the localization net at
-    ``settings.loc_lr_scale`` (``None`` for a model without a transformer)."""
-    if getattr(model, "transformer", None) is None:
-        return None
-    head = settings.head_lr_scale if head_lr_scale is None else head_lr_scale
-    return {HEAD_PREFIX: head, LOC_PREFIX: settings.loc_lr_scale}  # the first match wins
-
-
-def fit(model: nn.Module, train_data, *, budget, device, epochs: int | None = None,
-        val_data=None, seed: int = 0, desc: str = "train", head_lr_scale: float | None = None):
-    """Train ``model`` with the budget's recipe (optimizer, schedule, lr, batch size), the
+def recipe(budget, *, epochs: int | None = None, head_lr_scale: float | None = None):
+    """Lesson 07's training recipe: the budget's, with the lesson's optimizer and schedule, the
     localization net at ``settings.loc_lr_scale`` of the learning rate and its θ head at
-    ``head_lr_scale`` (default ``settings.head_lr_scale``, the rotation runs' value)."""
+    ``head_lr_scale`` (default ``settings.head_lr_scale``, the rotation runs' value); ``epochs``
+    (default: the budget's) for the translation runs."""
     S = budget.settings
-    seed_everything(seed)
-    return train(model, train_data, epochs=epochs or budget.epochs, lr=budget.lr,
-                 batch_size=budget.batch_size, device=device, seed=seed, val_data=val_data,
-                 optimizer=S.optimizer, schedule=S.schedule,
-                 lr_scale=lr_scales(model, S, head_lr_scale), desc=desc,
-                 progress=_lesson.progress_mode())
+    return budget.recipe(epochs=epochs or budget.epochs, optimizer=S.optimizer, schedule=S.schedule,
+                         loc_lr_scale=S.loc_lr_scale,
+                         head_lr_scale=S.head_lr_scale if head_lr_scale is None else head_lr_scale)
 
 
 def test_error(model: nn.Module, name: str, *, n_test: int | None, passes: int, device) -> float:
@@ -406,11 +389,6 @@ def test_error(model: nn.Module, name: str, *, n_test: int | None, passes: int, 
     errs = [evaluate(model, _data.load(name, "test", n=n_test, epoch=p), device=device,
                      metrics={"error": error})["error"] for p in range(passes)]
     return sum(errs) / len(errs)
-
-
-def collapsed(err: float, n_classes: int = 10) -> bool:
-    """Whether a run's error is near chance (within 10 points of 100·(1 − 1/classes))."""
-    return err > 100 * (1 - 1 / n_classes) - 10
 
 
 @torch.no_grad()
@@ -546,7 +524,7 @@ class SLPieces:
         for p in self.net.parameters():
             p.requires_grad_(False)
         self.blocks, self.head = self.net.blocks, self.net.head
-        self.localization = self.net._theta
+        self.localization = self.net.transformer.theta
         self.seed = seed
 
     def __repr__(self):
@@ -623,7 +601,7 @@ __all__ = [
     "PAPER_TABLE1", "PAPER_TABLE2", "TABLE1_COLUMNS", "Settings", "BUDGET_CHANGES", "SETTINGS",
     "start", "warp", "rotation_shift", "map_geometry", "theta_on_map", "misalignment",
     "predicted_angle", "orthogonal_fit", "letter_w", "toy_network", "best_spatial_alignment",
-    "load_split", "lr_scales", "fit", "HEAD_PREFIX", "test_error", "collapsed", "angles_of",
+    "load_split", "recipe", "test_error", "angles_of",
     "misalignment_reference",
     "check_misalignment", "MISALIGNMENT_MISTAKES", "SLPieces", "sl_forward_reference",
     "check_sl_forward", "SL_MISTAKES", "CheckError",

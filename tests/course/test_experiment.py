@@ -180,7 +180,7 @@ def test_compare_table_and_record(tmp_path, monkeypatch):
     table = exp.table(paper={"MLP": 1.5})
     lines = table.splitlines()
     assert lines[0].startswith("| model | error (mean [95 % interval]) |") and lines[0].endswith("paper |")
-    assert lines[2].startswith("| MLP | ") and lines[2].endswith("| – | – | 1.5 |")
+    assert lines[2].startswith("| MLP | ") and lines[2].endswith("| – | – | 1.50 |")
     assert "| at chance | – |" in lines[3]
     entry = exp.record("test error, constant", "constant", note="a note")
     assert entry["values"] == exp.values("constant") and entry["seeds"] == [0, 1, 2]

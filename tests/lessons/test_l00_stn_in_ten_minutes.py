@@ -1,11 +1,13 @@
 """The exercise checks of lesson 00: a right answer passes, each typical mistake gets its own hint."""
 
+import re
+
 import pytest
 import torch
+from checks import assert_check
 
 from stnlib import grids, sampler
 from stnlib.course import budgets
-from stnlib.course.checking import CheckError
 from stnlib.data.samples import Samples
 from stnlib.lessons import l00_stn_in_ten_minutes as L00
 
@@ -16,82 +18,69 @@ def right_theta(params):
     return torch.stack([torch.stack([s, z, tx], -1), torch.stack([z, s, ty], -1)], -2)
 
 
-def failure(check, fn) -> CheckError:
-    with pytest.raises(CheckError) as err:
-        check(fn, verbose=False)
-    return err.value
+def in_order(*order):
+    def wrong(params):
+        return right_theta(params[:, list(order)])
+
+    return wrong
 
 
-def test_attention_theta_right_answer_passes_and_prints_what_it_printed(capsys):
-    assert L00.check_attention_theta(right_theta) is True
-    assert capsys.readouterr().out == ("✓ attention_theta is correct (values and gradients match "
-                                       "the reference on 3 cases)\n")
+def batch_axis_lost(params):
+    return right_theta(params)[0]
 
 
-def test_attention_theta_tx_ty_swapped_names_the_params_row_and_the_entry():
-    err = failure(L00.check_attention_theta, lambda params: right_theta(params[:, [0, 2, 1]]))
-    assert err.message == ("attention_theta, case 'zoom in and shift': at params[0] = (s, tx, ty) "
-                           "= (0.5, 0.25, -0.5), θ[0, 0, 2] (should be tx): your θ is -0.5, "
-                           "expected 0.25 (2 of 6 entries differ)")
-    assert err.hint.startswith("tx and ty are swapped")
+def detached(params):
+    return right_theta(params.detach())
 
 
-@pytest.mark.parametrize("order", [(1, 0, 2), (2, 1, 0)])
-def test_attention_theta_s_and_t_swapped(order):
-    err = failure(L00.check_attention_theta, lambda params: right_theta(params[:, list(order)]))
-    assert "case 'identity'" in err.message and "θ[0, 0, 0] (should be s)" in err.message
-    assert err.hint.startswith("the scale and a shift are swapped")
+def with_item(params):  # batch of one: the values are right but the graph is cut
+    s, tx, ty = params[:, 0].item(), params[:, 1].item(), params[:, 2].item()
+    return torch.tensor([[[s, 0.0, tx], [0.0, s, ty]]])
 
 
-def test_attention_theta_batch_axis_lost():
-    err = failure(L00.check_attention_theta, lambda params: right_theta(params)[0])
-    assert "has shape (2, 3), expected (1, 2, 3)" in err.message
-    assert err.hint.startswith("keep the batch axis")
+def item_per_row(params):
+    rows = [[[p[0].item(), 0.0, p[1].item()], [0.0, p[0].item(), p[2].item()]] for p in params]
+    return torch.tensor(rows)
 
 
-def test_attention_theta_graph_cut_by_detach_or_item():
-    err = failure(L00.check_attention_theta, lambda params: right_theta(params.detach()))
-    assert err.message.startswith("attention_theta, case 'identity': no gradient flows")
-    assert ".detach()" in err.hint
-
-    def with_item(params):
-        s, tx, ty = params[:, 0].item(), params[:, 1].item(), params[:, 2].item()
-        return torch.tensor([[[s, 0.0, tx], [0.0, s, ty]]])
-
-    err = failure(L00.check_attention_theta, with_item)
-    # batch of one: the values are right but the graph is cut
-    assert "no gradient flows" in err.message or "raised RuntimeError" in err.message
-    assert ".item()" in err.hint
+def item_on_column(params):
+    s = params[:, 0].item()
+    return right_theta(params) * s / s
 
 
-def test_attention_theta_item_on_a_batch_names_the_line_and_the_hint():
-    def with_item(params):
-        rows = [[[p[0].item(), 0.0, p[1].item()], [0.0, p[0].item(), p[2].item()]] for p in params]
-        return torch.tensor(rows)
-
-    err = failure(L00.check_attention_theta, with_item)
-    assert "no gradient flows" in err.message and ".item()" in err.hint
-
-    def item_on_column(params):
-        s = params[:, 0].item()
-        return right_theta(params) * s / s
-
-    err = failure(L00.check_attention_theta, item_on_column)
-    assert err.message.startswith("attention_theta, case 'batch of 3': your function raised "
-                                  "RuntimeError")
+def test_attention_theta_check_knows_its_mistakes():
+    run = assert_check(L00.check_attention_theta, right_theta, name="attention_theta", mistakes=[
+        (in_order(0, 2, 1), "Hint: tx and ty are swapped"),
+        (in_order(1, 0, 2), "Hint: the scale and a shift are swapped"),
+        (in_order(2, 1, 0), "Hint: the scale and a shift are swapped"),
+        (in_order(1, 2, 0), "Hint: params are read in the wrong order"),
+        (in_order(2, 0, 1), "Hint: params are read in the wrong order"),
+        (batch_axis_lost, "Hint: keep the batch axis"),
+        (detached, "Hint: a .detach()"),
+        (with_item, re.compile(r"Hint: .*\.item\(\)")),
+        (item_per_row, re.compile(r"Hint: .*\.item\(\)")),
+        (item_on_column, "Hint: .item() turns a tensor into one Python number"),
+    ])
+    assert run.passed == ("✓ attention_theta is correct (values and gradients match the reference "
+                          "on 3 cases)\n")
+    assert run.open == ("… attention_theta is not implemented yet: write its body in the exercise "
+                        "cell above, run that cell, then this one again.\n")
+    txty, st, st2, _, _, no_batch, cut, item, item_rows, item_column = run.errors
+    # the failing entry is named by the row of params it comes from
+    assert txty.message == ("attention_theta, case 'zoom in and shift': at params[0] = (s, tx, ty) "
+                            "= (0.5, 0.25, -0.5), θ[0, 0, 2] (should be tx): your θ is -0.5, "
+                            "expected 0.25 (2 of 6 entries differ)")
+    for err in (st, st2):
+        assert "case 'identity'" in err.message and "θ[0, 0, 0] (should be s)" in err.message
+    assert "has shape (2, 3), expected (1, 2, 3)" in no_batch.message
+    assert cut.message.startswith("attention_theta, case 'identity': no gradient flows")
+    assert "no gradient flows" in item.message or "raised RuntimeError" in item.message
+    assert "no gradient flows" in item_rows.message
+    # a function that raises: the message names the case, and the student's own line
+    assert item_column.message.startswith("attention_theta, case 'batch of 3': your function "
+                                          "raised RuntimeError")
     line = item_on_column.__code__.co_firstlineno + 1
-    assert err.your_line == f"line {line}: s = params[:, 0].item()"
-    assert err.hint.startswith(".item() turns a tensor into one Python number")
-
-
-def test_not_implemented_is_reported_without_raising(capsys):
-    def todo(params):
-        raise NotImplementedError("Exercise")
-
-    assert L00.check_attention_theta(todo) is False
-    assert capsys.readouterr().out == ("… attention_theta is not implemented yet: write its body "
-                                       "in the exercise cell above, run that cell, then this one "
-                                       "again.\n")
+    assert item_column.your_line == f"line {line}: s = params[:, 0].item()"
 
 
 def warp_with(kernel="bilinear", align_corners=False, swap=False):
@@ -104,42 +93,34 @@ def warp_with(kernel="bilinear", align_corners=False, swap=False):
     return warp
 
 
-def test_warp_right_answer_passes(capsys):
-    assert L00.check_warp(warp_with()) is True
-    assert capsys.readouterr().out == ("✓ warp is correct (values and gradients match the "
-                                       "reference on 3 cases)\n")
+def wrong_gradient(U, theta, out_size):  # right values, θ's gradient 1.5×
+    theta = theta + (0.5 * theta - 0.5 * theta.detach())
+    return L00.warp_reference(U, theta, out_size)
 
 
-def test_warp_nearest_names_the_output_pixel_and_where_it_reads():
-    err = failure(L00.check_warp, warp_with(kernel="nearest"))
-    assert err.message.startswith(
+def detached_input(U, theta, out_size):
+    return L00.warp_reference(U.detach(), theta, out_size)
+
+
+def test_warp_check_knows_its_mistakes():
+    run = assert_check(L00.check_warp, warp_with(), name="warp", mistakes=[
+        (warp_with(kernel="nearest"), "Hint: this is nearest sampling"),
+        (warp_with(align_corners=True), "Hint: this is align_corners=True"),
+        (warp_with(swap=True), "Hint: out_size is (H', W'), height first"),
+        (wrong_gradient, None),
+        (detached_input, "no gradient reaches 'U'"),
+    ])
+    assert run.passed == "✓ warp is correct (values and gradients match the reference on 3 cases)\n"
+    nearest, _, swapped, gradient, _ = run.errors
+    # an output pixel is named by where it reads U
+    assert nearest.message.startswith(
         "warp, case 'zoom in, 6×8 output' (out_size=(6, 8)): at output pixel (row 0, column 0) "
         "of image 0, channel 0, which reads U at (x, y) = (4.07, 1.68) pixels: your output is ")
-    assert err.hint.startswith("this is nearest sampling")
-
-
-def test_warp_align_corners_true_and_out_size_swapped():
-    assert failure(L00.check_warp, warp_with(align_corners=True)).hint.startswith(
-        "this is align_corners=True")
-    err = failure(L00.check_warp, warp_with(swap=True))
-    assert "has shape (2, 3, 12, 9), expected (2, 3, 9, 12)" in err.message
-    assert err.hint.startswith("out_size is (H', W'), height first")
-
-
-def test_warp_gradient_mismatch_names_the_theta_entry():
-    def wrong_gradient(U, theta, out_size):  # right values, θ's gradient 1.5×
-        theta = theta + (0.5 * theta - 0.5 * theta.detach())
-        return L00.warp_reference(U, theta, out_size)
-
-    err = failure(L00.check_warp, wrong_gradient)
-    assert err.message == ("warp, case 'identity, same size' (out_size=(9, 12)): at θ[0, 0, 0]: "
-                           "the gradient of your output w.r.t. 'theta' is -41.5089, expected "
-                           "-27.6726 (12 of 12 entries differ)")
-
-    def detached_input(U, theta, out_size):
-        return L00.warp_reference(U.detach(), theta, out_size)
-
-    assert "no gradient reaches 'U'" in failure(L00.check_warp, detached_input).message
+    assert "has shape (2, 3, 12, 9), expected (2, 3, 9, 12)" in swapped.message
+    # a gradient entry is named by the entry of θ
+    assert gradient.message == ("warp, case 'identity, same size' (out_size=(9, 12)): at θ[0, 0, 0]: "
+                                "the gradient of your output w.r.t. 'theta' is -41.5089, expected "
+                                "-27.6726 (12 of 12 entries differ)")
 
 
 # ---- the lesson's budget table, validation split and digit centres

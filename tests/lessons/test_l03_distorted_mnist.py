@@ -1,11 +1,13 @@
 """Lesson 03's exercise checks and budget entries."""
 
+import re
+
 import pytest
 import torch
+from checks import assert_check
 
 from stnlib import data, grids
 from stnlib.course import budgets
-from stnlib.course.checking import CheckError
 from stnlib.lessons import l03_distorted_mnist as L
 from stnlib.localization import init_identity
 from stnlib.models import model_names
@@ -20,82 +22,66 @@ def good_angle(theta):
     return torch.rad2deg(torch.atan2(theta[:, 1, 0], theta[:, 0, 0]))
 
 
-def failure(check, fn) -> CheckError:
-    with pytest.raises(CheckError) as err:
-        check(fn, verbose=False)
-    return err.value
+def affine_bias_everywhere(n, transform):
+    head = torch.nn.Linear(n, grids.identity(transform).numel())
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
+        head.bias[:6] = grids.identity("affine")
+    return head
 
 
-def test_identity_head_check_accepts_the_solution_and_names_mistakes(capsys):
-    assert L.check_identity_head(good_head) is True
-    assert capsys.readouterr().out == ("✓ identity_head is correct: zero weights and the identity "
-                                       "as bias for affine, projective and TPS\n")
-
-    def affine_bias_everywhere(n, transform):
-        head = torch.nn.Linear(n, grids.identity(transform).numel())
-        with torch.no_grad():
-            head.weight.zero_()
-            head.bias.zero_()
-            head.bias[:6] = grids.identity("affine")
-        return head
-
-    err = failure(L.check_identity_head, affine_bias_everywhere)
-    assert err.message == ("identity_head(7, 'tps'): at bias[0] (identity parameter 0): the bias "
-                           "is 1, expected 0 (2 of 32 entries differ)")
-    assert err.hint.startswith("this bias is the affine identity")
-
-    err = failure(L.check_identity_head, lambda n, transform: good_head(n, "affine"))
-    assert "maps 32 → 6 features, expected 32 → 8" in err.message
-    assert err.hint.startswith("this is the affine head for every transform")
-
-    def random_weights(n, transform):
-        head = good_head(n, transform)
-        torch.nn.init.normal_(head.weight)
-        return head
-
-    err = failure(L.check_identity_head, random_weights)
-    assert err.message.startswith("identity_head(20, 'affine'): at weight[0, 0]: the weight is")
-    assert err.hint.startswith("a new nn.Linear starts with random weights")
-
-    def no_bias(n, transform):
-        return torch.nn.Linear(n, grids.identity(transform).numel(), bias=False)
-
-    err = failure(L.check_identity_head, no_bias)
-    assert "has no bias" in err.message and "bias=False" in err.hint
-
-    def frozen(n, transform):
-        head = good_head(n, transform)
-        head.requires_grad_(False)
-        return head
-
-    err = failure(L.check_identity_head, frozen)
-    assert "frozen (requires_grad=False)" in err.message and "trainable" in err.hint
-
-    def not_yet(n, transform):
-        raise NotImplementedError
-
-    assert L.check_identity_head(not_yet) is False
-    assert "not implemented yet" in capsys.readouterr().out
+def random_weights(n, transform):
+    head = good_head(n, transform)
+    torch.nn.init.normal_(head.weight)
+    return head
 
 
-def test_picture_angle_check(capsys):
-    assert L.check_picture_angle(good_angle) is True
-    assert capsys.readouterr().out == ("✓ picture_angle is correct (values match the reference "
-                                       "on 4 cases)\n")
+def no_bias(n, transform):
+    return torch.nn.Linear(n, grids.identity(transform).numel(), bias=False)
 
-    err = failure(L.check_picture_angle, lambda theta: -good_angle(theta))
-    assert err.message == ("picture_angle, case 'turn 30° counter-clockwise': at θ[0]: your angle "
-                           "is -30, expected 30")
-    assert err.hint.startswith("the sign is flipped")
 
-    err = failure(L.check_picture_angle, lambda theta: torch.atan2(theta[:, 1, 0], theta[:, 0, 0]))
-    assert "expected 30" in err.message and err.hint.startswith("this is the angle in radians")
+def frozen(n, transform):
+    head = good_head(n, transform)
+    head.requires_grad_(False)
+    return head
 
-    err = failure(L.check_picture_angle,
-                  lambda theta: torch.rad2deg(torch.atan(theta[:, 1, 0] / theta[:, 0, 0])))
-    assert err.message.startswith("picture_angle, case 'turn −120°, zoom out 2×': at θ[0]: your "
-                                  "angle is 60")
-    assert err.hint.startswith("atan gives angles in (−90°, 90°) only")
+
+def test_identity_head_check_accepts_the_solution_and_names_mistakes():
+    run = assert_check(L.check_identity_head, good_head, name="identity_head", mistakes=[
+        (affine_bias_everywhere, "Hint: this bias is the affine identity"),
+        (lambda n, transform: good_head(n, "affine"),
+         "Hint: this is the affine head for every transform"),
+        (random_weights, "Hint: a new nn.Linear starts with random weights"),
+        (no_bias, re.compile(r"Hint: .*bias=False")),
+        (frozen, re.compile(r"Hint: .*trainable")),
+    ])
+    assert run.passed == ("✓ identity_head is correct: zero weights and the identity as bias for "
+                          "affine, projective and TPS\n")
+    affine_bias, affine_head, weights, bias_missing, weights_frozen = run.errors
+    assert affine_bias.message == ("identity_head(7, 'tps'): at bias[0] (identity parameter 0): the "
+                                   "bias is 1, expected 0 (2 of 32 entries differ)")
+    assert "maps 32 → 6 features, expected 32 → 8" in affine_head.message
+    assert weights.message.startswith("identity_head(20, 'affine'): at weight[0, 0]: the weight is")
+    assert "has no bias" in bias_missing.message
+    assert "frozen (requires_grad=False)" in weights_frozen.message
+
+
+def test_picture_angle_check_knows_its_mistakes():
+    run = assert_check(L.check_picture_angle, good_angle, name="picture_angle", mistakes=[
+        (lambda theta: -good_angle(theta), "Hint: the sign is flipped"),
+        (lambda theta: torch.atan2(theta[:, 1, 0], theta[:, 0, 0]),
+         "Hint: this is the angle in radians"),
+        (lambda theta: torch.rad2deg(torch.atan(theta[:, 1, 0] / theta[:, 0, 0])),
+         "Hint: atan gives angles in (−90°, 90°) only"),
+    ])
+    assert run.passed == "✓ picture_angle is correct (values match the reference on 4 cases)\n"
+    flipped, radians, atan = run.errors
+    assert flipped.message == ("picture_angle, case 'turn 30° counter-clockwise': at θ[0]: your "
+                               "angle is -30, expected 30")
+    assert "expected 30" in radians.message
+    assert atan.message.startswith("picture_angle, case 'turn −120°, zoom out 2×': at θ[0]: your "
+                                   "angle is 60")
 
 
 def test_picture_angle_reference_reads_the_data_sets_angles():

@@ -1,9 +1,12 @@
 """Lesson 04's companion module: budgets, paper values, exercise checks (right and wrong answers)."""
 
+import functools
+import re
+
 import pytest
 import torch
+from checks import assert_check
 
-from stnlib.course.checking import CheckError
 from stnlib.lessons import l04_cluttered_mnist as L
 from stnlib.localization import init_identity
 
@@ -34,34 +37,27 @@ def test_budgets_follow_the_paper_at_full_and_stay_small_at_smoke():
     assert L.SETTINGS["standard"].tc_out_size == 30
 
 
-def test_outside_fraction_check_accepts_the_solution(capsys):
-    assert L.check_outside_fraction(good_outside) is True
-    assert "✓ outside_fraction is correct" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("wrong,hint", [
+OUTSIDE_MISTAKES = [
     (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).float().flatten(1).mean(1), "x OR y"),
-    (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).all(-1).flatten(1).float().mean(1), "both x and y are outside"),
-    (lambda theta, out_size: (_grid(theta, out_size).abs() >= 1).any(-1).flatten(1).float().mean(1), "not `>= 1`"),
+    (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).all(-1).flatten(1).float().mean(1),
+     "both x and y are outside"),
+    (lambda theta, out_size: (_grid(theta, out_size).abs() >= 1).any(-1).flatten(1).float().mean(1),
+     "not `>= 1`"),
     (lambda theta, out_size: (_grid(theta, out_size, True).abs() > 1).any(-1).flatten(1).float().mean(1),
      "align_corners=False"),
     (lambda theta, out_size: (_grid(theta, out_size[::-1]).abs() > 1).any(-1).flatten(1).float().mean(1),
      "swapped H and W"),
-    (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).any(-1).flatten(1).float().sum(1), "not their count"),
+    (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).any(-1).flatten(1).float().sum(1),
+     "not their count"),
     (lambda theta, out_size: good_outside(theta, out_size).mean(), "one fraction per image"),
-])
-def test_outside_fraction_check_names_the_mistake(wrong, hint):
-    with pytest.raises(CheckError, match="outside_fraction, case") as err:
-        L.check_outside_fraction(wrong)
-    assert hint in str(err.value)
+]
 
 
-def test_outside_fraction_check_open_exercise(capsys):
-    def not_yet(theta, out_size):
-        raise NotImplementedError
-
-    assert L.check_outside_fraction(not_yet) is False
-    assert "not implemented yet" in capsys.readouterr().out
+def test_outside_fraction_check_accepts_the_solution_and_names_the_mistakes():
+    run = assert_check(L.check_outside_fraction, good_outside, name="outside_fraction",
+                       mistakes=OUTSIDE_MISTAKES)
+    assert "✓ outside_fraction is correct" in run.passed
+    assert all(err.message.startswith("outside_fraction, case") for err in run.errors)
 
 
 def test_canvas_data_is_the_seeds_distortion_on_mnist():
@@ -79,34 +75,29 @@ def lesson_ctx():
     return L.start("smoke", 0, "cpu")
 
 
-def test_fix_check_passes_a_real_fix_and_fails_no_fix(lesson_ctx, capsys):
+def identity_fix(model):
+    init_identity(model.transformer.loc[0].head, "affine")
+    return model
+
+
+def border_only(model):
+    model.transformer.padding_mode = "border"
+    return model
+
+
+def typo(model):
+    model.transformer.loc.head.reset_parameters()  # loc is a ModuleList: loc[0].head
+    return model
+
+
+def test_fix_check_passes_a_real_fix_and_names_the_mistakes(lesson_ctx):
     budget, settings = lesson_ctx.budget, lesson_ctx.budget.settings
-
-    def identity_fix(model):
-        init_identity(model.transformer.loc[0].head, "affine")
-        return model
-
-    assert L.check_fix(identity_fix, settings=settings, budget=budget, device="cpu") is True
-    assert "✓ no collapse" in capsys.readouterr().out
-    with pytest.raises(CheckError, match=r"(?s)did not prevent the collapse.*Hint: the localization head still starts at random"):
-        L.check_fix(lambda model: model, settings=settings, budget=budget, device="cpu")
-
-
-def test_fix_check_names_border_padding_and_a_wrong_return(lesson_ctx):
-    budget, settings = lesson_ctx.budget, lesson_ctx.budget.settings
-
-    def border_only(model):
-        model.transformer.padding_mode = "border"
-        return model
-
-    with pytest.raises(CheckError, match="border padding only repeats the edge"):
-        L.check_fix(border_only, settings=settings, budget=budget, device="cpu")
-    with pytest.raises(CheckError, match="must return the model"):
-        L.check_fix(lambda model: None, settings=settings, budget=budget, device="cpu")
-
-    def typo(model):
-        model.transformer.loc.head.reset_parameters()  # loc is a ModuleList: loc[0].head
-        return model
-
-    with pytest.raises(CheckError, match=r"fix\(model\) raised AttributeError"):
-        L.check_fix(typo, settings=settings, budget=budget, device="cpu")
+    check = functools.partial(L.check_fix, settings=settings, budget=budget, device="cpu")
+    run = assert_check(check, identity_fix, name="fix", trains=True, mistakes=[
+        (lambda model: model, re.compile(
+            r"(?s)did not prevent the collapse.*Hint: the localization head still starts at random")),
+        (border_only, "border padding only repeats the edge"),
+        (lambda model: None, "must return the model"),
+        (typo, re.compile(r"fix\(model\) raised AttributeError")),
+    ])
+    assert "✓ no collapse" in run.passed

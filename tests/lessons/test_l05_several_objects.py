@@ -1,10 +1,12 @@
 """Lesson 05's companion module: exercise checks (right and wrong answers), budgets, experiment helpers."""
 
+import re
+
 import pytest
 import torch
+from checks import assert_check
 
 from stnlib.course.budgets import BUDGET_NAMES
-from stnlib.course.checking import CheckError
 from stnlib.lessons import l05_several_objects as L
 from stnlib.models.addition import ADDITION_MODELS, LEFT_RIGHT_BIAS
 from stnlib.transformer import SpatialTransformer
@@ -14,41 +16,27 @@ def right_bias():
     return torch.tensor([0.5, 0, -0.5, 0, 1, 0, 0.5, 0, 0.5, 0, 1, 0])
 
 
-class TestLeftRightBias:
-    def test_accepts_the_solution(self, capsys):
-        assert L.check_left_right_bias(right_bias) is True
-        assert "✓ left_right_bias is correct" in capsys.readouterr().out
-        assert torch.equal(L.left_right_bias_reference(), LEFT_RIGHT_BIAS)
+def bias(*values):
+    return lambda: torch.tensor(values, dtype=torch.float32)
 
-    @pytest.mark.parametrize("bias, message", [
-        ([0.5, 0, 0.5, 0, 1, 0, 0.5, 0, -0.5, 0, 1, 0], "windows are swapped"),
-        ([0.5, 0, -0.5, 0, 1, 0, 0.5, 0, -0.5, 0, 1, 0], "misprint in Wang's report"),
-        ([0.5, 0, -14, 0, 1, 0, 0.5, 0, 14, 0, 1, 0], "shifts look like pixels"),
-        ([0.5, 0, -1, 0, 1, 0, 0.5, 0, 1, 0, 1, 0], "centre on the image's edge"),
-        ([2, 0, -0.5, 0, 1, 0, 2, 0, 0.5, 0, 1, 0], "θ₁₁ = 0.5 .*not 2"),
-        ([1, 0, -0.5, 0, 1, 0, 1, 0, 0.5, 0, 1, 0], "whole width"),
-        ([0.5, 0, -0.5, 0, 0.5, 0, 0.5, 0, 0.5, 0, 0.5, 0], "full height"),
+
+def test_left_right_bias_check_accepts_the_solution_and_names_the_mistakes():
+    run = assert_check(L.check_left_right_bias, right_bias, name="left_right_bias", mistakes=[
+        (bias(0.5, 0, 0.5, 0, 1, 0, 0.5, 0, -0.5, 0, 1, 0), "windows are swapped"),
+        (bias(0.5, 0, -0.5, 0, 1, 0, 0.5, 0, -0.5, 0, 1, 0), "misprint in Wang's report"),
+        (bias(0.5, 0, -14, 0, 1, 0, 0.5, 0, 14, 0, 1, 0), "shifts look like pixels"),
+        (bias(0.5, 0, -1, 0, 1, 0, 0.5, 0, 1, 0, 1, 0), "centre on the image's edge"),
+        (bias(2, 0, -0.5, 0, 1, 0, 2, 0, 0.5, 0, 1, 0), re.compile("θ₁₁ = 0.5 .*not 2")),
+        (bias(1, 0, -0.5, 0, 1, 0, 1, 0, 0.5, 0, 1, 0), "whole width"),
+        (bias(0.5, 0, -0.5, 0, 0.5, 0, 0.5, 0, 0.5, 0, 0.5, 0), "full height"),
+        # wrong types and shapes, and a function that raises
+        (lambda: right_bias().tolist(), "torch.Tensor, got list (use torch.tensor"),
+        (lambda: right_bias().view(2, 2, 3), "one flat tensor"),
+        (lambda: torch.tensor([1, 0, -1, 0, 1, 0, 1, 0, 1, 0, 1, 0]), "float tensor"),
+        (lambda: 1 / 0, "raised ZeroDivisionError"),
     ])
-    def test_names_the_mistake(self, bias, message):
-        with pytest.raises(CheckError, match=message):
-            L.check_left_right_bias(lambda: torch.tensor(bias, dtype=torch.float32))
-
-    def test_wrong_types_and_shapes(self):
-        with pytest.raises(CheckError, match=r"torch.Tensor, got list \(use torch.tensor"):
-            L.check_left_right_bias(lambda: right_bias().tolist())
-        with pytest.raises(CheckError, match="one flat tensor"):
-            L.check_left_right_bias(lambda: right_bias().view(2, 2, 3))
-        with pytest.raises(CheckError, match="float tensor"):
-            L.check_left_right_bias(lambda: torch.tensor([1, 0, -1, 0, 1, 0, 1, 0, 1, 0, 1, 0]))
-        with pytest.raises(CheckError, match="raised ZeroDivisionError"):
-            L.check_left_right_bias(lambda: 1 / 0)
-
-    def test_an_open_exercise_is_not_an_error(self, capsys):
-        def not_yet():
-            raise NotImplementedError
-
-        assert L.check_left_right_bias(not_yet) is False
-        assert "not implemented yet" in capsys.readouterr().out
+    assert "✓ left_right_bias is correct" in run.passed
+    assert torch.equal(L.left_right_bias_reference(), LEFT_RIGHT_BIAS)
 
 
 def good_transformers():
@@ -56,39 +44,31 @@ def good_transformers():
             SpatialTransformer(2, align_corners=False, out_size=28, n_transformers=2))
 
 
-class TestAdditionTransformers:
-    def test_accepts_the_solution(self, capsys):
-        assert L.check_addition_transformers(good_transformers) is True
-        assert "one θ per channel" in capsys.readouterr().out
+def not_the_identity():
+    per, par = good_transformers()
+    with torch.no_grad():
+        par.loc[1].head.bias[2] = 0.3
+    return per, par
 
-    def test_names_the_mistakes(self):
-        per, par = good_transformers()
-        with pytest.raises(CheckError, match="swapped"):
-            L.check_addition_transformers(lambda: (par, per))
-        with pytest.raises(CheckError, match="per_channel=True"):
-            L.check_addition_transformers(
-                lambda: (SpatialTransformer(2, align_corners=False, out_size=28), par))
-        with pytest.raises(CheckError, match="n_transformers=2.*got n_transformers=3"):
-            L.check_addition_transformers(
-                lambda: (per, SpatialTransformer(2, align_corners=False, out_size=28, n_transformers=3)))
-        with pytest.raises(CheckError, match="42×42 windows: pass out_size=28"):
-            L.check_addition_transformers(
-                lambda: (SpatialTransformer(2, align_corners=False, per_channel=True), par))
-        with pytest.raises(CheckError, match="align_corners=True"):
-            L.check_addition_transformers(
-                lambda: (SpatialTransformer(2, align_corners=True, out_size=28, per_channel=True), par))
-        with pytest.raises(CheckError, match="2 \\(pass in_channels=2\\)"):
-            L.check_addition_transformers(
-                lambda: (SpatialTransformer(1, align_corners=False, out_size=28, per_channel=True), par))
-        with pytest.raises(CheckError, match="a pair"):
-            L.check_addition_transformers(lambda: per)
 
-    def test_a_transformer_that_does_not_start_at_the_identity(self):
-        per, par = good_transformers()
-        with torch.no_grad():
-            par.loc[1].head.bias[2] = 0.3
-        with pytest.raises(CheckError, match="parallel does not start as the identity"):
-            L.check_addition_transformers(lambda: (per, par))
+def test_addition_transformers_check_accepts_the_solution_and_names_the_mistakes():
+    per, par = good_transformers()
+    run = assert_check(L.check_addition_transformers, good_transformers,
+                       name="addition_transformers", mistakes=[
+        (lambda: (par, per), "swapped"),
+        (lambda: (SpatialTransformer(2, align_corners=False, out_size=28), par), "per_channel=True"),
+        (lambda: (per, SpatialTransformer(2, align_corners=False, out_size=28, n_transformers=3)),
+         re.compile("n_transformers=2.*got n_transformers=3")),
+        (lambda: (SpatialTransformer(2, align_corners=False, per_channel=True), par),
+         "42×42 windows: pass out_size=28"),
+        (lambda: (SpatialTransformer(2, align_corners=True, out_size=28, per_channel=True), par),
+         "align_corners=True"),
+        (lambda: (SpatialTransformer(1, align_corners=False, out_size=28, per_channel=True), par),
+         "2 (pass in_channels=2)"),
+        (lambda: per, "a pair"),
+        (not_the_identity, "parallel does not start as the identity"),
+    ])
+    assert "one θ per channel" in run.passed
 
 
 @pytest.mark.parametrize("name", BUDGET_NAMES)

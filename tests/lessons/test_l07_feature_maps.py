@@ -3,10 +3,12 @@ translations of a convolution, positive for rotations of an asymmetric filter), 
 the angle read-out against known θ, the orthogonal fit, the W/M toy, the budgets, and the two
 exercise checks with right and wrong answers."""
 
+import dataclasses
 import math
 
 import pytest
 import torch
+from checks import assert_check
 from torch import nn
 
 from stnlib.lessons import l07_feature_maps as L
@@ -160,12 +162,16 @@ def test_budgets():
 
 
 @pytest.mark.parametrize("name", ["STN-C0", "STN-C1", "STN-SL1"])
-def test_lr_scales_put_the_theta_head_and_the_localization_body_in_their_own_groups(name):
+def test_the_recipe_puts_the_theta_head_and_the_localization_body_in_their_own_groups(name):
     from stnlib.train import _param_groups
 
     model = build(name)
-    settings = L.Settings(loc_lr_scale=0.5, head_lr_scale=30.0)
-    groups = _param_groups(model, 1e-3, L.lr_scales(model, settings))
+    budget = L.start("smoke").budget
+    budget = dataclasses.replace(budget, settings=L.Settings(loc_lr_scale=0.5, head_lr_scale=30.0))
+    recipe = L.recipe(budget)
+    assert (recipe.optimizer, recipe.schedule, recipe.epochs) == (budget.settings.optimizer,
+                                                                  budget.settings.schedule, budget.epochs)
+    groups = _param_groups(model, 1e-3, recipe.lr_scale(model))
     lr_of = {id(p): g["lr"] for g in groups for p in g["params"]}
     loc = model.transformer.loc[0]
     assert [lr_of[id(p)] for p in loc.head.parameters()] == pytest.approx([30e-3] * 2)
@@ -174,68 +180,43 @@ def test_lr_scales_put_the_theta_head_and_the_localization_body_in_their_own_gro
     rest = list(model.blocks.parameters()) + list(model.head.parameters())
     assert [lr_of[id(p)] for p in rest] == pytest.approx([1e-3] * len(rest))
     assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))
-    assert L.lr_scales(PlacementNet("CNN"), settings) is None
-    override = _param_groups(model, 1e-3, L.lr_scales(model, settings, head_lr_scale=2.0))
-    lr_of = {id(p): g["lr"] for g in override for p in g["params"]}
+    assert recipe.lr_scale(PlacementNet("CNN")) is None
+    override = L.recipe(budget, epochs=7, head_lr_scale=2.0)
+    assert override.epochs == 7
+    lr_of = {id(p): g["lr"] for g in _param_groups(model, 1e-3, override.lr_scale(model)) for p in g["params"]}
     assert [lr_of[id(p)] for p in loc.head.parameters()] == pytest.approx([2e-3] * 2)
     assert L.start("full").budget.settings.head_lr_scale == L.start("full").budget.settings.loc_lr_scale
-
-
-def test_collapsed():
-    assert L.collapsed(89.0) and L.collapsed(81.0) and not L.collapsed(5.0)
 
 
 # ----------------------------------------------------------------------------------------
 # the exercise checks
 # ----------------------------------------------------------------------------------------
 
-def test_misalignment_check_accepts_the_reference_and_raises_not_implemented_quietly(capsys):
-    assert L.check_misalignment(L.misalignment_reference) is True
-    assert "✓" in capsys.readouterr().out
-
-    def stub(gamma, images, theta):
-        raise NotImplementedError
-
-    assert L.check_misalignment(stub) is False
+def off(gamma, images, theta):  # an unknown mistake
+    return 1.1 * L.misalignment_reference(gamma, images, theta)
 
 
-@pytest.mark.parametrize("mistake", L.MISALIGNMENT_MISTAKES, ids=lambda m: m.hint[:30])
-def test_misalignment_check_names_each_mistake(mistake):
-    with pytest.raises(L.CheckError) as err:
-        L.check_misalignment(mistake.wrong)
-    assert mistake.hint in str(err.value)
+def test_misalignment_check_accepts_the_reference_and_names_each_mistake():
+    run = assert_check(L.check_misalignment, L.misalignment_reference, name="misalignment",
+                       mistakes=[*((m.wrong, f"Hint: {m.hint}") for m in L.MISALIGNMENT_MISTAKES),
+                                 (off, None)])
+    assert "✓" in run.passed
+    unknown = run.errors[-1]  # no hint, but the case it fails on
+    assert "case 'T_g = 30° rotation'" in str(unknown)
+    assert not any(m.hint in str(unknown) for m in L.MISALIGNMENT_MISTAKES)
 
 
-def test_misalignment_check_an_unknown_mistake_has_no_hint():
-    def off(gamma, images, theta):
-        return 1.1 * L.misalignment_reference(gamma, images, theta)
-
-    with pytest.raises(L.CheckError) as err:
-        L.check_misalignment(off)
-    assert "case 'T_g = 30° rotation'" in str(err.value)
-    assert not any(m.hint in str(err.value) for m in L.MISALIGNMENT_MISTAKES)
+def broken(x, pieces):
+    return pieces.head(pieces.blocks[1](x))  # forgot block 1 on the warped input
 
 
-def test_sl_check_accepts_the_reference_and_a_model_built_from_the_library():
-    assert L.check_sl_forward(L.sl_forward_reference) is True
+def test_sl_check_accepts_the_reference_and_names_each_mistake():
+    run = assert_check(L.check_sl_forward, L.sl_forward_reference, name="sl_forward",
+                       mistakes=[*((m.wrong, f"Hint: {m.hint}") for m in L.SL_MISTAKES),
+                                 (broken, "sl_forward")])
+    assert len(str(run.errors[-1]).splitlines()) <= 4  # an error in one short message
 
     def via_model(x, pieces):
         return pieces.net(x)  # the library's PlacementNet("SL", 1) does the same
 
     assert L.check_sl_forward(via_model) is True
-
-
-@pytest.mark.parametrize("mistake", L.SL_MISTAKES, ids=lambda m: m.hint[:30])
-def test_sl_check_names_each_mistake(mistake):
-    with pytest.raises(L.CheckError) as err:
-        L.check_sl_forward(mistake.wrong)
-    assert mistake.hint in str(err.value)
-
-
-def test_sl_check_reports_an_error_in_one_short_message():
-    def broken(x, pieces):
-        return pieces.head(pieces.blocks[1](x))  # forgot block 1 on the warped input
-
-    with pytest.raises(L.CheckError) as err:
-        L.check_sl_forward(broken)
-    assert "sl_forward" in str(err.value) and len(str(err.value).splitlines()) <= 4
