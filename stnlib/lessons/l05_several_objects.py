@@ -11,23 +11,25 @@ Two experiments with two digits per image:
 
 This module holds the published numbers (:data:`PAPER_ADDITION`,
 :data:`WANG_ADDITION`, :data:`WANG_TABLE1`), the budget table
-(:data:`BUDGET_CHANGES`, :class:`Settings`), the experiment helpers
-(:class:`Experiments`, the tables, :func:`figure8`) and the exercise checks
+(:data:`BUDGET_CHANGES`, :class:`Settings`), the glue that builds the lesson's two
+:class:`~stnlib.course.experiment.Experiment` (:func:`addition_experiment`,
+:func:`two_digit_experiment`) and the models of its tables (:func:`build_addition`,
+:func:`build_two_digits`), :func:`figure8`, and the exercise checks
 (:func:`check_left_right_bias`, :func:`check_addition_transformers`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Callable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping
 
 import torch
 
 from .. import data
 from ..course import lesson as _lesson
 from ..course.checking import CheckError, not_written_yet
-from ..models import LOC_PREFIX
+from ..course.experiment import Experiment, majority_error
 from ..models.addition import (
     ADDITION_MODELS,
     LEFT_RIGHT_BIAS,
@@ -38,7 +40,7 @@ from ..models.addition import (
     two_digit_model,
     wang_addition_model,
 )
-from ..train import evaluate, seed_everything, train
+from ..train import evaluate
 from ..transformer import SpatialTransformer
 
 LESSON = "05"
@@ -46,8 +48,8 @@ LESSON = "05"
 __all__ = [
     "PAPER_ADDITION", "WANG_ADDITION", "WANG_ADDITION_RUNS", "WANG_ADDITION_MEAN_ERROR", "WANG_TABLE1",
     "TWO_DIGIT_CONFIGS",
-    "Settings", "BUDGET_CHANGES", "SETTINGS", "start", "Experiments", "majority_rate",
-    "is_collapsed", "mean_std", "addition_markdown", "two_digit_markdown", "figure8",
+    "Settings", "BUDGET_CHANGES", "SETTINGS", "start", "test_pairs", "build_addition", "build_two_digits",
+    "addition_experiment", "two_digit_experiment", "figure8",
     "left_right_bias_reference", "check_left_right_bias", "check_addition_transformers",
 ]
 
@@ -77,9 +79,6 @@ WANG_TABLE1: dict[str, tuple[float, float]] = {
 }
 #: the rows of Wang's Table 1, in his order
 TWO_DIGIT_CONFIGS = tuple(WANG_TABLE1)
-#: a run whose test accuracy is within this many points of always answering the most
-#: frequent sum has collapsed (Wang's collapsed runs: 9.9 %, the frequency of the sum 9)
-COLLAPSE_MARGIN = 5.0
 
 # --------------------------------------------------------------------------- budget table
 
@@ -144,144 +143,97 @@ def start(budget: str | None = None, seed: int = 0, device: str | None = None):
 # --------------------------------------------------------------------------- experiments
 
 
-def majority_rate(labels: torch.Tensor) -> float:
-    """The accuracy (%) of always answering the most frequent label."""
-    return 100.0 * torch.bincount(labels).max().item() / len(labels)
+#: Wang's test protocol for two digits in one image: the test pairs without rotation, scaling
+#: or shift (his evaluation code)
+UNDISTORTED = {"angle": 0.0, "scale": (1.0, 1.0), "shift": 0.0}
 
 
-def is_collapsed(accuracy: float, labels: torch.Tensor) -> bool:
-    """A run is *collapsed* when its accuracy is within :data:`COLLAPSE_MARGIN` of :func:`majority_rate`."""
-    return accuracy < majority_rate(labels) + COLLAPSE_MARGIN
+def test_pairs(budget, name: str, *, undistorted: bool = False):
+    """The fixed test pairs of data set ``name``: seed 0, ``budget.n_test`` of them.
 
+    Args:
+        budget: the lesson's :class:`~stnlib.course.budgets.Budget`.
+        name: ``"mnist-addition"`` or ``"mnist-two-digits"`` (:func:`stnlib.data.load`).
+        undistorted: the same pairs without distortion (:data:`UNDISTORTED`; two digits only).
 
-def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
-    """Mean and sample standard deviation (``None`` for a single value)."""
-    values = [float(v) for v in values]
-    m = sum(values) / len(values)
-    if len(values) < 2:
-        return m, None
-    return m, math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
-
-
-class Experiments:
-    """The lesson's data and trained models, each made once and then reused.
-
-    * ``fit_addition(name, seed)``: an MNIST-addition model on the budget's
-      training pairs; ``error`` (%) on the fixed test pairs after the last epoch.
-    * ``fit_two_digits(config, seed)``: a row of Wang's Table 1 (``"left-right/zeros"``,
-      ``"CNN"``…); ``accuracy`` (%) on the fixed distorted test pairs and
-      ``accuracy_wang`` on the same pairs undistorted (Wang's test protocol).
-
-    Every model of a budget sees the same pairs (per seed) in the same order
-    with the same recipe; nothing is chosen on the test pairs.
+    Returns:
+        the test :class:`~stnlib.data.Samples` (``images``, ``labels``: the sums).
     """
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-        self.budget = ctx.budget
-        self._data: dict = {}
-        self.trained: dict = {}
-
-    def dataset(self, name: str, split: str, seed: int = 0, *, n: int | None = None,
-                undistorted: bool = False):
-        """Training pairs of ``seed``, or the fixed test pairs, of ``name`` (an addition data set)."""
-        if split == "test":
-            n, seed = self.budget.n_test, 0
-        key = (name, split, seed, n, undistorted)
-        if key not in self._data:
-            over = dict(angle=0.0, scale=(1.0, 1.0), shift=0.0) if undistorted else {}
-            if undistorted and name == "mnist-addition":
-                over = dict(angle=0.0, scale=(1.0, 1.0))  # placed, not rotated or scaled
-            self._data[key] = data.load(name, split, n=n, seed=seed, **over)
-        return self._data[key]
-
-    def _train(self, model, train_set, epochs, seed, desc):
-        B, S = self.budget, self.budget.settings
-        has_st = getattr(model, "transformer", None) is not None
-        lr_scale = {LOC_PREFIX: S.loc_lr_scale} if has_st and S.loc_lr_scale != 1 else None
-        return train(model, train_set, epochs=epochs, lr=B.lr, batch_size=B.batch_size,
-                     device=self.ctx.device, seed=seed, schedule=S.schedule, lr_scale=lr_scale,
-                     desc=desc, progress=self.ctx.progress)
-
-    def fit_addition(self, name: str, seed: int) -> dict:
-        """Train addition model ``name`` with ``seed`` (once) and test it."""
-        key = ("addition", name, seed)
-        if key not in self.trained:
-            S = self.budget.settings
-            train_set = self.dataset("mnist-addition", "train", seed, n=S.add_n_train)
-            test_set = self.dataset("mnist-addition", "test")
-            seed_everything(seed)
-            model = (wang_addition_model(transformer=name == "Wang ST", dropout=S.dropout)
-                     if name in WANG_MODELS else addition_model(name, params=S.add_params))
-            history = self._train(model, train_set, S.add_epochs, seed, f"{name}, seed {seed}")
-            error = evaluate(model, test_set, device=self.ctx.device)["error"]
-            self.trained[key] = dict(model=model.cpu().eval(), error=error, history=history)
-        return self.trained[key]
-
-    def fit_two_digits(self, config: str, seed: int) -> dict:
-        """Train one row of Wang's Table 1 (``"<init>/<padding>"`` or ``"CNN"``) with ``seed`` (once)."""
-        if config not in WANG_TABLE1:
-            raise ValueError(f"config must be one of {', '.join(TWO_DIGIT_CONFIGS)}, got {config!r}")
-        key = ("two", config, seed)
-        if key not in self.trained:
-            S = self.budget.settings
-            train_set = self.dataset("mnist-two-digits", "train", seed, n=S.two_n_train)
-            test_set = self.dataset("mnist-two-digits", "test")
-            test_wang = self.dataset("mnist-two-digits", "test", undistorted=True)
-            seed_everything(seed)  # also the draw of the random initialization
-            if config == "CNN":
-                model = two_digit_cnn(dropout=S.dropout)
-            else:
-                init, padding = config.split("/")
-                model = two_digit_model(init, padding, dropout=S.dropout)
-            history = self._train(model, train_set, S.two_epochs, seed, f"{config}, seed {seed}")
-            acc = 100 - evaluate(model, test_set, device=self.ctx.device)["error"]
-            acc_wang = 100 - evaluate(model, test_wang, device=self.ctx.device)["error"]
-            self.trained[key] = dict(model=model.cpu().eval(), accuracy=acc,
-                                     accuracy_wang=acc_wang, history=history,
-                                     collapsed=is_collapsed(acc_wang, test_wang.labels))
-        return self.trained[key]
-
-    def runs(self, kind: str, name: str, seeds: Sequence[int]) -> list[dict]:
-        """The trained runs of ``name`` (``kind`` ``"addition"`` or ``"two"``) over ``seeds``."""
-        return [self.trained[kind, name, s] for s in seeds if (kind, name, s) in self.trained]
+    if undistorted and name != "mnist-two-digits":
+        raise ValueError(f"undistorted: only the two-digit test pairs have an undistorted twin, got {name!r}")
+    return data.load(name, "test", n=budget.n_test, seed=0, **(UNDISTORTED if undistorted else {}))
 
 
-def _cell(values: Sequence[float]) -> str:
-    m, s = mean_std(values)
-    return f"{m:.1f}" if s is None else f"{m:.1f} ± {s:.1f}"
+def _training_pairs(name: str, n: int | None) -> Callable[[int], object]:
+    """``seed -> `` that seed's ``n`` training pairs of ``name`` (the last seed's kept: every model
+    of a seed trains on the same draw, and the notebook loops over models inside seeds)."""
+    @functools.lru_cache(maxsize=1)
+    def load(seed: int):
+        return data.load(name, "train", n=n, seed=seed)
+    return load
 
 
-def addition_markdown(ex: Experiments, seeds: Sequence[int], names: Sequence[str]) -> str:
-    """MNIST addition, test error in %: ours (mean ± std, every seed) beside Jaderberg et al.'s."""
-    rows = ["| model | ours: mean ± std | ours: each seed | Jaderberg et al. A.1 | Wang (2018), "
-            "5-run mean |", "|---|---|---|---|---|"]
-    for name in names:
-        errs = [r["error"] for r in ex.runs("addition", name, seeds)]
-        if not errs:
-            continue
-        paper, wang = PAPER_ADDITION.get(name), WANG_ADDITION_MEAN_ERROR.get(name)
-        rows.append(f"| {name} | {_cell(errs)} | {', '.join(f'{e:.1f}' for e in errs)} | "
-                    f"{'–' if paper is None else paper} | {'–' if wang is None else wang} |")
-    return "\n".join(rows)
+def build_addition(name: str, settings: Settings) -> torch.nn.Module:
+    """A fresh MNIST-addition model ``name`` (one of :data:`~stnlib.models.addition.ADDITION_MODELS`):
+    Wang's two at his sizes (dropout per ``settings``), the others sized to ``settings.add_params``."""
+    if name in WANG_MODELS:
+        return wang_addition_model(transformer=name == "Wang ST", dropout=settings.dropout)
+    return addition_model(name, params=settings.add_params)
 
 
-def two_digit_markdown(ex: Experiments, seeds: Sequence[int], configs: Sequence[str]) -> str:
-    """Wang's Table 1 beside ours: test accuracy in %, mean ± std, every seed, collapsed seeds marked."""
-    rows = ["| model | init | padding | ours, distorted test | ours, undistorted test (Wang's) "
-            "| each seed (undistorted) | Wang (2018), Table 1 |", "|---|---|---|---|---|---|---|"]
-    for config in configs:
-        runs = ex.runs("two", config, seeds)
-        if not runs:
-            continue
-        init, padding = ("NA", "NA") if config == "CNN" else config.split("/")
-        seeds_text = ", ".join(f"{r['accuracy_wang']:.1f}" + (" (collapsed)" if r["collapsed"] else "")
-                               for r in runs)
-        m, s = WANG_TABLE1[config]
-        rows.append(f"| {'CNN' if config == 'CNN' else 'STN'} | {init} | {padding} | "
-                    f"{_cell([r['accuracy'] for r in runs])} | "
-                    f"{_cell([r['accuracy_wang'] for r in runs])} | {seeds_text} | {m} ± {s} |")
-    return "\n".join(rows)
+def build_two_digits(config: str, settings: Settings) -> torch.nn.Module:
+    """A fresh model of one row of Wang's Table 1: ``"<init>/<padding>"`` (e.g. ``"left-right/zeros"``)
+    or ``"CNN"`` (his baseline); dropout per ``settings``. The random initialization draws from
+    torch's RNG, so seed it first (:meth:`Experiment.run` does)."""
+    if config not in WANG_TABLE1:
+        raise ValueError(f"config must be one of {', '.join(TWO_DIGIT_CONFIGS)}, got {config!r}")
+    if config == "CNN":
+        return two_digit_cnn(dropout=settings.dropout)
+    init, padding = config.split("/")
+    return two_digit_model(init, padding, dropout=settings.dropout)
+
+
+def _recipe(budget, epochs: int):
+    S = budget.settings
+    return budget.recipe(epochs=epochs, schedule=S.schedule, loc_lr_scale=S.loc_lr_scale)
+
+
+def addition_experiment(ctx) -> Experiment:
+    """The MNIST-addition :class:`~stnlib.course.experiment.Experiment` of ``ctx``'s budget.
+
+    Each seed trains on its own draw of ``settings.add_n_train`` pairs, for
+    ``settings.add_epochs`` epochs (the budget's lr and batch, ``settings.schedule``,
+    localization nets × ``settings.loc_lr_scale``); scored by the test error (%) on
+    :func:`test_pairs`, flagged against always answering the most frequent sum.
+    """
+    B, S = ctx.budget, ctx.budget.settings
+    return Experiment(ctx, recipe=_recipe(B, S.add_epochs),
+                      train_data=_training_pairs("mnist-addition", S.add_n_train),
+                      test_data=test_pairs(B, "mnist-addition"))
+
+
+def two_digit_experiment(ctx) -> Experiment:
+    """The two-digits-in-one-image :class:`~stnlib.course.experiment.Experiment` of ``ctx``'s budget.
+
+    Each seed trains on its own draw of ``settings.two_n_train`` pairs, for
+    ``settings.two_epochs`` epochs (recipe as :func:`addition_experiment`). Its
+    scores are test accuracies (%): ``accuracy_wang`` on the undistorted test
+    pairs (Wang's protocol; the primary score, flagged against always answering
+    the most frequent sum) and ``accuracy`` on the same pairs distorted (its
+    ``test_data``, on which θ's spread is measured).
+    """
+    B, S = ctx.budget, ctx.budget.settings
+    test = test_pairs(B, "mnist-two-digits")
+    test_wang = test_pairs(B, "mnist-two-digits", undistorted=True)
+
+    def score(model: torch.nn.Module) -> dict[str, float]:
+        return {"accuracy": 100 - evaluate(model, test, device=ctx.device)["error"],
+                "accuracy_wang": 100 - evaluate(model, test_wang, device=ctx.device)["error"]}
+
+    return Experiment(ctx, recipe=_recipe(B, S.two_epochs),
+                      train_data=_training_pairs("mnist-two-digits", S.two_n_train), test_data=test,
+                      score=score, primary="accuracy_wang", higher_is_better=True,
+                      trivial=100 - majority_error(test_wang.labels))
 
 
 @torch.no_grad()

@@ -94,43 +94,90 @@ def test_published_numbers_match_their_sources():
     assert L.WANG_TABLE1["left-right/zeros"] == (91.4, 0.51) and len(L.WANG_TABLE1) == 7
 
 
-def test_collapse_and_spread_helpers():
-    labels = torch.tensor([9] * 10 + list(range(19)) * 2)  # the sum 9 is the most frequent
-    assert L.majority_rate(labels) == pytest.approx(100 * 12 / 48)
-    assert L.is_collapsed(25.0, labels) and L.is_collapsed(29.9, labels)
-    assert not L.is_collapsed(30.1, labels)
-    assert L.mean_std([1.0]) == (1.0, None)
-    m, s = L.mean_std([1.0, 3.0])
-    assert m == 2.0 and s == pytest.approx(2 ** 0.5)
+@pytest.fixture(scope="module")
+def smoke():
+    ctx = L.start("smoke", 0, "cpu")
+    return ctx, L.addition_experiment(ctx), L.two_digit_experiment(ctx)
+
+
+def test_experiments_use_the_budgets_recipe_and_wangs_test_protocol(smoke):
+    ctx, add, two = smoke
+    B, S = ctx.budget, ctx.budget.settings
+    for exp, epochs in ((add, S.add_epochs), (two, S.two_epochs)):
+        r = exp.recipe
+        assert (r.epochs, r.lr, r.batch_size, r.schedule, r.loc_lr_scale) == (
+            epochs, B.lr, B.batch_size, S.schedule, S.loc_lr_scale)
+    # addition: the test error, flagged against always answering the most frequent sum
+    assert add.primary == "error" and not add.higher_is_better
+    counts = torch.bincount(add.test_data.labels)
+    assert add.trivial == pytest.approx(100 * (1 - counts.max().item() / len(add.test_data)))
+    # two digits: accuracy on Wang's undistorted test pairs (the same pairs and sums, not rotated)
+    wang = L.test_pairs(B, "mnist-two-digits", undistorted=True)
+    assert len(wang) == len(two.test_data) == B.n_test
+    assert torch.equal(wang.labels, two.test_data.labels)
+    assert wang.params["angle"].abs().max() == 0 and two.test_data.params["angle"].abs().max() > 0
+    assert two.primary == "accuracy_wang" and two.higher_is_better
+    assert two.trivial == pytest.approx(100 * torch.bincount(wang.labels).max().item() / len(wang))
+    # each seed draws its own training pairs; a seed gives the same draw again
+    assert torch.equal(two.training_data(1).images, two.training_data(1).images)
+    assert not torch.equal(two.training_data(0).images, two.training_data(1).images)
+    assert len(two.training_data(0)) == S.two_n_train
+    with pytest.raises(ValueError, match="only the two-digit test pairs"):
+        L.test_pairs(B, "mnist-addition", undistorted=True)
+
+
+def test_models_of_the_tables():
+    S = L.start("full", 0, "cpu").budget.settings
+    cnn = L.build_two_digits("CNN", S)
+    assert cnn.transformer is None
+    lr = L.build_two_digits("left-right/border", S)
+    assert lr.transformer.padding_mode == "border"
+    torch.manual_seed(0)
+    a = L.build_two_digits("random/zeros", S)
+    torch.manual_seed(0)
+    b = L.build_two_digits("random/zeros", S)
+    torch.manual_seed(1)
+    c = L.build_two_digits("random/zeros", S)
+    head = [m.transformer.loc[0].head.bias for m in (a, b, c)]
+    assert torch.equal(head[0], head[1]) and not torch.equal(head[0], head[2])  # the seed draws θ₀
+    assert torch.equal(lr.transformer.loc[0].head.bias.detach(), LEFT_RIGHT_BIAS)
+    with pytest.raises(ValueError, match="config must be one of"):
+        L.build_two_digits("left/zeros", S)
+    assert L.build_addition("Wang CNN", S).transformer is None
+    n = sum(p.numel() for p in L.build_addition("2×ST-FCN", S).parameters())
+    assert abs(n - S.add_params) < 0.05 * S.add_params
+
+
+def fake_run(exp, name, seed, value, spread=0.1):
+    """Put a trained run of two-digit accuracy ``value`` (Wang's test pairs) into ``exp``."""
+    from stnlib.course.experiment import Run
+    from stnlib.train import History
+
+    scores = {"accuracy": value - 10, "accuracy_wang": value}
+    exp.runs[name, seed] = Run(name, seed, torch.nn.Identity(), History([]), scores, 1.0, spread,
+                               exp.is_at_chance(value))
+
+
+def test_tables_report_flagged_seeds_beside_wangs():
+    two = L.two_digit_experiment(L.start("smoke", 0, "cpu"))  # a fresh one: runs are injected below
+    fake_run(two, "random/zeros", 0, 70.0)
+    fake_run(two, "random/zeros", 1, 10.0)  # Wang's collapsed runs: 9.9 %, the most frequent sum
+    fake_run(two, "CNN", 0, 60.0, spread=None)
+    fake_run(two, "CNN", 1, 64.0, spread=None)
+    assert two.runs["random/zeros", 1].collapsed and not two.runs["random/zeros", 0].at_chance
+    table = two.table(["random/zeros", "CNN"], paper={k: m for k, (m, _) in L.WANG_TABLE1.items()})
+    assert "| random/zeros | 40.00 [" in table and "| 70.00, 10.00 |" in table  # reported, not dropped
+    assert "collapsed | 33.55 |" in table and "| – | – | 84.99 |" in table
+    assert two.flag_lines() == ["random/zeros: collapsed (seed 1)"]
+    assert "not separable at 2 seeds" in str(two.compare("random/zeros", "CNN"))
 
 
 @pytest.mark.slow
-def test_experiments_train_once_and_test_on_wangs_undistorted_pairs():
-    ctx = L.start("smoke", 0, "cpu")
-    ex = L.Experiments(ctx)
-    run = ex.fit_two_digits("left-right/zeros", 0)
-    assert ex.fit_two_digits("left-right/zeros", 0) is run  # trained once
-    assert 0 <= run["accuracy"] <= 100 and 0 <= run["accuracy_wang"] <= 100
-    test = ex.dataset("mnist-two-digits", "test", undistorted=True)
-    assert run["collapsed"] == L.is_collapsed(run["accuracy_wang"], test.labels)
-    assert test.params["angle"].abs().max() == 0  # Wang's test pairs are not distorted
-    table = L.two_digit_markdown(ex, [0], ["left-right/zeros", "CNN"])
-    assert "| STN | left-right | zeros |" in table and "91.4 ± 0.51" in table
-    assert "| CNN |" not in table  # not trained: no row
-    with pytest.raises(ValueError, match="config must be one of"):
-        ex.fit_two_digits("left/zeros", 0)
-
-
-def test_tables_report_collapsed_seeds_and_the_spread():
-    ctx = L.start("smoke", 0, "cpu")
-    ex = L.Experiments(ctx)
-    ex.trained["two", "random/zeros", 0] = dict(accuracy=60.0, accuracy_wang=70.0, collapsed=False)
-    ex.trained["two", "random/zeros", 1] = dict(accuracy=9.0, accuracy_wang=10.0, collapsed=True)
-    table = L.two_digit_markdown(ex, [0, 1], ["random/zeros"])
-    assert "70.0, 10.0 (collapsed)" in table  # reported, not dropped
-    assert "40.0 ± 42.4" in table and "33.55 ± 20.73" in table
-    ex.trained["addition", "2×ST-FCN", 0] = dict(error=12.0)
-    ex.trained["addition", "ST-FCN per channel", 0] = dict(error=30.0)
-    table = L.addition_markdown(ex, [0], ["2×ST-FCN", "ST-FCN per channel", "CNN"])
-    assert "| 2×ST-FCN | 12.0 | 12.0 | 5.8 |" in table
-    assert "| ST-FCN per channel | 30.0 | 30.0 | – |" in table and "| CNN |" not in table
+def test_a_two_digit_row_trains_once_and_is_scored_on_both_test_sets(smoke):
+    ctx, _, two = smoke
+    run = two.run("left-right/zeros", lambda: L.build_two_digits("left-right/zeros", ctx.budget.settings), 0)
+    assert two.run("left-right/zeros", lambda: None, 0) is run  # trained once
+    assert set(run.scores) == {"accuracy", "accuracy_wang"}
+    assert all(0 <= v <= 100 for v in run.scores.values())
+    assert run.at_chance == (run.scores["accuracy_wang"] - two.trivial < 0.1 * (100 - two.trivial))
+    assert run.spread is not None and len(run.history) == ctx.budget.settings.two_epochs
