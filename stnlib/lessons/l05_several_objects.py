@@ -42,6 +42,7 @@ from ..models.addition import (
 )
 from ..train import evaluate
 from ..transformer import SpatialTransformer
+from ..warping import warp
 
 LESSON = "05"
 
@@ -288,12 +289,8 @@ def left_right_bias_reference() -> torch.Tensor:
 
 def _crops(bias: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
     """The two 28×28 windows that a head with ``bias`` (and zero weights) reads from ``image`` (1×1×28×56)."""
-    from ..grids import affine_grid
-    from ..sampler import sample
-
     theta = bias.reshape(2, 2, 3).to(image)
-    grid = affine_grid(theta, (28, 28), align_corners=False)
-    return sample(image.expand(2, -1, -1, -1), grid, padding_mode="zeros", align_corners=False)
+    return warp(image.expand(2, -1, -1, -1), theta, (28, 28), padding_mode="zeros", align_corners=False)
 
 
 def _bias_hint(bias: torch.Tensor) -> str | None:
@@ -423,12 +420,8 @@ def check_addition_transformers(student: Callable[[], tuple], *, verbose: bool =
         if vs != evs or ts != ets:
             raise CheckError(f"{name}: V has shape {vs}, θ {ts}; expected V {evs}, θ {ets}")
     with torch.no_grad():
-        from ..grids import affine_grid
-        from ..sampler import sample
-
-        ident = sample(x, affine_grid(torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]).expand(3, 2, 3),
-                                      (28, 28), align_corners=False),
-                       padding_mode=per.padding_mode, align_corners=False)
+        ident = warp(x, torch.eye(2, 3).expand(x.shape[0], 2, 3), (28, 28), padding_mode=per.padding_mode,
+                     align_corners=False)
         V, _ = per(x)
         if not torch.allclose(V, ident, atol=1e-5):
             raise CheckError("per_channel does not start as the identity: keep the library's "
