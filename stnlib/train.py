@@ -77,6 +77,15 @@ class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite: training stopped instead of producing garbage."""
 
 
+class StopTraining(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by an ``on_step`` hook to end :func:`train` cleanly after the current step.
+
+    The epoch's row then has ``stopped=1`` and ``steps`` (the steps taken in
+    that epoch), exactly as when ``max_seconds`` runs out; validation, the
+    checkpoint and the epoch line follow as after any epoch.
+    """
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's random number generators (all devices)."""
     if not isinstance(seed, int) or isinstance(seed, bool):
@@ -251,7 +260,8 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
             (default: :func:`cross_entropy`).
         metrics: name → ``metric(outputs, targets)`` → float, computed on each
             epoch's outputs (default: ``{"error": stnlib.metrics.error}``, in %).
-        on_step: called with a :class:`StepInfo` after every step.
+        on_step: called with a :class:`StepInfo` after every step; raising
+            :class:`StopTraining` in it ends training after that step (a stopping rule).
         checkpoint: file written (atomically) after every epoch; with
             ``resume=True`` an existing one is loaded and training goes on from it.
         progress: ``True`` or ``"bar"`` (the default): a tqdm progress bar, and
@@ -387,10 +397,14 @@ def _train_epoch(model, dataset, optimizer, scheduler, epoch, epochs, batch_size
         if metrics:
             outputs.append(out.detach().cpu())
             targets.append(y.cpu())
-        if on_step is not None:
-            on_step(StepInfo(epoch, epoch * steps_per_epoch + i, value, model, x, y))
         if bar is not None:
             bar.update(1)
+        if on_step is not None:
+            try:
+                on_step(StepInfo(epoch, epoch * steps_per_epoch + i, value, model, x, y))
+            except StopTraining:
+                stopped, i = True, i + 1  # this step was taken
+                break
     seconds = time.perf_counter() - start
     if n == 0:  # the time ran out before this epoch's first step
         return {"epoch": epoch + 1, "train_loss": float("nan"), "lr": optimizer.param_groups[0]["lr"],

@@ -93,3 +93,45 @@ def test_an_adam_checkpoint_holds_the_whole_recipe(tmp_path):
     for other in ({"optimizer": "sgd"}, {"schedule": "constant"}):
         with pytest.raises(ValueError, match="was written for"):
             tr.train(toy_model(), toy_data(), checkpoint=ckpt, **{**kw, **other})
+
+
+def test_a_hook_can_stop_training_after_a_step():
+    data = toy_data(96)  # 3 steps of 32 per epoch
+    seen = []
+
+    def stop_at_step_4(info):
+        seen.append(info.step)
+        if info.step == 4:
+            raise tr.StopTraining
+
+    torch.manual_seed(0)
+    model = toy_model()
+    h = tr.train(model, data, epochs=5, batch_size=32, on_step=stop_at_step_4, val_data=data, progress=False)
+    assert seen == [0, 1, 2, 3, 4]
+    assert len(h) == 2 and h.last["stopped"] == 1 and h.last["steps"] == 2  # steps 3 and 4 of epoch 2
+    assert "val_error" in h.last  # the stopped epoch is still evaluated
+    assert "stopped" not in h.rows[0]
+
+
+def test_stopping_at_an_epochs_last_step_is_training_that_epoch():
+    data = toy_data(96)
+
+    def stop_at_step_2(info):
+        if info.step == 2:
+            raise tr.StopTraining
+
+    weights = []
+    for epochs, hook in ((4, stop_at_step_2), (1, None)):
+        torch.manual_seed(0)
+        model = toy_model()
+        tr.train(model, data, epochs=epochs, batch_size=32, schedule="constant", on_step=hook, progress=False)
+        weights.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    assert torch.equal(weights[0], weights[1])
+
+
+def test_other_errors_in_a_hook_still_propagate():
+    def broken(info):
+        raise RuntimeError("hook failed")
+
+    with pytest.raises(RuntimeError, match="hook failed"):
+        tr.train(toy_model(), toy_data(), epochs=1, on_step=broken, progress=False)
