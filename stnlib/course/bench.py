@@ -21,6 +21,11 @@ Parts (``--part``, default: all but ``time-to-accuracy``):
    and each one's validation error after the same training time.
 5. ``course``: the wall time of every notebook at ``smoke`` and ``standard``,
    read from ``stn-course run``'s ``runs/<budget>/run.json``.
+6. ``seeds``: 5 seeds of one small model trained at once as one vectorized
+   model (:func:`stnlib.seeds.train_seeds`) vs one after another
+   (:func:`stnlib.train.train`), same data and steps: lesson 03's ST-CNN on
+   28×28 and lesson 06's 1-D ST-CNN; ratio vectorized / sequential
+   (:func:`bench_seeds`).
 
 Noise control: threads pinned (``--threads``, default 2), warm-up runs, the
 two sides of a ratio timed in alternation (so a busy neighbour slows both),
@@ -41,7 +46,7 @@ import os
 import platform
 import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -53,8 +58,8 @@ from ..kernels import KERNELS
 from ..timing import Stopwatch
 from .paths import course_root
 
-PARTS = ("sampler", "overhead", "data", "time-to-accuracy", "course")
-DEFAULT_PARTS = ("sampler", "overhead", "data", "course")
+PARTS = ("sampler", "overhead", "data", "time-to-accuracy", "course", "seeds")
+DEFAULT_PARTS = ("sampler", "overhead", "data", "course", "seeds")
 #: (N, C, H, W) of U and (H', W') of V: the course's feature maps
 SAMPLER_SHAPES = (((256, 1, 28, 28), (28, 28)), ((256, 1, 42, 42), (28, 28)),
                   ((64, 3, 64, 64), (64, 64)), ((16, 64, 128, 128), (128, 128)))
@@ -509,13 +514,123 @@ def bench_course(runs_dir: str | os.PathLike | Sequence[str | os.PathLike] | Non
 # --------------------------------------------------------------------------- driver
 
 
+# --------------------------------------------------------------------------- 6. seeds
+
+#: the seeds each side of the ``seeds`` part trains
+SEEDS_N = 5
+#: optimizer steps of each seed (one epoch of ``steps × batch_size`` inputs)
+SEEDS_STEPS = 50
+
+
+def seeds_models() -> dict[str, dict]:
+    """name → ``{"build", "shape", "batch_size", "lr"}``: lesson 03's ST-CNN and lesson 06's 1-D ST-CNN."""
+    from ..models import build_model, timeseries
+
+    return {
+        "lesson 03 ST-CNN Aff, 1×28×28, batch 64": {
+            "build": lambda: build_model("ST-CNN Aff", in_size=28), "shape": (1, 28, 28),
+            "batch_size": 64, "lr": 3e-3},
+        "lesson 06 1-D ST-CNN (time warp + amplitude), 1×40, batch 100": {
+            "build": lambda: timeseries.st_cnn(40), "shape": (1, 40), "batch_size": 100, "lr": 1e-2},
+    }
+
+
+def _seed_sides(build: Callable[[], nn.Module], data, seeds: list[int], *, batch_size: int, lr: float,
+           device: torch.device):
+    from ..seeds import train_seeds
+    from ..train import seed_everything, train
+
+    def sequential():
+        for seed in seeds:
+            seed_everything(seed)
+            train(build(), data, epochs=1, lr=lr, batch_size=batch_size, seed=seed, device=device,
+                  progress=False)
+
+    def vectorized():
+        train_seeds(build, data, seeds=seeds, epochs=1, lr=lr, batch_size=batch_size, device=device,
+                    progress=False)
+
+    return sequential, vectorized
+
+
+def bench_seeds(*, models: Mapping[str, dict] | None = None, n_seeds: int = SEEDS_N, steps: int = SEEDS_STEPS,
+                devices=("cpu",), repeats: int = 3, seed: int = 0) -> dict:
+    """Training time of ``n_seeds`` seeds vectorized vs one after another; one row per device × model.
+
+    Args:
+        models: name → ``{"build": () -> nn.Module, "shape": input shape without N,
+            "batch_size": int, "lr": float}``; default :func:`seeds_models`.
+        n_seeds: seeds on each side (0 … n_seeds − 1).
+        steps: optimizer steps per seed.
+        devices: where to train.
+        repeats: timed rounds per side (after one untimed warm-up round of 2 steps).
+        seed: seeds the random inputs.
+
+    Returns:
+        ``{"n_seeds", "steps", "threads", "rows"}``; each row has ``device``, ``model``,
+        ``batch_size``, ``sequential_s`` and ``vectorized_s`` (median seconds of a
+        round: all seeds trained), ``sequential`` / ``vectorized`` (:func:`summarize`,
+        ms) and ``ratio`` (vectorized / sequential; ``ratio_q1`` … ``ratio_q3``
+        over the rounds).
+    """
+    if not isinstance(n_seeds, int) or n_seeds < 1:
+        raise ValueError(f"n_seeds must be a positive int, got {n_seeds!r}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive int, got {repeats!r}")
+    models = seeds_models() if models is None else models
+    seeds = list(range(n_seeds))
+    rows = []
+    for dev in map(torch.device, devices):
+        for name, spec in models.items():
+            bs = spec["batch_size"]
+            g = torch.Generator().manual_seed(seed)
+            n = steps * bs
+            data = (torch.rand(n, *spec["shape"], generator=g), torch.randint(0, 10, (n,), generator=g))
+            warm = (data[0][:2 * bs], data[1][:2 * bs])
+            for side in _seed_sides(spec["build"], warm, seeds, batch_size=bs, lr=spec["lr"], device=dev):
+                side()  # warm-up: allocations, kernel choices
+            sequential, vectorized = _seed_sides(spec["build"], data, seeds, batch_size=bs, lr=spec["lr"],
+                                            device=dev)
+            sw_seq, sw_vec = Stopwatch(device=dev), Stopwatch(device=dev)
+            for _ in range(repeats):
+                for side, sw in ((sequential, sw_seq), (vectorized, sw_vec)):
+                    with sw:
+                        side()
+            rows.append({"device": device_name(dev), "model": name, "batch_size": bs,
+                         "sequential_s": statistics.median(sw_seq.laps),
+                         "vectorized_s": statistics.median(sw_vec.laps),
+                         "sequential": summarize(sw_seq.laps), "vectorized": summarize(sw_vec.laps),
+                         **ratio_stats(sw_vec.laps, sw_seq.laps)})
+    return {"n_seeds": n_seeds, "steps": steps, "threads": torch.get_num_threads(), "rows": rows,
+            "note": "ratio = vectorized / sequential training time of all seeds (below 1: "
+                    "vectorized wins); both sides build the models and their batches"}
+
+
+def format_seeds(s: dict) -> list[str]:
+    """The part's Markdown table, as lines."""
+    lines = ["", f"### 6. Seeds: {s['n_seeds']} seeds × {s['steps']} steps, trained vectorized "
+             f"(stnlib.seeds) vs one after another, s ({s['threads']} thread(s))", "",
+             "| device | model | sequential s | vectorized s | vectorized / sequential [IQR] |",
+             "|---|---|---|---|---|"]
+    for r in s["rows"]:
+        lines.append(f"| {r['device'].split(',')[0]} | {r['model']} | {r['sequential_s']:.2f} | "
+                     f"{r['vectorized_s']:.2f} | {r['ratio']:.2f}× "
+                     f"[{r['ratio_q1']:.2f}–{r['ratio_q3']:.2f}] |")
+    return lines
+
+
 def run_bench(*, parts: Sequence[str] = DEFAULT_PARTS, quick: bool = False, device: str | None = None,
               threads: int = 2, out: str | os.PathLike | None = "bench/results.json",
               runs_dir=None, time_cap_s: float = 900.0, sampler_shapes=SAMPLER_SHAPES,
               overhead_models: dict | None = None, data_n: int | None = None,
               tta_kwargs: dict | None = None, repeats: int | None = None, clock: str = "wall",
-              tutorial_cap_s: float | None = None) -> dict:
-    """Run the chosen parts; write the JSON (atomically) to ``out`` unless ``None``; return it."""
+              tutorial_cap_s: float | None = None, seeds_kwargs: dict | None = None) -> dict:
+    """Run the chosen parts; write the JSON (atomically) to ``out`` unless ``None``; return it.
+
+    ``seeds_kwargs`` (tests, other sizes): passed to :func:`bench_seeds`.
+    """
     unknown = set(parts) - set(PARTS)
     if unknown:
         raise ValueError(f"unknown part(s) {sorted(unknown)}; expected some of {', '.join(PARTS)}")
@@ -551,6 +666,9 @@ def run_bench(*, parts: Sequence[str] = DEFAULT_PARTS, quick: bool = False, devi
             result["time_to_accuracy"] = bench_time_to_accuracy(time_cap_s=time_cap_s, **kwargs)
         if "course" in parts:
             result["course"] = bench_course(runs_dir)
+        if "seeds" in parts:
+            result["seeds"] = bench_seeds(**{"devices": devices, **({"steps": 10, "repeats": 1} if quick
+                                                                   else {}), **(seeds_kwargs or {})})
     finally:
         torch.set_num_threads(old_threads)
     result["meta"]["loadavg_end"] = _loadavg()
@@ -629,6 +747,8 @@ def format_table(result: dict) -> str:
             nbs = ", ".join(f"{nb['name']} {nb['seconds']:.0f}{'' if nb['ok'] else ' (FAILED)'}"
                             for nb in run["notebooks"])
             lines.append(f"- {b} (device {run['device']}): {nbs}; total {run['total_s']:.0f} s")
+    if "seeds" in result:
+        lines += format_seeds(result["seeds"])
     return "\n".join(lines) + "\n"
 
 
@@ -650,7 +770,7 @@ def _cli(args: argparse.Namespace) -> int:
 
 
 def add_cli(sub) -> None:
-    p = sub.add_parser("bench", help="benchmarks: sampler, transformer overhead, data, course",
+    p = sub.add_parser("bench", help="benchmarks: sampler, transformer overhead, data, course, seeds",
                        description="Measure the library and the course against their anchors "
                        "and print a table; the figures also go to a JSON file.")
     p.add_argument("--quick", action="store_true", help="fewer repeats; never time-to-accuracy")

@@ -209,3 +209,28 @@ def test_cpu_clock_option(tmp_path, monkeypatch):
     assert not hasattr(bench, "_clock")  # no module-global clock to leave behind
     with pytest.raises(ValueError, match="clock"):
         bench.run_bench(parts=["course"], out=None, clock="sundial")
+
+
+def test_seeds_part_at_a_tiny_size_writes_a_positive_ratio(tmp_path):
+    from stnlib.models import timeseries
+
+    models = {"tiny ST-CNN": {"build": lambda: st_cnn(1, 12, channels=(2, 4), hidden=8, loc_channels=2),
+                              "shape": (1, 12, 12), "batch_size": 4, "lr": 1e-3},
+              "tiny 1-D ST-CNN": {"build": lambda: timeseries.st_cnn(40, channels=2), "shape": (1, 40),
+                                  "batch_size": 4, "lr": 1e-3}}
+    out = tmp_path / "results.json"
+    result = bench.run_bench(parts=["seeds"], out=out, device="cpu",
+                             seeds_kwargs={"models": models, "steps": 2, "repeats": 2})
+    s = json.loads(out.read_text())["seeds"]
+    assert s == json.loads(json.dumps(result["seeds"]))
+    assert s["n_seeds"] == 5 and s["steps"] == 2 and s["threads"] == 2
+    assert [r["model"] for r in s["rows"]] == list(models)
+    for r in s["rows"]:
+        assert r["device"].startswith("cpu") and r["batch_size"] == 4
+        assert r["sequential_s"] > 0 and r["vectorized_s"] > 0 and r["ratio"] > 0
+        assert r["ratio"] == pytest.approx(r["vectorized_s"] / r["sequential_s"])
+        assert _timing_ok(r["sequential"]) and _timing_ok(r["vectorized"]) and r["vectorized"]["n"] == 2
+    assert "### 6. Seeds: 5 seeds" in bench.format_table(result)
+    assert cli.build_parser().parse_args(["bench", "--part", "seeds"]).part == ["seeds"]
+    with pytest.raises(ValueError, match="n_seeds"):
+        bench.run_bench(parts=["seeds"], out=None, seeds_kwargs={"models": models, "n_seeds": 0})
