@@ -461,7 +461,7 @@ def _load_checkpoint(path: Path, config, model, optimizer, scheduler, history, d
     return len(history.rows)
 
 
-def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None,
+def theta_monitor(transform: str | None = "affine", *, every: int = 10, detector=None,
                   out_size=None, align_corners: bool = False) -> Callable[[StepInfo], None]:
     """An ``on_step`` hook that logs θ statistics and stops a collapsing transformer.
 
@@ -479,6 +479,10 @@ def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None,
     fraction of the output read from outside the input
     (:func:`stnlib.diagnostics.outside_fraction`, with ``align_corners``).
 
+    ``transform=None`` reads it from the model's ``transformer`` (a
+    :class:`~stnlib.transformer.SpatialTransformer`) at the first step, so one call can watch
+    models of several transforms.
+
     The model must keep its last θ in ``last_theta`` (as :class:`stnlib.models.Classifier`).
     """
     from .diagnostics import CollapseDetector, theta_stats
@@ -495,7 +499,13 @@ def theta_monitor(transform: str = "affine", *, every: int = 10, detector=None,
         if theta is None:
             raise ValueError(f"theta_monitor needs a model that keeps its last θ in `last_theta` "
                              f"(like stnlib.models.Classifier); {type(info.model).__name__} has none")
-        stats = theta_stats(theta, transform, out_size=out_size, align_corners=align_corners)
+        kind = transform
+        if kind is None:
+            kind = getattr(getattr(info.model, "transformer", None), "transform", None)
+            if kind is None:
+                raise ValueError("theta_monitor(transform=None) reads the transform from the model's "
+                                 f"`transformer`; {type(info.model).__name__} has none: pass transform=")
+        stats = theta_stats(theta, kind, out_size=out_size, align_corners=align_corners)
         history.append({"step": info.step, **stats})
         detector.update(stats)
 

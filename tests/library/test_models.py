@@ -156,6 +156,16 @@ def test_theta_monitor_logs_and_stops_a_collapse():
     monitor = tr.theta_monitor(tps.transformer.transform, every=2)
     tr.train(tps, (x, y), epochs=1, batch_size=16, progress=False, on_step=monitor)
     assert len(monitor.history) == 2 and "displacement_mean" in monitor.history[0]
+    # transform=None reads it from the model: the same rows as naming it
+    torch.manual_seed(0)
+    tps = build_model("ST-FCN TPS")
+    inferred = tr.theta_monitor(None, every=2)
+    tr.train(tps, (x, y), epochs=1, batch_size=16, progress=False, on_step=inferred)
+    assert [sorted(r) for r in inferred.history] == [sorted(r) for r in monitor.history]
+    assert "displacement_mean" in inferred.history[0] and "scale_mean" not in inferred.history[0]
+    with pytest.raises(ValueError, match="transform="):
+        tr.train(nn_without_transformer(), (x, y), epochs=1, batch_size=16, progress=False,
+                 on_step=tr.theta_monitor(None, every=1))
 
 
 def test_lesson_00_presets():
@@ -226,3 +236,19 @@ def test_st_cnn_cheap_localization_net_identity_and_parameters():
         torch.testing.assert_close(V, x, atol=1e-5, rtol=0)  # identity at initialization
         torch.testing.assert_close(theta, torch.eye(2, 3).expand(2, 2, 3))
         assert m(x).shape == (2, 10)
+
+
+def nn_without_transformer():
+    """A model that keeps a `last_theta` but has no `transformer` to read the transform from."""
+    from torch import nn
+
+    class Bare(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Flatten(), nn.LazyLinear(10))
+            self.last_theta = torch.eye(2, 3).expand(4, 2, 3)
+
+        def forward(self, x):
+            return self.body(x)
+
+    return Bare()
