@@ -106,6 +106,26 @@ def test_training_data_may_be_drawn_per_seed():
     assert len(exp.training_data(3)[0]) == 128
 
 
+def test_seeds_trained_vectorized_match_seeds_trained_one_by_one():
+    recipe = RECIPE.replace(epochs=2)
+    one = Experiment(progress=False, recipe=recipe, train_data=TRAIN, val_data=TEST, test_data=TEST)
+    many = Experiment(progress=False, recipe=recipe, train_data=TRAIN, val_data=TEST, test_data=TEST)
+    seq = one.run_seeds("ST", lambda: Net(st=True), [0, 1, 2])
+    vec = many.run_seeds("ST", lambda: Net(st=True), [0, 1, 2], vectorized=True)
+    assert [r.seed for r in vec] == [0, 1, 2] and many.seeds_of("ST") == [0, 1, 2]
+    for a, b in zip(seq, vec):
+        assert b.scores["error"] == pytest.approx(a.scores["error"], abs=1.0)  # one image at most
+        assert b.spread == pytest.approx(a.spread, rel=1e-3, abs=1e-6)
+        for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+            torch.testing.assert_close(pb, pa, rtol=1e-3, atol=1e-4)  # float32 rounding of the grouped sums
+        assert b.history["val_error"] == pytest.approx(a.history["val_error"], abs=1.0)
+        assert not b.model.training and next(b.model.parameters()).device.type == "cpu"
+    assert many.run_seeds("ST", lambda: Net(st=True), [0, 1, 2], vectorized=True) == vec  # cached
+    with pytest.raises(ValueError, match="one training set"):
+        Experiment(progress=False, recipe=recipe, train_data=lambda s: TRAIN, test_data=TEST).run_seeds(
+            "ST", Net, [0, 1], vectorized=True)
+
+
 def test_at_chance_and_collapsed_are_defined_once():
     exp = Experiment(progress=False, recipe=RECIPE.replace(lr=1e-9), train_data=TRAIN, test_data=TEST)
     assert exp.trivial == majority_error(TEST[1])
