@@ -308,7 +308,8 @@ class Experiment:
             checkpoint.parent.mkdir(parents=True, exist_ok=True)
         history = recipe.fit(model, self.training_data(seed), seed=seed, device=self.device,
                              val_data=self.val_data, loss=self.loss, metrics=self.metrics, on_step=on_step,
-                             checkpoint=checkpoint, progress=self.progress, desc=f"{name}, seed {seed}", max_seconds=max_seconds)
+                             checkpoint=checkpoint, progress=self.progress, desc=f"{name}, seed {seed}",
+                             max_seconds=max_seconds)
         model.eval()
         scores = self.score(model)
         if self.primary not in scores:
