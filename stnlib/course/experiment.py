@@ -407,17 +407,21 @@ class Experiment:
                              unit=(self.unit if primary else "") if unit is None else unit)
 
     def flag_lines(self, names: Sequence[str] | None = None) -> list[str]:
-        """One line per model with a flagged seed: which seeds are at chance, collapsed or never moved."""
-        lines = []
+        """One line per flag that some seed raised: which models, with which seeds.
+
+        E.g. ``["collapsed: ST-CNN (seed 2)", "transformer never moved: ST-CNN (seeds 0, 2)"]``;
+        ``[]`` when every run learned and every transformer moved.
+        """
+        by_flag: dict[str, dict[str, list[int]]] = {}
         for name in self.names() if names is None else names:
-            by_flag: dict[str, list[int]] = {}
             for s in self.seeds_of(name):
                 for flag in self.runs[name, s].flags:
-                    by_flag.setdefault(flag, []).append(s)
-            for flag, seeds in by_flag.items():
-                lines.append(f"{name}: {flag} (seed{'s' if len(seeds) > 1 else ''} "
-                             f"{', '.join(map(str, seeds))})")
-        return lines
+                    by_flag.setdefault(flag, {}).setdefault(name, []).append(s)
+        def seeds_text(seeds: list[int]) -> str:
+            return f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+
+        return [f"{flag}: " + ", ".join(f"{name} ({seeds_text(seeds)})" for name, seeds in models.items())
+                for flag, models in by_flag.items()]
 
     def table(self, names: Sequence[str] | None = None, score: str | None = None, *,
               paper: Mapping[str, float] | None = None) -> str:

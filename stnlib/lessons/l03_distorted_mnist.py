@@ -13,6 +13,7 @@ out-of-range sweeps of Wang (2018, §4.1). This module holds
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -21,9 +22,9 @@ import torch
 from .. import data
 from ..course import lesson as _lesson
 from ..course.checking import CheckError, Mistake, check_function, compare_tensors, not_written_yet, raised
+from ..course.experiment import Experiment
 from ..course.results import results_path
-from ..models import LOC_PREFIX, build_model, model_names
-from ..train import evaluate, seed_everything, theta_monitor, train
+from ..models import build_model, model_names
 
 LESSON = "03"
 
@@ -116,99 +117,52 @@ def start(budget: str | None = None, seed: int = 0, device: str | None = None):
 # --------------------------------------------------------------------------- experiments
 
 
-class Experiments:
-    """The lesson's data and trained models, each made once and then reused.
+def experiment(ctx, dist: str, *, n_train: int | None = None) -> Experiment:
+    """The :class:`~stnlib.course.experiment.Experiment` of one distortion: its data and the recipe.
 
-    ``fit(dist, name, seed)`` trains one model on one distortion with one seed
-    (on the budget's training digits, for the budget's epochs, with its
-    recipe) and evaluates it on the fixed test digits after the last epoch;
-    a second call with the same arguments returns the same result.
+    Each seed trains on its own draw of ``n_train`` distorted digits (default:
+    the budget's), as Table 1's runs are repeated over seeds; every model is
+    scored on the same fixed test digits after its last epoch. The recipe is the
+    budget's (``settings.recipe`` says its optimizer and schedule) with the
+    localization nets at ``settings.loc_lr_scale``; at ``full`` the runs are kept
+    on disk, so a long run that stops resumes where it was.
 
     Args:
-        ctx: the :class:`~stnlib.course.lesson.LessonContext` of :func:`start`.
+        ctx: the lesson's context (:func:`start`).
+        dist: a key of :data:`DATASETS` (``"R"``, ``"RTS"``, ``"P"``, ``"E"``, ``"RTS-Wang"``).
+        n_train: training digits per seed; ``None``: the budget's.
     """
+    B, S = ctx.budget, ctx.budget.settings
+    if dist not in DATASETS:
+        raise ValueError(f"dist must be one of {', '.join(map(repr, DATASETS))}, got {dist!r}")
+    n = n_train or B.n_train
 
-    def __init__(self, ctx):
-        self.ctx = ctx
-        self.budget = ctx.budget
-        self._data: dict = {}
-        #: (distortion, model, seed[, n_train]) → dict(model, error, history, monitor)
-        self.trained: dict = {}
+    @functools.cache
+    def train_data(seed: int):
+        return data.load(DATASETS[dist], "train", n=n, seed=seed)
 
-    def dataset(self, dist: str, split: str, seed: int | None = None, n: int | None = None):
-        """``n`` training digits (default: the budget's) of one seed, or the fixed test digits."""
-        seed = self.ctx.seed if seed is None else seed
-        n = (n or self.budget.n_train) if split == "train" else self.budget.n_test
-        key = (dist, seed if split == "train" else 0, split, n)
-        if key not in self._data:
-            self._data[key] = data.load(DATASETS[dist], split, n=n,
-                                        seed=seed if split == "train" else 0)
-        return self._data[key]
-
-    def fit(self, dist: str, name: str, seed: int, *, n_train: int | None = None,
-            make: Callable[[], torch.nn.Module] | None = None,
-            recipe: Mapping[str, Any] | None = None, key=None, epochs: int | None = None,
-            max_seconds: float | None = None) -> dict:
-        """Train ``name`` (a Table-1 model, or ``make()``) on ``dist`` with ``seed``, once.
-
-        ``epochs`` (default: the budget's) and ``max_seconds`` (a training-time
-        budget, see :func:`stnlib.train.train`) let two recipes get the same
-        wall-clock time. The result has ``model``, ``error`` (test, %, after the
-        last step), ``history``, ``monitor`` and ``seconds`` (training time).
-        """
-        B, S = self.budget, self.budget.settings
-        key = key or ((dist, name, seed) if n_train in (None, B.n_train)
-                      else (dist, name, seed, n_train))
-        if key in self.trained:
-            return self.trained[key]
-        train_set, test_set = self.dataset(dist, "train", seed, n_train), self.dataset(dist, "test")
-        seed_everything(seed)  # the same initial weights and batches for every run of this seed
-        model = make() if make else build_model(name, in_size=train_set.images.shape[-1],
-                                                params=S.params)
-        recipe = dict(S.recipe if recipe is None else recipe)
-        lr, batch_size = recipe.pop("lr", B.lr), recipe.pop("batch_size", B.batch_size)
-        has_st = getattr(model, "transformer", None) is not None
-        monitor = theta_monitor(model.transformer.transform, every=20) if has_st else None
-        checkpoint = None
-        if S.checkpoints:  # `full`: a long run that stops can resume where it was
-            tag = "_".join(map(str, key)).replace("/", "-").replace(" ", "-")
-            checkpoint = results_path().parent / "checkpoints" / f"03_{tag}.pt"
-        history = train(model, train_set, epochs=epochs or B.epochs, lr=lr, batch_size=batch_size,
-                        device=self.ctx.device, seed=seed, on_step=monitor, checkpoint=checkpoint,
-                        desc=f"{name} on {dist}, seed {seed}", max_seconds=max_seconds,
-                        lr_scale={LOC_PREFIX: S.loc_lr_scale} if has_st else None,
-                        progress=self.ctx.progress, **recipe)
-        error = evaluate(model, test_set, device=self.ctx.device)["error"]
-        self.trained[key] = dict(model=model.cpu().eval(), error=error, history=history,
-                                 monitor=monitor, seconds=sum(r["seconds"] for r in history.rows))
-        return self.trained[key]
-
-    def errors(self, dist: str, name: str) -> list[float]:
-        """The test errors of ``name`` on ``dist`` over the budget's seeds that were trained."""
-        return [self.trained[dist, name, s]["error"] for s in self.budget.seeds
-                if (dist, name, s) in self.trained]
+    cache = results_path().parent / "checkpoints" / f"03-{dist}-{n or 'all'}" if S.checkpoints else None
+    return Experiment(ctx, recipe=B.recipe(**S.recipe, loc_lr_scale=S.loc_lr_scale), train_data=train_data,
+                      test_data=data.load(DATASETS[dist], "test", n=B.n_test, seed=0), cache_dir=cache)
 
 
-def summary_lines(ours: Mapping[tuple[str, str], float],
-                  table1: Mapping[str, Sequence[str]]) -> list[str]:
-    """What a run measured, as text: ours / paper per cell, and each ST model against its baseline."""
+def maker(name: str, exp: Experiment, params: int) -> Callable[[], torch.nn.Module]:
+    """A function that builds Table-1 model ``name`` for ``exp``'s image size with ≈ ``params`` parameters."""
+    size = exp.test_data.images.shape[-1]
+    return lambda: build_model(name, in_size=size, params=params)
+
+
+def summary_lines(ours: Mapping[tuple[str, str], float]) -> list[str]:
+    """What a run measured, as text: how far each trained cell of Table 1 is from the paper's.
+
+    The comparisons between models are printed by :meth:`Experiment.compare`, with their intervals.
+    """
     ratios = {k: v / PAPER_TABLE1[k[0]][k[1]] for k, v in ours.items()}
-    lines = []
-    if ratios:
-        lo, hi = min(ratios, key=ratios.get), max(ratios, key=ratios.get)
-        lines.append(f"Table 1: {len(ours)} cells trained; ours / paper from {ratios[lo]:.1f}× "
-                     f"({lo[1]} on {lo[0]}) to {ratios[hi]:.1f}× ({hi[1]} on {hi[0]})")
-    for dist, names in table1.items():
-        for name in names:
-            if not name.startswith("ST-") or (dist, name) not in ours:
-                continue
-            base = name[3:6]  # "FCN" or "CNN"
-            if (dist, base) in ours:
-                better = ours[dist, name] < ours[dist, base]
-                lines.append(f"  {dist:4s} {name:12s} {ours[dist, name]:6.2f}% vs {base} "
-                             f"{ours[dist, base]:6.2f}%: {'beats' if better else 'does NOT beat'} "
-                             "its baseline")
-    return lines
+    if not ratios:
+        return []
+    lo, hi = min(ratios, key=ratios.get), max(ratios, key=ratios.get)
+    return [f"Table 1: {len(ours)} cells trained; ours / paper from {ratios[lo]:.1f}× "
+            f"({lo[1]} on {lo[0]}) to {ratios[hi]:.1f}× ({hi[1]} on {hi[0]})"]
 
 
 def table1_markdown(ours: Mapping[tuple[str, str], float], *, title: str) -> str:

@@ -165,8 +165,12 @@ def test_a_collapsed_transformer():
     exp = Experiment(progress=False, recipe=RECIPE, train_data=TRAIN, test_data=TEST)
     run = exp.run("ST off the image", Away, 0)
     assert run.at_chance and run.collapsed and run.flags[0] == "collapsed"
-    assert exp.flag_lines() == ["ST off the image: collapsed (seed 0)",
-                                "ST off the image: transformer never moved (seed 0)"]
+    exp.run("constant", Constant, 0)
+    exp.run("constant", Constant, 1)
+    assert exp.flag_lines() == ["collapsed: ST off the image (seed 0)",
+                                "transformer never moved: ST off the image (seed 0)",
+                                "at chance: constant (seeds 0, 1)"]
+    assert exp.flag_lines(["constant"]) == ["at chance: constant (seeds 0, 1)"]
 
 
 def test_disk_cache_resumes_without_training(tmp_path, monkeypatch):
@@ -204,7 +208,7 @@ def test_compare_table_and_record(tmp_path, monkeypatch):
     assert "| at chance | – |" in lines[3]
     entry = exp.record("test error, constant", "constant", note="a note")
     assert entry["values"] == exp.values("constant") and entry["seeds"] == [0, 1, 2]
-    assert entry["note"] == "a note; constant: at chance (seeds 0, 1, 2)"
+    assert entry["note"] == "a note; at chance: constant (seeds 0, 1, 2)"
     assert entry["higher_is_better"] is False and entry["unit"] == "%"
 
 

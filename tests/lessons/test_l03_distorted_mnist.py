@@ -113,3 +113,20 @@ def test_paper_table1_values():
     assert set(L.PAPER_TABLE1) == {"R", "RTS", "P", "E"}
     assert all(tuple(row) == model_names() for row in L.PAPER_TABLE1.values())
     assert L.PAPER_TABLE1["RTS"]["ST-CNN Aff"] == 0.5 and L.PAPER_TABLE1["E"]["FCN"] == 3.2
+
+
+def test_each_distortion_has_its_experiment_with_a_draw_per_seed():
+    ctx = L.start("smoke")
+    exp = L.experiment(ctx, "R", n_train=32)
+    a, b = exp.training_data(0), exp.training_data(1)
+    assert len(a) == 32 and exp.training_data(0) is a  # drawn once per seed
+    assert not torch.equal(a.images, b.images)  # another seed, another draw
+    assert len(exp.test_data) == ctx.budget.n_test
+    S = ctx.budget.settings
+    assert (exp.recipe.optimizer, exp.recipe.schedule) == (S.recipe["optimizer"], S.recipe["schedule"])
+    assert exp.recipe.loc_lr_scale == S.loc_lr_scale and exp.recipe.epochs == ctx.budget.epochs
+    assert exp.cache_dir is None  # only `full` keeps runs on disk
+    model = L.maker("ST-CNN Aff", exp, 30_000)()
+    assert model.transformer is not None and 25_000 < sum(p.numel() for p in model.parameters()) < 35_000
+    with pytest.raises(ValueError, match="dist must be one of"):
+        L.experiment(ctx, "Q")
