@@ -198,6 +198,7 @@ class Experiment:
         unit: the primary score's unit, for printing.
         progress: how training shows its progress (:func:`stnlib.train.train`);
             default: the lesson's (one line per epoch under ``stn-course run``), else a bar.
+        device: where to train and score; default: the lesson's device, else the CPU.
     """
 
     def __init__(self, ctx=None, *, recipe: Recipe, train_data, test_data, val_data=None,
@@ -205,11 +206,12 @@ class Experiment:
                  metrics: Mapping | None = None, loss=None, primary: str = "error",
                  higher_is_better: bool = False, trivial: float | None = None,
                  perfect: float | None = None, cache_dir: str | Path | None = None, unit: str = "%",
-                 progress=None):
+                 progress=None, device=None):
         if not isinstance(recipe, Recipe):
             raise TypeError(f"recipe must be a stnlib.recipe.Recipe, got {type(recipe).__name__}")
         self.ctx = ctx
-        self.device = getattr(ctx, "device", None) or torch.device("cpu")
+        self.device = (torch.device(device) if device is not None
+                       else getattr(ctx, "device", None) or torch.device("cpu"))
         self.progress = progress if progress is not None else getattr(ctx, "progress", True)
         self.recipe = recipe
         self.train_data, self.val_data, self.test_data = train_data, val_data, test_data

@@ -21,12 +21,12 @@ from torch import nn
 
 from ..course import lesson as _lesson
 from ..course.checking import CheckError, Mistake, check_function, not_written_yet
+from ..course.experiment import Experiment
 from ..data.samples import Samples
 from ..diagnostics import CollapseDetector, ThetaCollapseError, outside_fraction
-from ..models import LOC_PREFIX
 from ..models import cluttered as zoo
 from ..timing import time_call
-from ..train import evaluate, seed_everything, theta_monitor, train
+from ..train import theta_monitor
 
 #: Possatti & de Freitas, Table IV: test accuracy on cluttered MNIST after 10 epochs
 PAPER_CLUTTERED = {"Baseline": 0.90, "STN": 0.96}
@@ -106,20 +106,6 @@ def start(budget=None, seed: int = 0, device=None):
 # --------------------------------------------------------------------------------------
 # Experiment helpers
 # --------------------------------------------------------------------------------------
-
-def fit(model: nn.Module, train_data, *, budget, device, epochs: int | None = None,
-        val_data=None, seed: int = 0, lr_scale=None, on_step=None, desc: str = "train"):
-    """Train ``model`` with the budget's recipe (Adam, one-cycle, its lr and batch size)."""
-    seed_everything(seed)
-    return train(model, train_data, epochs=epochs or budget.epochs, lr=budget.lr,
-                 batch_size=budget.batch_size, device=device, seed=seed, val_data=val_data,
-                 lr_scale=lr_scale, on_step=on_step, desc=desc, progress=_lesson.progress_mode())
-
-
-def accuracy(model: nn.Module, data, device) -> float:
-    """Test accuracy (fraction in [0, 1]) of ``model`` on ``data``."""
-    return 1.0 - evaluate(model, data, device=device)["error"] / 100.0
-
 
 def step_time(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, steps: int = 10,
               device=None, lr: float = 1e-3) -> float:
@@ -236,22 +222,23 @@ def run_condition(condition: str, seed: int, train_set: Samples, val_set: Sample
     def prepare(s: Samples):
         return s.images, s.labels  # [0, 1]; the model standardizes (before or after the warp)
 
-    seed_everything(seed)
     channels = train_set.images.shape[1]
-    model = zoo.collapse_stn((mean, std), in_channels=channels,
-                             normalize_after=normalize == "after", **options)
-    if fix is not None:
-        model = fix(model)
+
+    def make():
+        model = zoo.collapse_stn((mean, std), in_channels=channels, normalize_after=normalize == "after",
+                                 **options)
+        return model if fix is None else fix(model)
+
     monitor = theta_monitor("affine", every=every, out_size=(32, 32),
                             detector=CollapseDetector(patience=10 ** 9))
-    history = fit(model, prepare(train_set), budget=budget, device=device, epochs=epochs,
-                  val_data=prepare(val_set), seed=seed, on_step=monitor,
-                  lr_scale=None if loc_scale == 1.0 else {LOC_PREFIX: loc_scale},
-                  desc=condition)
-    acc = accuracy(model, prepare(test_set), device)
+    exp = Experiment(recipe=budget.recipe(epochs=epochs, loc_lr_scale=loc_scale),
+                     train_data=prepare(train_set), val_data=prepare(val_set), test_data=prepare(test_set),
+                     device=device,
+                     progress=_lesson.progress_mode())
+    run = exp.run(condition, make, seed, on_step=monitor)
     fired, message = replay_detector(monitor.history, patience, max_outside)
-    return CollapseRun(condition, seed, model.cpu(), history, monitor.history, acc,
-                       fired is not None, fired, message, mean, std, normalize)
+    return CollapseRun(condition, seed, run.model, run.history, monitor.history,
+                       1 - run.scores["error"] / 100, fired is not None, fired, message, mean, std, normalize)
 
 
 # --------------------------------------------------------------------------------------

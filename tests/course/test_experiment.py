@@ -212,6 +212,18 @@ def test_compare_table_and_record(tmp_path, monkeypatch):
     assert entry["higher_is_better"] is False and entry["unit"] == "%"
 
 
+def test_device_comes_from_the_argument_then_the_lesson():
+    class Ctx:
+        device = torch.device("cpu")
+        progress = "log"
+
+    assert Experiment(recipe=RECIPE, train_data=TRAIN, test_data=TEST).device == torch.device("cpu")
+    from_ctx = Experiment(Ctx(), recipe=RECIPE, train_data=TRAIN, test_data=TEST)
+    assert from_ctx.device == torch.device("cpu") and from_ctx.progress == "log"
+    with pytest.raises(RuntimeError):  # an explicit device wins over the lesson's
+        Experiment(Ctx(), recipe=RECIPE, train_data=TRAIN, test_data=TEST, device="no-such-device")
+
+
 def test_errors():
     exp = Experiment(progress=False, recipe=RECIPE, train_data=TRAIN, test_data=TEST)
     with pytest.raises(TypeError, match="recipe"):
