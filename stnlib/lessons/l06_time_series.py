@@ -31,7 +31,7 @@ from ..course.checking import CheckError, Mistake, check_function
 from ..grids import timewarp_grid
 from ..metrics import auc, error
 from ..sampler import unnormalize
-from ..train import evaluate, seed_everything, train
+from ..train import evaluate
 from ..warping import warp_1d
 
 LESSON = "06"
@@ -102,16 +102,6 @@ def start(budget=None, seed: int = 0, device=None):
 # --------------------------------------------------------------------------------------
 # Experiment helpers
 # --------------------------------------------------------------------------------------
-
-def fit(model: nn.Module, train_data, *, budget, device, epochs: int | None = None,
-        batch_size: int | None = None, val_data=None, seed: int = 0, metrics=None,
-        desc: str = "train"):
-    """Train ``model`` with the budget's recipe (Adam, one-cycle, its lr and batch size)."""
-    seed_everything(seed)
-    return train(model, train_data, epochs=epochs or budget.epochs, lr=budget.lr,
-                 batch_size=batch_size or budget.batch_size, device=device, seed=seed,
-                 val_data=val_data, metrics=metrics, desc=desc, progress=_lesson.progress_mode())
-
 
 def scores(model: nn.Module, data, device, *, binary: bool = False) -> dict[str, float]:
     """Test error (a fraction, as the UCR archive reports it), accuracy in % and, for a binary
@@ -447,7 +437,7 @@ def check_warp_head_init(student, *, verbose: bool = True) -> bool:
 
 __all__ = [
     "PAPER_MNIST1D", "PAPER_UCR", "PAPER_WANG", "Settings", "BUDGET_CHANGES", "SETTINGS", "start",
-    "fit", "scores", "dtw_distances", "one_nn_error", "warp_series", "recovered_warp",
+    "scores", "dtw_distances", "one_nn_error", "warp_series", "recovered_warp",
     "band_energy", "sine_warp", "round_trip_energy_kept",
     "check_timewarp_grid", "check_warp_head_init", "GRID_MISTAKES", "HEAD_MISTAKES", "CheckError",
 ]
