@@ -9,31 +9,26 @@ for CAP_S seconds and writes bench/loc-net-variants/chC-dsD-sS.json; ``overhead`
 ratio to the CNN of each CHANNELS,DOWNSAMPLE variant (`stn-course bench --part overhead`'s measurement).
 """
 import json
-import math
 import sys
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from stnlib.course import bench
 from stnlib.models import cnn, st_cnn
+from stnlib.recipe import Recipe
 
 OUT = Path(__file__).resolve().parents[1] / "bench" / "loc-net-variants"
 
 
 def tta(ch: int, ds: int, seed: int, cap: float) -> None:
     torch.set_num_threads(1)
-    steps_per_epoch = math.ceil(50_000 / 64)
-
-    def course(model):
-        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-        return opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=4 * steps_per_epoch)
+    course = Recipe(epochs=4, lr=3e-3, batch_size=64)  # Adam, one-cycle over 4 epochs
 
     name = f"ch{ch}-ds{ds}-s{seed}"
     r = bench.bench_time_to_accuracy(
         time_cap_s=cap, seed=seed, log=lambda s: print(s, flush=True), clock="cpu",
-        recipes={name: (lambda: st_cnn(1, 42, loc_channels=ch, loc_downsample=ds), course, F.cross_entropy)})
+        recipes={name: (lambda: st_cnn(1, 42, loc_channels=ch, loc_downsample=ds), course)})
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{name}.json").write_text(json.dumps(r, indent=1))
 

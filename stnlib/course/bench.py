@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
 import os
 import platform
 import statistics
@@ -304,30 +303,25 @@ def bench_data(*, n: int = 2000, distortions=DISTORTIONS, repeats: int = 3, seed
 # --------------------------------------------------------------------------- 4. time to accuracy
 
 
-def _recipes(in_size: int, epochs_planned: int, steps_per_epoch: int) -> dict:
-    """name → (model factory, optimizer+scheduler factory, loss).
+def _recipes(in_size: int, epochs_planned: int) -> dict:
+    """name → (model factory, :class:`~stnlib.recipe.Recipe`).
 
     The course's ST-CNN twice, with its default (cheap) localization net and with the
-    full-resolution one of earlier versions, then the PyTorch tutorial's recipe.
+    full-resolution one of earlier versions (Adam, one-cycle over ``epochs_planned``
+    epochs: a recipe stops at the schedule's end at the latest), then the PyTorch
+    tutorial's recipe (SGD 0.01, constant: it runs until its target or its time cap).
     """
     from ..models import st_cnn, tutorial_net
+    from ..recipe import Recipe
 
-    def course(model):
-        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3,
-                                                    total_steps=epochs_planned * steps_per_epoch)
-        return opt, sched
-
-    def tutorial(model):
-        return torch.optim.SGD(model.parameters(), lr=0.01), None
-
-    recipe = f"Adam 3e-3, one-cycle over {epochs_planned} epochs, batch 64"
+    course = Recipe(epochs=epochs_planned, lr=3e-3, batch_size=64)
+    tutorial = Recipe(epochs=10 ** 6, lr=0.01, batch_size=64, optimizer="sgd", schedule="constant")
+    text = f"Adam 3e-3, one-cycle over {epochs_planned} epochs, batch 64"
     return {
-        f"course ST-CNN, loc net pools 2 first (default; {recipe})": (
-            lambda: st_cnn(1, in_size), course, F.cross_entropy),
-        f"course ST-CNN, full-resolution loc net ({recipe})": (
-            lambda: st_cnn(1, in_size, loc_downsample=1, loc_channels=16), course, F.cross_entropy),
-        TUTORIAL_RECIPE: (lambda: tutorial_net(in_size), tutorial, F.cross_entropy),
+        f"course ST-CNN, loc net pools 2 first (default; {text})": (lambda: st_cnn(1, in_size), course),
+        f"course ST-CNN, full-resolution loc net ({text})": (
+            lambda: st_cnn(1, in_size, loc_downsample=1, loc_channels=16), course),
+        TUTORIAL_RECIPE: (lambda: tutorial_net(in_size), tutorial),
     }
 
 
@@ -355,6 +349,57 @@ def _split_data(data: tuple) -> tuple:
     return data
 
 
+def _train_to_target(name: str, make_model, recipe, train_data, val_data, test_data, *, cap: float,
+                     target: float, eval_every: int, seed: int, clock: str, log) -> dict:
+    """One recipe of :func:`bench_time_to_accuracy`, trained by :meth:`Recipe.fit` (the course's one loop).
+
+    A hook after every step stops the clocks, evaluates the validation split every
+    ``eval_every`` steps, and ends training (:class:`~stnlib.train.StopTraining`) at the
+    target or the time cap; the clocks run only while the loop trains.
+    """
+    from ..train import StopTraining, seed_everything
+
+    x_va, y_va = val_data
+    seed_everything(seed)
+    model = make_model()
+    # training time only: the bench's clock, the wall clock and the process's CPU time
+    watches = timed, wall, cpu = Stopwatch(clock), Stopwatch("wall"), Stopwatch("process")
+    curve, state = [], {"step": 0, "reached": None}
+
+    def watch(info) -> None:
+        for sw in watches:
+            sw.stop()
+        state["step"] = step = info.step + 1
+        if step % eval_every == 0 or timed.seconds >= cap:
+            err = _error(info.model, x_va, y_va)
+            curve.append(_curve_point(step, err, timed, wall, cpu))
+            if log is not None:
+                log(f"{name}: step {step}, {timed.seconds:.0f} s, validation error {err:.2f}%")
+            if err <= target:
+                state["reached"] = timed.seconds
+        if state["reached"] is not None or timed.seconds >= cap:
+            raise StopTraining
+        for sw in watches:
+            sw.start()
+
+    for sw in watches:
+        sw.start()
+    try:
+        recipe.fit(model, train_data, seed=seed, on_step=watch, progress=False, desc=name)
+    finally:
+        for sw in watches:
+            if sw.running:
+                sw.stop()
+    step = state["step"]
+    if not curve or curve[-1]["step"] != step:
+        curve.append(_curve_point(step, _error(model, x_va, y_va), timed, wall, cpu))
+    test_error = _error(model, *test_data)  # once, at the moment the recipe stopped
+    if log is not None:
+        log(f"{name}: stopped at step {step}, {timed.seconds:.0f} s; test error {test_error:.2f}%")
+    return {"seconds_to_target": state["reached"], "steps": step, "time_cap_s": cap, "curve": curve,
+            "val_error_at_stop": curve[-1]["val_error"], "test_error_at_stop": test_error}
+
+
 def bench_time_to_accuracy(*, time_cap_s: float = 900.0, target: float = TARGET_ERROR,
                            n_train: int | None = None, n_val: int = 5000, n_test: int = 2000,
                            eval_every: int = 200, epochs_planned: int = 4, seed: int = 0,
@@ -373,6 +418,8 @@ def bench_time_to_accuracy(*, time_cap_s: float = 900.0, target: float = TARGET_
     ``wall_s`` and ``cpu_s`` (the process's CPU time, all threads) in every curve
     row. ``time_caps``: name → cap for single recipes (default ``time_cap_s``).
     ``data`` (tests): ``(x_train, y_train, x_val, y_val, x_test, y_test)``.
+    ``recipes``: name → ``(model factory, stnlib.recipe.Recipe)``; each trains through
+    :meth:`Recipe.fit` (the course's one loop), ending at its target, its cap or its epochs.
     ``log``: a callable given one line per evaluation (progress).
     """
     if data is None:
@@ -391,50 +438,14 @@ def bench_time_to_accuracy(*, time_cap_s: float = 900.0, target: float = TARGET_
         data = _split_data(data)
         source = f"given: {len(data[1])} train, {len(data[3])} validation, {len(data[5])} test images"
     x_tr, y_tr, x_va, y_va, x_te, y_te = data
-    in_size = x_tr.shape[-1]
-    steps_per_epoch = math.ceil(len(y_tr) / 64)
-    recipes = recipes or _recipes(in_size, epochs_planned, steps_per_epoch)
+    recipes = recipes or _recipes(x_tr.shape[-1], epochs_planned)
     caps = {name: float((time_caps or {}).get(name, time_cap_s)) for name in recipes}
     clock = _check_clock(clock)
     results = {}
-    for name, (make_model, make_opt, loss_fn) in recipes.items():
-        cap = caps[name]
-        torch.manual_seed(seed)
-        model = make_model()
-        opt, sched = make_opt(model)
-        g = torch.Generator().manual_seed(seed)
-        # training time only: the bench's clock, the wall clock and the process's CPU time
-        timed, wall, cpu = Stopwatch(clock), Stopwatch("wall"), Stopwatch("process")
-        step, curve, reached = 0, [], None
-        model.train()
-        while timed.seconds < cap and reached is None:
-            order = torch.randperm(len(y_tr), generator=g)
-            for i in range(0, len(order), 64):
-                idx = order[i:i + 64]
-                with timed, wall, cpu:
-                    opt.zero_grad(set_to_none=True)
-                    loss_fn(model(x_tr[idx]), y_tr[idx]).backward()
-                    opt.step()
-                    if sched is not None and sched.last_epoch + 1 < sched.total_steps:
-                        sched.step()
-                step += 1
-                if step % eval_every == 0 or timed.seconds >= cap:
-                    err = _error(model, x_va, y_va)
-                    curve.append(_curve_point(step, err, timed, wall, cpu))
-                    if log is not None:
-                        log(f"{name}: step {step}, {timed.seconds:.0f} s, validation error {err:.2f}%")
-                    if err <= target:
-                        reached = timed.seconds
-                    if reached is not None or timed.seconds >= cap:
-                        break
-        if not curve or curve[-1]["step"] != step:
-            curve.append(_curve_point(step, _error(model, x_va, y_va), timed, wall, cpu))
-        test_error = _error(model, x_te, y_te)  # once, at the moment the recipe stopped
-        if log is not None:
-            log(f"{name}: stopped at step {step}, {timed.seconds:.0f} s; test error {test_error:.2f}%")
-        results[name] = {"seconds_to_target": reached, "steps": step, "time_cap_s": cap,
-                         "curve": curve, "val_error_at_stop": curve[-1]["val_error"],
-                         "test_error_at_stop": test_error}
+    for name, (make_model, recipe) in recipes.items():
+        results[name] = _train_to_target(name, make_model, recipe, (x_tr, y_tr), (x_va, y_va), (x_te, y_te),
+                                         cap=caps[name], target=target, eval_every=eval_every, seed=seed,
+                                         clock=clock, log=log)
     names = list(results)
     budget = results[names[0]]["seconds_to_target"] or caps[names[0]]
     for r in results.values():

@@ -10,6 +10,7 @@ import torch
 
 from stnlib.course import bench, cli
 from stnlib.models import cnn, st_cnn, tutorial_net
+from stnlib.recipe import Recipe
 
 TINY_SHAPES = (((2, 1, 6, 6), (5, 5)), ((1, 3, 5, 7), (4, 4)))
 
@@ -52,11 +53,9 @@ def test_time_to_accuracy_runs_and_reports_budget_errors():
     y = torch.randint(0, 10, (32,), generator=g)
     recipes = {
         "course": (lambda: cnn(1, 28, channels=(2, 2), hidden=4),
-                   lambda m: (torch.optim.Adam(m.parameters(), 1e-3), None),
-                   torch.nn.functional.cross_entropy),
+                   Recipe(epochs=10 ** 6, lr=1e-3, batch_size=64, schedule="constant")),
         "tutorial": (lambda: tutorial_net(28),
-                     lambda m: (torch.optim.SGD(m.parameters(), lr=0.01), None),
-                     torch.nn.functional.cross_entropy),
+                     Recipe(epochs=10 ** 6, lr=0.01, batch_size=64, optimizer="sgd", schedule="constant")),
     }
     lines = []
     t = bench.bench_time_to_accuracy(time_cap_s=0.05, data=(x, y, x[:8], y[:8], x[8:16], y[8:16]),
@@ -89,9 +88,9 @@ class _Constant(torch.nn.Module):
         return self.bias.expand(len(x), 10) + 0.0 * x.flatten(1)[:, :1]
 
 
-def _frozen():
-    return {"constant": (_Constant, lambda m: (torch.optim.SGD(m.parameters(), lr=0.0), None),
-                         torch.nn.functional.cross_entropy)}
+def _frozen():  # a learning rate too small to move the bias
+    return {"constant": (_Constant, Recipe(epochs=10 ** 6, lr=1e-12, batch_size=64, optimizer="sgd",
+                                           schedule="constant"))}
 
 
 def test_time_to_accuracy_stops_on_the_validation_split_not_the_test_split():
@@ -121,7 +120,7 @@ def test_time_to_accuracy_ratio_is_a_bound_when_the_other_recipe_misses_the_targ
     first = t["recipes"]["fast"]["seconds_to_target"]
     assert t["ratios"]["slow"]["bound"] is False
     assert t["ratios"]["slow"]["ratio"] == pytest.approx(t["recipes"]["slow"]["seconds_to_target"] / first)
-    wrong = (lambda: _Constant(label=1), *_frozen()["constant"][1:])  # always class 1: 100 % error
+    wrong = (lambda: _Constant(label=1), _frozen()["constant"][1])  # always class 1: 100 % error
     t = bench.bench_time_to_accuracy(time_cap_s=5.0, data=(x, zeros, x, zeros, x, zeros),
                                      recipes={"fast": recipes["fast"], "slow": wrong}, eval_every=1,
                                      target=1.5, time_caps={"slow": 0.05})
@@ -234,3 +233,14 @@ def test_seeds_part_at_a_tiny_size_writes_a_positive_ratio(tmp_path):
     assert cli.build_parser().parse_args(["bench", "--part", "seeds"]).part == ["seeds"]
     with pytest.raises(ValueError, match="n_seeds"):
         bench.run_bench(parts=["seeds"], out=None, seeds_kwargs={"models": models, "n_seeds": 0})
+
+
+def test_time_to_accuracy_ends_a_scheduled_recipe_with_its_epochs():
+    x = torch.rand(40, 1, 4, 4)
+    zeros = torch.zeros(40, dtype=torch.long)
+    one_cycle = {"one-cycle": (_Constant, Recipe(epochs=2, lr=1e-12, batch_size=16))}  # 3 steps an epoch
+    t = bench.bench_time_to_accuracy(time_cap_s=60.0, data=(x, zeros, x, 1 - zeros, x, zeros),
+                                     recipes=one_cycle, eval_every=2, target=1.5)
+    r = t["recipes"]["one-cycle"]
+    assert r["seconds_to_target"] is None and r["steps"] == 6  # the schedule ended, far below the cap
+    assert [c["step"] for c in r["curve"]] == [2, 4, 6]  # every 2 steps, and the last step
