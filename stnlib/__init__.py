@@ -11,11 +11,14 @@ The package follows the STN's own anatomy (Jaderberg et al. 2015, §3):
 * :mod:`stnlib.transformer`  ``SpatialTransformer`` (and the 1-D variant)
 * :mod:`stnlib.decoder`      ``SpatialDecoder`` (Dense Transformer Networks)
 * :mod:`stnlib.diagnostics`  θ statistics and collapse detection
+* :mod:`stnlib.equivariance` does a feature map move with its input? (Finnveden et al.'s eq. 1 measured)
 
 and around it what a model needs: :mod:`stnlib.models` (one classifier
-family), :mod:`stnlib.data`, :mod:`stnlib.train` (one loop), :mod:`stnlib.metrics`,
-:mod:`stnlib.device`, :mod:`stnlib.plot` (figures) and :mod:`stnlib.widgets`
-(the interactive explorers). The course machinery (budgets, results, the
+family), :mod:`stnlib.data`, :mod:`stnlib.train` (one loop), :mod:`stnlib.recipe`
+(how a model is trained), :mod:`stnlib.seeds` (several seeds at once),
+:mod:`stnlib.metrics`, :mod:`stnlib.stats` (intervals and comparisons over seeds),
+:mod:`stnlib.timing`, :mod:`stnlib.device`, :mod:`stnlib.plot` (figures) and
+:mod:`stnlib.widgets` (the interactive explorers). The course machinery (budgets, results, the
 notebook runner, exercise checks) is :mod:`stnlib.course`; the lessons'
 companion modules are :mod:`stnlib.lessons`. ``import stnlib`` loads neither.
 """

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from stnlib import equivariance as eq
 from stnlib.lessons import l07_feature_maps as L
 from stnlib.models import placement as pl
 from stnlib.train import seed_everything
@@ -39,7 +40,7 @@ def main(name: str, head_scale: float, seed: int = 0) -> dict:
     out = {"name": name, "head_lr_scale": head_scale, "seed": seed, "n_train": len(tr),
            "n_val": len(va), "epochs": B.epochs, "lr": B.lr, "cpu_s": time.process_time() - t0,
            "val_error": [r["val_error"] for r in history.rows]}
-    fit = L.orthogonal_fit(va.params["angle"].double(), L.angles_of(model, va.images, "cpu"))
+    fit = eq.orthogonal_fit(va.params["angle"].double(), L.angles_of(model, va.images, "cpu"))
     out.update(val_slope=fit["slope"], val_r=fit["r"])
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{name}-h{head_scale:g}-s{seed}.json"
