@@ -19,7 +19,6 @@ statistic looks the same everywhere::
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -190,34 +189,30 @@ def format_theta(th: torch.Tensor) -> str:
 # --------------------------------------------------------------------------- static figures
 
 
-def params_theta(angle: float = 0.0, scale_x: float = 1.0, scale_y: float = 1.0, shear: float = 0.0,
-                 tx: float = 0.0, ty: float = 0.0) -> torch.Tensor:
-    """The explorer's slider values → θ (2×3), via :func:`stnlib.theta.affine_theta`."""
+def explorer_theta(angle: float = 0.0, scale_x: float = 1.0, scale_y: float = 1.0, shear: float = 0.0,
+                   tx: float = 0.0, ty: float = 0.0) -> torch.Tensor:
+    """The θ explorer's slider values (names as :data:`EXPLORER_DEFAULTS`) → θ, 2×3 float32.
+
+    :func:`stnlib.theta.affine_theta` with the sliders' flat names: ``scale=(scale_x, scale_y)``,
+    ``translation=(tx, ty)``; :func:`explorer_values` reads them back.
+    """
     return theta_lib.affine_theta(angle=angle, scale=(scale_x, scale_y), shear=shear,
                                   translation=(tx, ty))
 
 
-def theta_params(th: torch.Tensor) -> dict[str, float] | None:
-    """The inverse of :func:`params_theta`: slider values (angle, scales, x-shear, shift) of θ.
+def explorer_values(th: torch.Tensor) -> dict[str, float] | None:
+    """The slider values of θ (2×3), the inverse of :func:`explorer_theta`; ``None`` when no
+    slider setting gives θ (a mirror or a singular θ: det ≤ 0).
 
-    θ's forward map A = θ⁻¹ has the linear part R · Sh · S (rotation, x-shear,
-    scales; :func:`stnlib.theta.affine_theta`), an upper-triangular factor with a
-    positive diagonal after a rotation: its QR decomposition. Returns None
-    when θ is not of that form (a mirror, det < 0, or a singular θ).
+    :func:`stnlib.theta.decompose_affine` with the sliders' flat names (floats).
     """
     th = check_affine(th).double()
-    if abs(float(torch.linalg.det(th[:, :2]))) < 1e-9:
+    if float(torch.linalg.det(th[:, :2])) < 1e-9:
         return None
-    A = theta_lib.invert(th)
-    Q, U = torch.linalg.qr(A[:, :2])
-    signs = torch.sign(torch.diagonal(U))
-    Q, U = Q * signs, signs[:, None] * U
-    if float(torch.linalg.det(Q)) < 0:
-        return None
-    sx, sy = float(U[0, 0]), float(U[1, 1])
-    return {"angle": math.degrees(math.atan2(float(Q[0, 1]), float(Q[0, 0]))),
-            "scale_x": sx, "scale_y": sy, "shear": math.degrees(math.atan(float(U[0, 1]) / sy)),
-            "tx": float(A[0, 2]), "ty": float(A[1, 2])}
+    parts = theta_lib.decompose_affine(th)
+    (sx, sy), (tx, ty) = parts["scale"].tolist(), parts["translation"].tolist()
+    return {"angle": float(parts["angle"]), "scale_x": sx, "scale_y": sy, "shear": float(parts["shear"]),
+            "tx": tx, "ty": ty}
 
 
 def theta_figure(image=None, th: torch.Tensor | None = None, *, out_size=None,
@@ -239,7 +234,7 @@ def theta_figure(image=None, th: torch.Tensor | None = None, *, out_size=None,
         if unknown:
             raise TypeError(f"unknown explorer parameter(s) {sorted(unknown)}; "
                             f"known: {', '.join(EXPLORER_DEFAULTS)}")
-        th = params_theta(**{**EXPLORER_DEFAULTS, **params})
+        th = explorer_theta(**{**EXPLORER_DEFAULTS, **params})
     th = check_affine(th)
     out_size = tuple(U.shape[-2:]) if out_size is None else _validate.size(out_size, "out_size", 2)
     grid = grids.affine_grid(th[None].to(U.dtype), out_size, align_corners=align_corners)

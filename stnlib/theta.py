@@ -1,4 +1,10 @@
-r"""θ algebra: build, invert and compose transformation matrices; pixel ↔ normalized.
+r"""θ algebra: build, invert and compose transformation matrices, read them back; pixel ↔ normalized.
+
+Build θ from parameters (:func:`affine_theta`) or from point pairs
+(:func:`homography_from_points`), read the parameters back
+(:func:`decompose_affine`, the inverse of :func:`affine_theta`), invert and compose
+(:func:`invert`, :func:`compose`), and convert pixel matrices
+(:func:`theta_from_pixel_matrix`, :func:`pixel_matrix_from_theta`).
 
 Conventions (the same as the paper and PyTorch):
 
@@ -265,21 +271,104 @@ def torchvision_affine_matrix(size, angle: float, translate=(0.0, 0.0), scale: f
 
 
 def decompose_affine(theta: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Read rotation, scales and translation off an affine θ (N×2×3 or 2×3).
+    """Read the picture's rotation, scales, x-shear and translation off an affine θ.
 
-    Uses the forward map A = θ⁻¹ and the polar decomposition of its linear
-    part: ``angle`` (degrees, counter-clockwise, as :func:`affine_theta`),
-    ``scale`` (sx, sy of the picture), ``det`` (of θ's linear part; < 0 means
-    a mirror) and ``translation`` (the picture's shift, normalized units).
-    Exact for θ built by :func:`affine_theta` without shear.
+    The inverse of :func:`affine_theta`: θ's forward map A = θ⁻¹ has the linear part
+    R · Sh · S (a rotation, an x-shear, the scales), and R · (Sh · S) is its QR
+    decomposition (an orthogonal factor times an upper-triangular one with a positive
+    diagonal), which this reads.
+
+    Args:
+        theta: affine θ, N×2×3 or 2×3 (float).
+    Returns:
+        a dict of tensors with θ's batch shape (N, or none for 2×3):
+
+        * ``angle``: degrees, counter-clockwise, in (−180, 180] (as :func:`affine_theta`);
+          atan2 of A's first column, so it is defined for any θ;
+        * ``scale``: …×2, (sx, sy) of the picture;
+        * ``shear``: the x-shear angle in degrees (``affine_theta``'s ``shear``; a y-shear
+          cannot be told apart from an x-shear with other scales and angle, so it is read
+          as one);
+        * ``translation``: …×2, the picture's shift (tx, ty), normalized units;
+        * ``det``: the determinant of θ's linear part; ≤ 0 means a mirror or a singular θ,
+          which no ``affine_theta`` builds (``angle`` and ``scale`` are then of A's first
+          column and ``shear`` of the rest, not parameters that rebuild θ).
+
+        For θ = ``affine_theta(angle, (sx, sy), shear, (tx, ty))`` with sx, sy > 0 and
+        |shear| < 90° the round trip is exact: for a batch N×2×3, ``affine_theta(d["angle"],
+        d["scale"], d["shear"], d["translation"])`` is θ (for a single 2×3 θ pass ``scale``
+        and ``translation`` as tuples: a tensor of shape (2,) is a batch of two values).
+
+    Example:
+        >>> th = affine_theta(30.0, scale=(2.0, 0.5), shear=10.0, translation=(0.1, -0.2))
+        >>> d = decompose_affine(th)
+        >>> [round(v, 4) for v in (d["angle"].item(), *d["scale"].tolist(), d["shear"].item())]
+        [30.0, 2.0, 0.5, 10.0]
+        >>> [round(v, 4) for v in d["translation"].tolist()]
+        [0.1, -0.2]
     """
+    _validate.tensor(theta, "theta", ndim=(2, 3), layout="(N×)2×3")
+    if theta.shape[-2:] != (2, 3):
+        raise ValueError(f"theta must be affine, (N×)2×3, got shape {tuple(theta.shape)}")
+    det = torch.linalg.det(theta[..., :2, :2])
+    if bool((det == 0).any()):
+        raise ValueError(f"theta must be invertible, but {int((det == 0).sum())} of its matrices are "
+                         "singular (det 0: the picture is squashed onto a line)")
     A = invert(theta)
     lin = A[..., :2, :2]
+    Q, U = torch.linalg.qr(lin)
+    signs = torch.where(torch.diagonal(U, dim1=-2, dim2=-1) < 0, -1.0, 1.0).to(U)  # U's diagonal >= 0
+    U = signs[..., :, None] * U
     angle = torch.rad2deg(torch.atan2(-lin[..., 1, 0], lin[..., 0, 0]))
-    scale = torch.linalg.norm(lin, dim=-2)
+    sy = U[..., 1, 1]
+    shear = torch.rad2deg(torch.atan2(U[..., 0, 1], sy))
     return {
         "angle": angle,
-        "scale": scale,
-        "det": torch.linalg.det(theta[..., :2, :2]),
+        "scale": torch.stack([U[..., 0, 0], sy], -1),
+        "shear": shear,
         "translation": A[..., :2, 2],
+        "det": det,
     }
+
+
+def homography_from_points(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+    """The projective matrix H (H[2, 2] = 1) that maps 4 points onto 4 others: H · src_i ∝ dst_i.
+
+    OpenCV's ``getPerspectiveTransform`` (and kornia's ``get_perspective_transform``): the
+    8 unknowns of H from the 4 point pairs, one linear solve per batch entry.
+
+    Args:
+        src, dst: N×4×2 (or 4×2) points (x, y), in any units (both in the same); no three
+            of the ``src`` points (nor of the ``dst`` points) on one line.
+    Returns:
+        H, N×3×3 (or 3×3), dtype of ``src``. With ``src`` the output's points and ``dst``
+        where they read the input, both normalized, H is a projective θ
+        (:func:`stnlib.grids.projective_grid`): the corners of an output frame given as the
+        input points they should show.
+
+    Example:
+        >>> import torch
+        >>> square = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+        >>> H = homography_from_points(square, 0.5 * square + torch.tensor([0.25, 0.0]))  # shrink, shift
+        >>> (H.round(decimals=4) + 0.0).tolist()   # + 0.0 turns -0.0 into 0.0
+        [[0.5, 0.0, 0.25], [0.0, 0.5, 0.0], [0.0, 0.0, 1.0]]
+    """
+    _validate.tensor(src, "src", ndim=(2, 3), layout="(N×)4×2 points")
+    _validate.tensor(dst, "dst", ndim=(2, 3), layout="(N×)4×2 points")
+    if src.shape[-2:] != (4, 2) or dst.shape != src.shape:
+        raise ValueError(f"src and dst must be (N×)4×2 points of the same shape, got {tuple(src.shape)} "
+                         f"and {tuple(dst.shape)}")
+    single = src.dim() == 2
+    if single:
+        src, dst = src[None], dst[None]
+    dst = dst.to(src)
+    x, y = src[..., 0], src[..., 1]
+    u, v = dst[..., 0], dst[..., 1]
+    zero, one = torch.zeros_like(x), torch.ones_like(x)
+    rows_u = torch.stack([x, y, one, zero, zero, zero, -u * x, -u * y], -1)
+    rows_v = torch.stack([zero, zero, zero, x, y, one, -v * x, -v * y], -1)
+    A = torch.cat([rows_u, rows_v], 1)  # N×8×8
+    b = torch.cat([u, v], 1)
+    h = torch.linalg.solve(A, b)
+    H = torch.cat([h, torch.ones_like(h[:, :1])], 1).view(-1, 3, 3)
+    return H[0] if single else H

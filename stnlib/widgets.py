@@ -53,11 +53,11 @@ from .plot import (
     draw_control_points,
     draw_grid,
     draw_image,
+    explorer_theta,
+    explorer_values,
     figure_png,
     format_theta,
     new_figure,
-    params_theta,
-    theta_params,
     tps_defaults,
 )
 
@@ -230,7 +230,7 @@ class ThetaExplorer(_Explorer):
         self.notice = w.HTML()
         self.readout = w.HTML()
         self._syncing = False
-        self.theta = params_theta(**{k: s.value for k, s in self.sliders.items()})
+        self.theta = explorer_theta(**{k: s.value for k, s in self.sliders.items()})
         for s in self.sliders.values():
             s.observe(self._on_params, names="value")
         for s in self.raw.values():
@@ -249,7 +249,7 @@ class ThetaExplorer(_Explorer):
     def _on_params(self, change=None):
         if self._syncing or self.source != "params":
             return
-        self.theta = params_theta(**{k: s.value for k, s in self.sliders.items()})
+        self.theta = explorer_theta(**{k: s.value for k, s in self.sliders.items()})
         self.update()
 
     def _on_raw(self, change=None):
@@ -264,25 +264,25 @@ class ThetaExplorer(_Explorer):
         if self.source == "params" and change is not None and change.get("old") == 1:
             self._leave_raw()
         elif self.source == "params":  # the named parameters define θ
-            self.theta = params_theta(**{k: s.value for k, s in self.sliders.items()})
+            self.theta = explorer_theta(**{k: s.value for k, s in self.sliders.items()})
         self.update()
 
     def _leave_raw(self) -> None:
         """Back from the raw tab: keep the raw θ (sliders set from it) if the sliders can show it."""
-        values = theta_params(self.theta)
+        values = explorer_values(self.theta)
         ok = values is not None and all(
             THETA_SLIDERS[k][1] - 1e-9 <= v <= THETA_SLIDERS[k][2] + 1e-9 for k, v in values.items())
         if ok:
             with self._quiet():
                 for k, v in values.items():
                     self.sliders[k].value = v
-            back = params_theta(**{k: s.value for k, s in self.sliders.items()})
+            back = explorer_theta(**{k: s.value for k, s in self.sliders.items()})
             ok = bool(torch.allclose(back, self.theta, atol=1e-4))
         if ok:
             self.notice.value = f"<i>{RAW_KEPT}</i>"
         else:
             self.notice.value = f"<b>{RAW_DROPPED}</b>"
-        self.theta = params_theta(**{k: s.value for k, s in self.sliders.items()})
+        self.theta = explorer_theta(**{k: s.value for k, s in self.sliders.items()})
 
     def set_params(self, **values) -> None:
         """Set several named sliders at once and redraw once (names as :data:`THETA_DEFAULTS`)."""

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import torch
 
 from .. import grids, sampler
-from ..theta import affine_theta
+from ..theta import affine_theta, homography_from_points
 
 #: rows per call of the sampler (keeps the N×H×W×2 grid small in memory)
 CHUNK = 8192
@@ -338,19 +338,6 @@ class Projective:
 _CORNERS = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], dtype=torch.float64)
 
 
-def homography(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
-    """The N×3×3 homographies H (H[2,2] = 1) with H · src_i ∝ dst_i for 4 point pairs (N×4×2)."""
-    x, y = src[..., 0], src[..., 1]
-    u, v = dst[..., 0], dst[..., 1]
-    zero, one = torch.zeros_like(x), torch.ones_like(x)
-    rows_u = torch.stack([x, y, one, zero, zero, zero, -u * x, -u * y], -1)
-    rows_v = torch.stack([zero, zero, zero, x, y, one, -v * x, -v * y], -1)
-    A = torch.cat([rows_u, rows_v], 1)  # N×8×8
-    b = torch.cat([u, v], 1)
-    h = torch.linalg.solve(A, b)
-    return torch.cat([h, torch.ones_like(h[:, :1])], 1).view(-1, 3, 3)
-
-
 def _well_shaped(quad: torch.Tensor, min_angle: float) -> torch.Tensor:
     """Convex quadrilaterals (N×4×2) whose interior angles all lie in [min_angle, 180° − min_angle]."""
     e = quad.roll(-1, 1) - quad
@@ -392,7 +379,7 @@ def projective(images: torch.Tensor, spec: Projective, generator: torch.Generato
                              "smaller value")
         moved = scale[:, None, None] * frame + noise
         # θ maps output (normalized by the canvas) to source (normalized by the source)
-        H = homography(moved / (C / 2), frame.expand(k, 4, 2) / (size / 2))
+        H = homography_from_points(moved / (C / 2), frame.expand(k, 4, 2) / (size / 2))
         return {"scale": scale, "corners": noise, "theta": H}
 
     def grid_fn(p, idx, S):
@@ -664,4 +651,4 @@ def distort(images: torch.Tensor, spec, generator: torch.Generator, **kwargs):
 
 __all__ = ["Affine", "Projective", "Elastic", "Clutter", "TimeWarp", "SPECS", "affine",
            "projective", "elastic", "clutter", "timewarp", "distort", "ink_box",
-           "placement_theta", "homography"]
+           "placement_theta"]

@@ -41,7 +41,7 @@ def test_moving_a_slider_changes_theta_output_and_picture(ex, small):
     before_theta, before_out, before_png = ex.theta.clone(), ex.output.clone(), ex.image.value
     ex.sliders["angle"].value = -40.0
     assert ex.renders == 2
-    assert torch.allclose(ex.theta, plot.params_theta(**{**widgets.THETA_DEFAULTS, "angle": -40.0}))
+    assert torch.allclose(ex.theta, plot.explorer_theta(**{**widgets.THETA_DEFAULTS, "angle": -40.0}))
     assert not torch.allclose(ex.theta, before_theta)
     assert (ex.output - before_out).abs().max() > 0.1
     assert ex.image.value != before_png
@@ -84,7 +84,7 @@ def test_raw_tab_sets_theta_directly_and_leaving_it_keeps_the_edits(ex, small):
                                     "tx": -0.5, "ty": 0}, abs=1e-6)
     assert widgets.RAW_KEPT in ex.notice.value
     ex.sliders["scale_x"].value = 2.0  # and the sliders go on from there
-    assert torch.allclose(ex.theta, plot.params_theta(**{**values, "scale_x": 2.0}))
+    assert torch.allclose(ex.theta, plot.explorer_theta(**{**values, "scale_x": 2.0}))
 
 
 @pytest.mark.parametrize("params", [
@@ -92,24 +92,24 @@ def test_raw_tab_sets_theta_directly_and_leaving_it_keeps_the_edits(ex, small):
     dict(angle=-170.0, scale_x=0.3, scale_y=2.5, shear=-45.0, tx=-0.9, ty=0.7),
     dict(angle=90.0, scale_x=1.0, scale_y=1.0, shear=0.0, tx=0.0, ty=0.0),
 ])
-def test_theta_params_inverts_params_theta(params):
-    th = plot.params_theta(**params)
-    assert plot.theta_params(th) == pytest.approx(params, abs=1e-4)
+def test_explorer_values_inverts_explorer_theta(params):
+    th = plot.explorer_theta(**params)
+    assert plot.explorer_values(th) == pytest.approx(params, abs=1e-4)
 
 
 def test_leaving_the_raw_tab_with_a_mirror_says_it_drops_the_edits(ex):
     before = {k: s.value for k, s in ex.sliders.items()}
-    assert plot.theta_params(torch.tensor([[-1.0, 0, 0], [0, 1, 0]])) is None  # a mirror
-    assert plot.theta_params(torch.zeros(2, 3)) is None  # singular
+    assert plot.explorer_values(torch.tensor([[-1.0, 0, 0], [0, 1, 0]])) is None  # a mirror
+    assert plot.explorer_values(torch.zeros(2, 3)) is None  # singular
     ex.set_theta([[-1.0, 0, 0], [0, 1, 0]])
     ex.tabs.selected_index = 0
     assert ex.notice.value == f"<b>{widgets.RAW_DROPPED}</b>"
     assert {k: s.value for k, s in ex.sliders.items()} == before
-    assert torch.allclose(ex.theta, plot.params_theta(**before))
-    ex.set_theta(plot.params_theta(angle=0, scale_x=4.0))  # a scale beyond its slider: dropped
+    assert torch.allclose(ex.theta, plot.explorer_theta(**before))
+    ex.set_theta(plot.explorer_theta(angle=0, scale_x=4.0))  # a scale beyond its slider: dropped
     ex.tabs.selected_index = 0
     assert widgets.RAW_DROPPED in ex.notice.value
-    assert torch.allclose(ex.theta, plot.params_theta(**before))
+    assert torch.allclose(ex.theta, plot.explorer_theta(**before))
 
 
 def _fits(text: str, width: str) -> bool:
