@@ -23,11 +23,14 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from . import _validate
 
-__all__ = ["error", "accuracy", "predictions", "auc", "binary_scores", "road_probability",
+__all__ = ["error", "accuracy", "dtw_distances", "one_nn_error", "predictions", "auc", "binary_scores",
+           "road_probability",
            "pixel_counts", "scores_from_counts", "segmentation_scores", "precision", "recall",
            "fpr", "f1", "SEGMENTATION_METRICS", "KITTI_THRESHOLDS", "counts_over_thresholds",
            "max_f"]
@@ -257,3 +260,64 @@ def max_f(outputs: torch.Tensor, targets: torch.Tensor,
     f = scores_from_counts(c["tp"], c["fp"], c["fn"], c["tn"])["f1"]
     j = int(torch.argmax(f))
     return float(f[j]), float(c["thresholds"][j])
+
+
+# --------------------------------------------------------------------------- time-series baselines
+
+
+def dtw_distances(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """Unconstrained dynamic time warping distances between every row of A (n×L) and B (m×L').
+
+    D[i, j] = (a_i − b_j)² + min(D[i−1, j], D[i, j−1], D[i−1, j−1]), returned as √D[L, L']
+    (n×m), with no warping window: the classic DTW of ``pyts.metrics.dtw`` (squared
+    differences), for every pair at once, one loop over both time axes.
+
+    Args:
+        A: n×L series, one per row.
+        B: m×L' series.
+
+    Returns:
+        n×m distances (float64).
+
+    Example:
+        >>> a = torch.tensor([[0.0, 1, 2, 1, 0]])
+        >>> dtw_distances(a, a.roll(1, 1)).item()   # one step late: only the wrapped-around end costs
+        1.0
+    """
+    if A.dim() != 2 or B.dim() != 2:
+        raise ValueError(f"A and B must be n×L and m×L' (one series per row), got shapes "
+                         f"{tuple(A.shape)} and {tuple(B.shape)}")
+    A, B = A.double(), B.double()
+    n, L = A.shape
+    m, M = B.shape
+    inf = torch.full((n, m), math.inf, dtype=torch.float64)
+    prev = [torch.zeros(n, m, dtype=torch.float64)] + [inf] * M  # row 0: D[0, 0] = 0
+    for i in range(L):
+        cost = (A[:, i, None, None] - B[None]) ** 2  # n×m×M
+        cur = [inf]
+        for j in range(M):
+            best = torch.minimum(torch.minimum(prev[j + 1], prev[j]), cur[j])
+            cur.append(cost[:, :, j] + best)
+        prev = cur
+    return prev[M].sqrt()
+
+
+def one_nn_error(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
+                 test_y: torch.Tensor, *, distance: str = "euclidean") -> float:
+    """Test error (a fraction, as the UCR archive reports it) of the 1-nearest-neighbour classifier.
+
+    Args:
+        train_x, test_x: series N×1×L (or N×L).
+        train_y, test_y: their class indices (N).
+        distance: ``"euclidean"`` or ``"dtw"`` (:func:`dtw_distances`).
+
+    Returns:
+        the fraction of test series whose nearest training series has another label;
+        ties go to the first training series, as ``argmin`` does.
+    """
+    if distance not in ("euclidean", "dtw"):
+        raise ValueError(f"distance must be 'euclidean' or 'dtw', got {distance!r}")
+    a, b = train_x.reshape(len(train_x), -1), test_x.reshape(len(test_x), -1)
+    d = torch.cdist(b.double(), a.double()) if distance == "euclidean" else dtw_distances(b, a)
+    predicted = train_y[d.argmin(1)]
+    return (predicted != test_y).double().mean().item()

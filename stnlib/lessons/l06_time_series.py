@@ -114,44 +114,6 @@ def scores(model: nn.Module, data, device, *, binary: bool = False) -> dict[str,
     return out
 
 
-def dtw_distances(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
-    """Unconstrained dynamic time warping distances between every row of A (n×L) and B (m×L').
-
-    D[i, j] = (a_i − b_j)² + min(D[i−1, j], D[i, j−1], D[i−1, j−1]), returned as √D[L, L']
-    (n×m), with no warping window. One loop over both axes, every pair at once.
-    """
-    if A.dim() != 2 or B.dim() != 2:
-        raise ValueError(f"A and B must be n×L and m×L' (one series per row), got shapes "
-                         f"{tuple(A.shape)} and {tuple(B.shape)}")
-    A, B = A.double(), B.double()
-    n, L = A.shape
-    m, M = B.shape
-    inf = torch.full((n, m), math.inf, dtype=torch.float64)
-    prev = [torch.zeros(n, m, dtype=torch.float64)] + [inf] * M  # row 0: D[0, 0] = 0
-    for i in range(L):
-        cost = (A[:, i, None, None] - B[None]) ** 2  # n×m×M
-        cur = [inf]
-        for j in range(M):
-            best = torch.minimum(torch.minimum(prev[j + 1], prev[j]), cur[j])
-            cur.append(cost[:, :, j] + best)
-        prev = cur
-    return prev[M].sqrt()
-
-
-def one_nn_error(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
-                 test_y: torch.Tensor, *, distance: str = "euclidean") -> float:
-    """Test error (a fraction) of the 1-nearest-neighbour classifier, Euclidean or DTW.
-
-    Series are N×1×L (or N×L). Ties go to the first training series, as ``argmin`` does.
-    """
-    if distance not in ("euclidean", "dtw"):
-        raise ValueError(f"distance must be 'euclidean' or 'dtw', got {distance!r}")
-    a, b = train_x.reshape(len(train_x), -1), test_x.reshape(len(test_x), -1)
-    d = torch.cdist(b.double(), a.double()) if distance == "euclidean" else dtw_distances(b, a)
-    predicted = train_y[d.argmin(1)]
-    return (predicted != test_y).double().mean().item()
-
-
 def warp_series(series: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, *,
                 kernel: str = "bilinear", padding_mode: str = "border") -> torch.Tensor:
     """Read every series U (N×C×L) at s·x + t: V(x) = U(s·x + t), ``align_corners=False``."""
@@ -437,7 +399,7 @@ def check_warp_head_init(student, *, verbose: bool = True) -> bool:
 
 __all__ = [
     "PAPER_MNIST1D", "PAPER_UCR", "PAPER_WANG", "Settings", "BUDGET_CHANGES", "SETTINGS", "start",
-    "scores", "dtw_distances", "one_nn_error", "warp_series", "recovered_warp",
+    "scores", "warp_series", "recovered_warp",
     "band_energy", "sine_warp", "round_trip_energy_kept",
     "check_timewarp_grid", "check_warp_head_init", "GRID_MISTAKES", "HEAD_MISTAKES", "CheckError",
 ]

@@ -31,48 +31,6 @@ def test_budgets():
 
 # ----------------------------------------------------------------- baselines and measures
 
-def _dtw_by_hand(a, b):
-    D = [[math.inf] * (len(b) + 1) for _ in range(len(a) + 1)]
-    D[0][0] = 0.0
-    for i in range(1, len(a) + 1):
-        for j in range(1, len(b) + 1):
-            D[i][j] = (a[i - 1] - b[j - 1]) ** 2 + min(D[i - 1][j], D[i][j - 1], D[i - 1][j - 1])
-    return math.sqrt(D[-1][-1])
-
-
-def test_dtw_matches_the_recursion_and_ignores_a_time_shift():
-    g = torch.Generator().manual_seed(0)
-    A, B = torch.randn(3, 7, generator=g), torch.randn(2, 9, generator=g)
-    d = L.dtw_distances(A, B)
-    for i in range(3):
-        for j in range(2):
-            assert d[i, j].item() == pytest.approx(_dtw_by_hand(A[i].tolist(), B[j].tolist()))
-    bump = torch.zeros(1, 30)
-    bump[0, 5:10] = 1.0
-    later = bump.roll(8, 1)
-    assert L.dtw_distances(bump, later).item() == 0.0  # a shifted bump: no cost after warping
-    assert torch.cdist(bump, later).item() > 3
-    with pytest.raises(ValueError, match="A and B must be n×L"):
-        L.dtw_distances(torch.zeros(2, 1, 5), B)
-
-
-def test_one_nn_error_by_hand():
-    x = torch.tensor([[0.0, 0.0], [10.0, 10.0]])[:, None]
-    y = torch.tensor([0, 1])
-    test = torch.tensor([[1.0, 0.0], [9.0, 9.0], [6.0, 6.0]])[:, None]
-    assert L.one_nn_error(x, y, test, torch.tensor([0, 1, 1])) == 0.0
-    assert L.one_nn_error(x, y, test, torch.tensor([0, 1, 0])) == pytest.approx(1 / 3)
-    # a bump (class 0) and a flat line (class 1); the test bump comes later: Euclidean calls it
-    # flat, DTW warps it onto the bump
-    bump = torch.zeros(2, 1, 30)
-    bump[0, 0, 5:10] = 1.0
-    later = bump[:1].roll(8, -1)
-    assert L.one_nn_error(bump, y, later, torch.tensor([0])) == 1.0
-    assert L.one_nn_error(bump, y, later, torch.tensor([0]), distance="dtw") == 0.0
-    with pytest.raises(ValueError, match="distance must be"):
-        L.one_nn_error(x, y, test, y, distance="manhattan")
-
-
 def test_sine_warp_identity_and_the_linear_kernels_low_pass():
     f = [2, 16, 32, 48]
     ident = L.sine_warp(f, 1.0, kernel="bilinear", shift=0.0)

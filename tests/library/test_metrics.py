@@ -164,3 +164,42 @@ def test_segmentation_metrics_refuse_bad_input():
     with pytest.raises(ValueError, match="increasing"):
         metrics.max_f(torch.rand(1, 2, 2), torch.zeros(1, 2, 2, dtype=torch.long),
                       thresholds=[0.5, 0.2])
+
+
+# ----------------------------------------------------------------- time-series baselines
+
+
+def test_dtw_matches_pyts_and_ignores_a_time_shift():
+    from pyts.metrics import dtw
+
+    g = torch.Generator().manual_seed(0)
+    A, B = torch.randn(3, 7, generator=g), torch.randn(2, 9, generator=g)
+    d = metrics.dtw_distances(A, B)
+    assert d.shape == (3, 2) and d.dtype == torch.float64
+    for i in range(3):
+        for j in range(2):
+            assert d[i, j].item() == pytest.approx(dtw(A[i].double().numpy(), B[j].double().numpy()))
+    bump = torch.zeros(1, 30)
+    bump[0, 5:10] = 1.0
+    later = bump.roll(8, 1)
+    assert metrics.dtw_distances(bump, later).item() == 0.0  # a shifted bump: no cost after warping
+    assert torch.cdist(bump, later).item() > 3
+    with pytest.raises(ValueError, match="A and B must be n×L"):
+        metrics.dtw_distances(torch.zeros(2, 1, 5), B)
+
+
+def test_one_nn_error_by_hand():
+    x = torch.tensor([[0.0, 0.0], [10.0, 10.0]])[:, None]
+    y = torch.tensor([0, 1])
+    test = torch.tensor([[1.0, 0.0], [9.0, 9.0], [6.0, 6.0]])[:, None]
+    assert metrics.one_nn_error(x, y, test, torch.tensor([0, 1, 1])) == 0.0
+    assert metrics.one_nn_error(x, y, test, torch.tensor([0, 1, 0])) == pytest.approx(1 / 3)
+    # a bump (class 0) and a flat line (class 1); the test bump comes later: Euclidean calls it
+    # flat, DTW warps it onto the bump
+    bump = torch.zeros(2, 1, 30)
+    bump[0, 0, 5:10] = 1.0
+    later = bump[:1].roll(8, -1)
+    assert metrics.one_nn_error(bump, y, later, torch.tensor([0])) == 1.0
+    assert metrics.one_nn_error(bump, y, later, torch.tensor([0]), distance="dtw") == 0.0
+    with pytest.raises(ValueError, match="distance must be"):
+        metrics.one_nn_error(x, y, test, y, distance="manhattan")
