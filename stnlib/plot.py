@@ -12,6 +12,7 @@ statistic looks the same everywhere::
 * :func:`show_images`: rows of images (``torchvision.utils.make_grid``), one row per tensor;
 * :func:`draw_image`, :func:`draw_grid`, :func:`draw_outline`: on a matplotlib axis;
 * :func:`plot_warp`, :func:`theta_figure`, :func:`tps_figure`: grid over the input beside the output;
+* :func:`plot_transformer_windows`: where each of a model's transformers looks, and its output;
 * :func:`plot_theta_history`: θ statistics logged during training (:func:`stnlib.train.theta_monitor`);
 * :func:`figure_png`, :func:`new_figure`: figures outside pyplot (for widgets and files).
 """
@@ -361,6 +362,85 @@ def draw_outline(ax, grid: torch.Tensor, in_size, *, align_corners: bool, color:
     x = unnormalize(border[:, 0], W, align_corners=align_corners)
     y = unnormalize(border[:, 1], H, align_corners=align_corners)
     ax.plot(x.numpy(), y.numpy(), "-", color=color, lw=lw)
+
+
+#: the outline colours of the windows of :func:`plot_transformer_windows`, transformer 1, 2, …
+WINDOW_COLORS = ("yellow", "cyan", "magenta", "lime", "orange", "white")
+
+
+@torch.no_grad()
+def plot_transformer_windows(models, images: torch.Tensor, *, size: float = 0.8, margin: float = 8.0):
+    """Where each of a model's parallel transformers looks, and what it outputs (Wang 2018, Figure 8).
+
+    For every model one block of 1 + K rows, one column per image: the input with the outline
+    of each transformer's sampling grid (its *window*; transformer 1 yellow, 2 cyan, …,
+    :data:`WINDOW_COLORS`), then transformer 1's output, …, transformer K's.
+
+    Args:
+        models: title → a model with ``transformed(x) -> (V, θ)`` and a ``transformer``
+            (:class:`~stnlib.transformer.SpatialTransformer`) with K = ``n_transformers``
+            parallel transformers (K = 1 too; not ``per_channel``), e.g.
+            :func:`stnlib.models.addition.two_digit_model` (K = 2).
+        images: N×C×H×W inputs in [0, 1], the same for every model (C = 1 or 3).
+        size: inches per image.
+        margin: input pixels shown around each input, so that a window reaching outside it
+            stays visible.
+    Returns:
+        the matplotlib ``Figure`` (pyplot's, so a notebook shows it): (1 + K)·len(models) × N
+        axes, each model's title over its first row, rows of outputs labelled ``ST k``.
+
+    Example:
+        >>> import torch
+        >>> from stnlib.models.addition import two_digit_model
+        >>> fig = plot_transformer_windows({"left-right": two_digit_model("left-right")},
+        ...                                torch.rand(3, 1, 28, 56))
+        >>> len(fig.axes), fig.axes[0].get_title(loc="left")     # 3 rows (input, ST 1, ST 2) × 3
+        (9, 'left-right')
+    """
+    import matplotlib.pyplot as plt
+
+    _validate.tensor(images, "images", ndim=4, layout="N×C×H×W")
+    if not models:
+        raise ValueError("models must map at least one title to a model")
+    N, C, H, W = images.shape
+    blocks = []
+    for title, model in models.items():
+        st = getattr(model, "transformer", None)
+        if not hasattr(model, "transformed") or st is None:
+            raise TypeError(f"models[{title!r}] must have transformed(x) -> (V, θ) and a transformer, "
+                            f"got {type(model).__name__}")
+        if st.per_channel:
+            raise ValueError(f"models[{title!r}] has one θ per channel (per_channel=True): its windows "
+                             "are per channel, not per transformer; draw them with draw_outline")
+        V, theta = model.transformed(images)
+        K = st.n_transformers
+        thetas = theta if K > 1 else theta[:, None]
+        blocks.append((title, st, K, V, thetas))
+    rows = sum(1 + K for _, _, K, _, _ in blocks)
+    fig, axes = plt.subplots(rows, N, squeeze=False, figsize=(size * W / H * N, size * 1.15 * rows))
+    r = 0
+    for title, st, K, V, thetas in blocks:
+        out_size = tuple(V.shape[-2:])
+        for j in range(N):
+            ax = axes[r, j]
+            draw_image(ax, images[j:j + 1])
+            for k in range(K):
+                grid = st.generator(thetas[j:j + 1, k].to(images), out_size, align_corners=st.align_corners)
+                draw_outline(ax, grid, (H, W), align_corners=st.align_corners,
+                             color=WINDOW_COLORS[k % len(WINDOW_COLORS)])
+            ax.set_xlim(-margin, W - 1 + margin)
+            ax.set_ylim(H - 1 + margin, -margin)
+            for k in range(K):
+                draw_image(axes[r + 1 + k, j], V[j:j + 1, k * C:(k + 1) * C].clamp(0, 1))
+        axes[r, 0].set_title(title, fontsize=8, loc="left")
+        for k in range(K):
+            axes[r + 1 + k, 0].set_ylabel(f"ST {k + 1}", fontsize=7)
+        r += 1 + K
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout(pad=0.2)
+    return fig
 
 
 # --------------------------------------------------------------------------- θ statistics

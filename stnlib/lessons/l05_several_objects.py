@@ -14,7 +14,7 @@ This module holds the published numbers (:data:`PAPER_ADDITION`,
 (:data:`BUDGET_CHANGES`, :class:`Settings`), the glue that builds the lesson's two
 :class:`~stnlib.course.experiment.Experiment` (:func:`addition_experiment`,
 :func:`two_digit_experiment`) and the models of its tables (:func:`build_addition`,
-:func:`build_two_digits`), :func:`figure8`, and the exercise checks
+:func:`build_two_digits`), and the exercise checks
 (:func:`check_left_right_bias`, :func:`check_addition_transformers`).
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import torch
 
@@ -33,13 +33,13 @@ from ..course.experiment import Experiment, majority_error
 from ..models.addition import (
     ADDITION_MODELS,
     LEFT_RIGHT_BIAS,
-    PAPER_ADDITION,
     WANG_MODELS,
     addition_model,
     two_digit_cnn,
     two_digit_model,
     wang_addition_model,
 )
+from ..plot import plot_transformer_windows
 from ..train import evaluate
 from ..transformer import SpatialTransformer
 from ..warping import warp
@@ -56,6 +56,10 @@ __all__ = [
 
 # --------------------------------------------------------------------------- published numbers
 
+#: Jaderberg, Simonyan, Zisserman & Kavukcuoglu (2015), Spatial Transformer Networks,
+#: arXiv:1506.02025, appendix A.1 (text): test error in % on MNIST addition. The paper has no
+#: cell for the per-channel transformers or the CNN-classifier transformer models.
+PAPER_ADDITION = {"FCN": 47.7, "CNN": 14.7, "ST-FCN": 18.5, "2×ST-FCN": 5.8}
 #: Wang (2018), §4.2.3, MNIST addition (his digits are 28×28 per channel and his test pairs
 #: are not distorted): test error in %. "paper ST" is the 9.0 % he attributes to Jaderberg et
 #: al., a value their appendix A.1 does not print (its text gives 18.5 for ST-FCN and 5.8 for
@@ -237,46 +241,7 @@ def two_digit_experiment(ctx) -> Experiment:
                       trivial=100 - majority_error(test_wang.labels))
 
 
-@torch.no_grad()
-def figure8(models: Mapping[str, torch.nn.Module], images: torch.Tensor, *, size: float = 0.8):
-    """Wang's Figure 8: per model, the two windows drawn on the input and what each transformer outputs.
-
-    Args:
-        models: title → a two-digit model (:func:`stnlib.models.addition.two_digit_model`).
-        images: N×1×28×56 test images in [0, 1], the same for every model.
-
-    One block of three rows per model: the inputs with window 1 (yellow) and
-    window 2 (cyan), then transformer 1's outputs, then transformer 2's.
-    Returns the matplotlib ``Figure``.
-    """
-    import matplotlib.pyplot as plt
-
-    from ..plot import draw_image, draw_outline
-
-    N = len(images)
-    fig, axes = plt.subplots(3 * len(models), N, squeeze=False,
-                             figsize=(size * 2 * N, size * 1.15 * 3 * len(models)))
-    for b, (title, model) in enumerate(models.items()):
-        V, theta = model.transformed(images)
-        st = model.transformer
-        for j in range(N):
-            ax = axes[3 * b, j]
-            draw_image(ax, images[j:j + 1])
-            for k, color in ((0, "yellow"), (1, "cyan")):
-                grid = st.generator(theta[j:j + 1, k], (28, 28), align_corners=st.align_corners)
-                draw_outline(ax, grid, (28, 56), align_corners=st.align_corners, color=color)
-            ax.set_xlim(-8, 63)
-            ax.set_ylim(35, -8)
-            for k in (0, 1):
-                draw_image(axes[3 * b + 1 + k, j], V[j:j + 1, k:k + 1].clamp(0, 1))
-        axes[3 * b, 0].set_title(title, fontsize=8, loc="left")
-        axes[3 * b + 1, 0].set_ylabel("ST 1", fontsize=7)
-        axes[3 * b + 2, 0].set_ylabel("ST 2", fontsize=7)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout(pad=0.2)
-    return fig
+figure8 = plot_transformer_windows  # re-export until the notebook moves
 
 
 # --------------------------------------------------------------------------- exercise 1

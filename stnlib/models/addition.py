@@ -57,7 +57,7 @@ from .classifier import CNN, FCN, Classifier, check_images, count_parameters
 from .mnist import MNIST_MEAN_STD
 
 __all__ = [
-    "ADDITION_MODELS", "PAPER_ADDITION", "DEFAULT_ADDITION_PARAMS", "ADDITION_OUT",
+    "ADDITION_MODELS", "DEFAULT_ADDITION_PARAMS", "ADDITION_OUT",
     "addition_transformer", "addition_model", "addition_parameter_table", "WANG_MODELS",
     "WangAdditionCNNBody", "wang_addition_model",
     "LEFT_RIGHT_BIAS", "IDENTITY_BIAS", "TWO_DIGIT_INITS", "PADDING_MODES",
@@ -73,9 +73,6 @@ ADDITION_MODELS = ("FCN", "CNN", "ST-FCN", "ST-FCN per channel", "2×ST-FCN",
 #: CNN (shared weights) per 28×28 window and a linear layer on both; "Wang CNN" = his CNN on
 #: the 2-channel input
 WANG_MODELS = ("Wang ST", "Wang CNN")
-#: Jaderberg et al. (2015), appendix A.1 (text): test error in % on MNIST addition. The paper
-#: has no cell for the per-channel transformers or the CNN-classifier transformer models.
-PAPER_ADDITION = {"FCN": 47.7, "CNN": 14.7, "ST-FCN": 18.5, "2×ST-FCN": 5.8}
 #: the parameter budget every addition model is sized to (our choice)
 DEFAULT_ADDITION_PARAMS = 100_000
 #: side of the transformers' output windows on the 42×42 canvas

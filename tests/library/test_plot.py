@@ -93,3 +93,54 @@ def test_plot_theta_history_draws_the_logged_statistic():
     with pytest.raises(KeyError, match="no 'det_mean'"):
         plot.plot_theta_history(history, ["det_mean"])
     plt.close("all")
+
+
+def test_plot_transformer_windows_draws_every_window_and_output():
+    from stnlib.models.addition import two_digit_model
+    from stnlib.transformer import SpatialTransformer
+
+    torch.manual_seed(0)
+    images = torch.rand(3, 1, 28, 56)
+    models = {"left-right": two_digit_model("left-right").eval(), "identity": two_digit_model("identity").eval()}
+    fig = plot.plot_transformer_windows(models, images)
+    # per model 1 + K = 3 rows (the inputs, ST 1's outputs, ST 2's), one column per image
+    assert len(fig.axes) == 2 * 3 * 3
+    axes = np.array(fig.axes).reshape(6, 3)
+    assert [axes[r, 0].get_title(loc="left") for r in (0, 3)] == ["left-right", "identity"]
+    assert [axes[r, 0].get_ylabel() for r in (1, 2, 4, 5)] == ["ST 1", "ST 2"] * 2
+    assert all(len(ax.images) == 1 for ax in axes.flat)
+    # every input shows both windows: the outline of each transformer's grid, in its colour
+    assert [line.get_color() for line in axes[0, 1].lines] == ["yellow", "cyan"]
+    # left-right: window 1 on the left half of the 56 px wide input, window 2 on the right half
+    x1, x2 = (line.get_xdata() for line in axes[0, 0].lines)
+    assert x1.max() < 30 and x2.min() > 26
+    # the output rows show what each transformer outputs (28×28 windows), clamped to [0, 1]
+    with torch.no_grad():
+        V, _ = models["left-right"].transformed(images)
+    shown = axes[2, 1].images[0].get_array()
+    assert shown.shape == (28, 28)
+    np.testing.assert_allclose(shown, V[1, 1].clamp(0, 1).numpy(), atol=1e-6)
+    plt.close(fig)
+    # one transformer (K = 1): 2 rows per model
+    st = SpatialTransformer(1, align_corners=False, out_size=(14, 14))
+    model = torch.nn.Module()
+    model.transformer, model.transformed = st, st
+    fig = plot.plot_transformer_windows({"one": model}, torch.rand(2, 1, 28, 28))
+    assert len(fig.axes) == 4 and fig.axes[0].lines[0].get_color() == "yellow"
+    plt.close(fig)
+
+
+def test_plot_transformer_windows_refuses_what_it_cannot_draw():
+    from stnlib.transformer import SpatialTransformer
+
+    with pytest.raises(ValueError, match="images must be a 4-D tensor"):
+        plot.plot_transformer_windows({}, torch.rand(28, 28))
+    with pytest.raises(ValueError, match="at least one title"):
+        plot.plot_transformer_windows({}, torch.rand(1, 1, 28, 28))
+    with pytest.raises(TypeError, match=r"models\['cnn'\] must have transformed"):
+        plot.plot_transformer_windows({"cnn": torch.nn.Conv2d(1, 1, 3)}, torch.rand(1, 1, 28, 28))
+    per_channel = torch.nn.Module()
+    per_channel.transformer = SpatialTransformer(2, align_corners=False, per_channel=True)
+    per_channel.transformed = per_channel.transformer
+    with pytest.raises(ValueError, match="one θ per channel"):
+        plot.plot_transformer_windows({"pc": per_channel}, torch.rand(1, 2, 28, 28))
