@@ -5,8 +5,9 @@ out-of-range sweeps of Wang (2018, §4.1). This module holds
 
 * the paper's numbers (:data:`PAPER_TABLE1`) and the data sets of each distortion;
 * the budget table (:data:`BUDGET_CHANGES`, :class:`Settings`);
-* the experiment helpers: :class:`Experiments` (the data cache and the
-  fit-once cache of trained models), :func:`table1_markdown`, :func:`predictions`;
+* the experiment glue: :func:`experiment` (one
+  :class:`~stnlib.course.experiment.Experiment` per distortion: its data and the
+  budget's recipe), :func:`maker`, :func:`table1_markdown`, :func:`predictions`;
 * the exercise checks, each next to the reference it compares with.
 """
 

@@ -103,7 +103,7 @@ def test_lesson_03_budgets(name):
     assert S.recipe["optimizer"] in ("adam", "sgd")
     if name == "smoke":
         assert b.n_train <= 512 and b.epochs == 1
-    if name == "standard":  # the transformer models that must beat their baselines
+    if name == "standard":  # the transformer models compared with their baselines
         assert {"ST-CNN Aff", "ST-FCN Aff"} <= set(S.table1["R"]) & set(S.table1["RTS"])
     if name == "full":
         assert len(b.seeds) >= 3 and b.n_train is None and b.batch_size == 256
@@ -130,3 +130,23 @@ def test_each_distortion_has_its_experiment_with_a_draw_per_seed():
     assert model.transformer is not None and 25_000 < sum(p.numel() for p in model.parameters()) < 35_000
     with pytest.raises(ValueError, match="dist must be one of"):
         L.experiment(ctx, "Q")
+
+
+def test_full_keeps_its_runs_next_to_the_results_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("STN_RESULTS", str(tmp_path / "results.json"))
+    ctx = L.start("full", device="cpu")
+    exp = L.experiment(ctx, "RTS-Wang", n_train=64)
+    assert exp.cache_dir == tmp_path / "checkpoints" / "03-RTS-Wang-64"
+    assert (exp.recipe.optimizer, exp.recipe.momentum, exp.recipe.schedule) == ("sgd", 0.9, "step")
+    assert exp.recipe.batch_size == 256 and exp.recipe.epochs == ctx.budget.epochs
+
+
+def test_summary_lines_say_how_far_each_cell_is_from_the_paper():
+    ours = {("R", "CNN"): 2 * L.PAPER_TABLE1["R"]["CNN"],
+            ("RTS", "ST-CNN Aff"): 0.5 * L.PAPER_TABLE1["RTS"]["ST-CNN Aff"]}
+    assert L.summary_lines(ours) == [
+        "Table 1: 2 cells trained; ours / paper from 0.5× (ST-CNN Aff on RTS) to 2.0× (CNN on R)"]
+    assert L.summary_lines({}) == []
+    table = L.table1_markdown(ours, title="t").splitlines()
+    assert table[0] == "**t**" and len(table) == 2 + 2 + len(model_names())
+    assert "| CNN | 2.40 / 1.2 | – / 0.8 |" in table[5]
