@@ -39,8 +39,21 @@ def _warp_by(U: torch.Tensor, theta: torch.Tensor, padding_mode: str = "zeros") 
 def rotation_shift(angle: float = 0.0, shift=(0.0, 0.0), size: int = 28) -> torch.Tensor:
     """T_g as a 3×3 source → destination pixel matrix of a ``size``×``size`` image (float64).
 
-    The picture turns by ``angle`` degrees counter-clockwise about its centre, then moves by
-    ``shift`` = (dx, dy) pixels (+x right, +y down), as :func:`stnlib.theta.affine_theta`.
+    Args:
+        angle: the picture turns by ``angle`` degrees counter-clockwise about its centre (as
+            :func:`stnlib.theta.affine_theta`), ...
+        shift: ... then moves by (dx, dy) pixels (+x right, +y down).
+        size: the image's side in pixels.
+
+    Returns:
+        M, 3×3 float64 with last row (0, 0, 1): the destination pixel of source pixel (x, y) is
+        M · (x, y, 1)ᵀ (pixel centres at 0 … size − 1).
+
+    Example:
+        >>> rotation_shift(0.0, (2.0, -1.0), size=8)
+        tensor([[ 1.,  0.,  2.],
+                [ 0.,  1., -1.],
+                [ 0.,  0.,  1.]], dtype=torch.float64)
     """
     dx, dy = shift
     th = affine_theta(float(angle), translation=(2 * dx / size, 2 * dy / size), dtype=torch.float64)
@@ -88,13 +101,22 @@ def map_geometry(blocks, in_size: int) -> list[tuple[float, float, int]]:
 
 
 def theta_on_map(M: torch.Tensor, geometry: tuple[float, float, int]) -> torch.Tensor:
-    """θ (2×3, float64) that applies the input-pixel transform ``M`` (3×3, source → destination)
-    to a map with ``geometry`` = (offset, stride, size): ``stnlib.warp(map, θ)`` is T_g on that map,
-    ``stnlib.warp(map, invert(θ))`` is T_g⁻¹.
+    """θ that applies the input-pixel transform ``M`` to a feature map with ``geometry``.
+
+    Args:
+        M: T_g, a 3×3 source → destination pixel matrix of the input (:func:`rotation_shift`).
+        geometry: ``(offset, stride, size)`` of the map, an entry of :func:`map_geometry`.
+
+    Returns:
+        θ, 2×3 float64 (``align_corners=False``): ``stnlib.warp(map, θ)`` is T_g on that map,
+        ``stnlib.warp(map, invert(θ))`` is T_g⁻¹.
 
     Example:
-        >>> th = theta_on_map(rotation_shift(30.0, size=28), (0.0, 1.0, 28))
+        >>> th = theta_on_map(rotation_shift(30.0, size=28), (0.0, 1.0, 28))   # the input itself
         >>> torch.allclose(th, affine_theta(30.0, dtype=torch.float64))
+        True
+        >>> th = theta_on_map(rotation_shift(0.0, (2.0, 0.0)), (4.5, 2.0, 10))  # a stride-2 map
+        >>> torch.allclose(th, affine_theta(translation=(0.2, 0.0), dtype=torch.float64))  # 1 of 10 px
         True
     """
     o, r, n = geometry

@@ -192,20 +192,34 @@ def format_theta(th: torch.Tensor) -> str:
 
 def explorer_theta(angle: float = 0.0, scale_x: float = 1.0, scale_y: float = 1.0, shear: float = 0.0,
                    tx: float = 0.0, ty: float = 0.0) -> torch.Tensor:
-    """The θ explorer's slider values (names as :data:`EXPLORER_DEFAULTS`) → θ, 2×3 float32.
+    """The θ (2×3 float32) of the θ explorer's slider values (names as :data:`EXPLORER_DEFAULTS`).
 
-    :func:`stnlib.theta.affine_theta` with the sliders' flat names: ``scale=(scale_x, scale_y)``,
-    ``translation=(tx, ty)``; :func:`explorer_values` reads them back.
+    :func:`stnlib.theta.affine_theta` with the sliders' flat names: ``angle`` (degrees,
+    counter-clockwise), ``scale_x`` / ``scale_y`` (its ``scale`` pair), ``shear`` (x-shear,
+    degrees) and ``tx`` / ``ty`` (its ``translation``, normalized units);
+    :func:`explorer_values` reads them back.
+
+    Example:
+        >>> explorer_theta(scale_x=2.0, scale_y=2.0).tolist()
+        [[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]
     """
     return theta_lib.affine_theta(angle=angle, scale=(scale_x, scale_y), shear=shear,
                                   translation=(tx, ty))
 
 
 def explorer_values(th: torch.Tensor) -> dict[str, float] | None:
-    """The slider values of θ (2×3), the inverse of :func:`explorer_theta`; ``None`` when no
-    slider setting gives θ (a mirror or a singular θ: det ≤ 0).
+    """The slider values of ``th`` (a 2×3 θ), the inverse of :func:`explorer_theta`.
 
-    :func:`stnlib.theta.decompose_affine` with the sliders' flat names (floats).
+    :func:`stnlib.theta.decompose_affine` with the sliders' flat names.
+
+    Returns:
+        ``{"angle", "scale_x", "scale_y", "shear", "tx", "ty"}`` (floats), or ``None`` when no
+        slider setting gives θ (a mirror or a singular θ: det ≤ 0).
+
+    Example:
+        >>> values = explorer_values(explorer_theta(angle=30.0, shear=10.0, tx=0.5))
+        >>> {k: round(v, 4) + 0.0 for k, v in values.items()}   # + 0.0: no -0.0
+        {'angle': 30.0, 'scale_x': 1.0, 'scale_y': 1.0, 'shear': 10.0, 'tx': 0.5, 'ty': 0.0}
     """
     th = check_affine(th).double()
     if float(torch.linalg.det(th[:, :2])) < 1e-9:

@@ -135,3 +135,29 @@ def test_orthogonal_fit():
         eq.orthogonal_fit(x, x[:5])
 
 
+
+
+@pytest.mark.parametrize("angle", [90.0, 180.0, -90.0])
+def test_pointwise_layers_are_equivariant_to_quarter_turns(angle):
+    # a quarter turn maps pixel centres onto pixel centres: no resampling, so only the layer counts
+    f = _blob_images(size=20, margin=5)
+    conv1x1 = _conv(torch.tensor([[[[2.0]]], [[[-0.5]]]], dtype=torch.float64))  # 1×1, two channels
+    for layer in (nn.ReLU(), nn.Tanh(), conv1x1, nn.Sequential(conv1x1, nn.Sigmoid())):
+        m = eq.misalignment(lambda x, g=layer: [g(x - 0.3)], f, eq.rotation_shift(angle, size=20))
+        assert m.shape == (2, 3)
+        assert m.abs().max() < 1e-12, layer
+
+
+def test_a_1x1_convolution_adds_nothing_to_the_resampling_floor_at_any_angle():
+    # bilinear resampling at 30° is not exact (row 0 > 0), and a linear pointwise layer keeps that
+    # floor unchanged: ‖w(T⁻¹T f − f)‖ / ‖w f‖ = ‖T⁻¹T f − f‖ / ‖f‖
+    f = _blob_images(size=24, margin=6)
+    conv1x1 = _conv(torch.tensor([[[[-3.0]]]], dtype=torch.float64))
+    m = eq.misalignment(lambda x: [conv1x1(x)], f, eq.rotation_shift(30.0, size=24))
+    assert (m[0] > 1e-3).all()
+    torch.testing.assert_close(m[1], m[0])
+
+
+def test_predicted_angle_refuses_what_is_not_affine():
+    with pytest.raises(ValueError, match="affine"):
+        eq.predicted_angle(torch.eye(3))
