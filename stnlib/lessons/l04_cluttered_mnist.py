@@ -21,12 +21,12 @@ from torch import nn
 
 from ..course import lesson as _lesson
 from ..course.checking import CheckError, Mistake, check_function, not_written_yet
-from ..course.experiment import Experiment
+from ..course.experiment import Experiment, Run, majority_error
 from ..data.samples import Samples
 from ..diagnostics import CollapseDetector, ThetaCollapseError, outside_fraction
 from ..models import cluttered as zoo
 from ..timing import time_call
-from ..train import theta_monitor
+from ..train import evaluate, theta_monitor
 
 #: Possatti & de Freitas, Table IV: test accuracy on cluttered MNIST after 10 epochs
 PAPER_CLUTTERED = {"Baseline": 0.90, "STN": 0.96}
@@ -167,20 +167,45 @@ RECIPE = ("inputs standardized to zero mean before the transformer, zero padding
 
 @dataclass
 class CollapseRun:
-    """One training run of the collapse experiment."""
+    """One run of the collapse experiment: the :class:`~stnlib.course.experiment.Run` that
+    :meth:`Experiment.run <stnlib.course.experiment.Experiment.run>` trained, and what the θ
+    monitor and the collapse detector saw during its training.
+
+    Attributes:
+        condition: a key of :data:`CONDITIONS`.
+        run: the experiment's run (its model, history, scores, θ spread and flags:
+            ``run.at_chance`` and ``run.collapsed`` are the course's definitions).
+        theta_history: the θ statistics logged every ``every`` steps (dicts with ``step``,
+            ``scale_mean``, ``translation_mean``, ``outside``, …).
+        detected: whether the lesson's :class:`~stnlib.diagnostics.CollapseDetector` fired
+            on those statistics.
+        fired_at: the step it fired at (``None``: it stayed quiet).
+        message: its message (``""`` when quiet).
+    """
 
     condition: str
-    seed: int
-    model: nn.Module
-    history: object
+    run: Run
     theta_history: list
-    accuracy: float
-    collapsed: bool
+    detected: bool
     fired_at: int | None
     message: str
-    mean: float
-    std: float
-    normalize: str
+
+    @property
+    def seed(self) -> int:
+        return self.run.seed
+
+    @property
+    def model(self) -> nn.Module:
+        return self.run.model
+
+    @property
+    def history(self):
+        return self.run.history
+
+    @property
+    def accuracy(self) -> float:
+        """The run's test accuracy as a fraction (its primary score, in %, over 100)."""
+        return self.run.scores["accuracy"] / 100
 
 
 def standardize_stats(images: torch.Tensor) -> tuple[float, float]:
@@ -201,44 +226,76 @@ def replay_detector(theta_history: list, patience: int, max_outside: float = 0.5
     return None, ""
 
 
-def run_condition(condition: str, seed: int, train_set: Samples, val_set: Samples,
-                  test_set: Samples, *, budget, device, epochs: int, every: int = 2,
-                  patience: int = 10, max_outside: float = 0.5, fix=None) -> CollapseRun:
-    """Train the collapse model under ``condition`` (a key of :data:`CONDITIONS`).
+def collapse_experiment(ctx, train_set: Samples, val_set: Samples, test_set: Samples, *, epochs: int,
+                        budget=None, device=None) -> Experiment:
+    """The collapse experiment's one :class:`~stnlib.course.experiment.Experiment`.
 
-    The θ statistics (with ``outside``, from θ and the grid) are logged every ``every``
-    steps and replayed through :class:`~stnlib.diagnostics.CollapseDetector` afterwards,
-    so every run trains to the end. ``fix``: a function applied to the model before
-    training (the exercise).
+    Args:
+        ctx: the lesson's context (its budget, device and progress mode), or ``None``.
+        train_set, val_set, test_set: images on the 64×64 canvas (:func:`canvas_data`), in
+            [0, 1]: every model of the experiment standardizes them itself (before or after
+            the warp).
+        epochs: the collapse runs' epochs (the budget's recipe otherwise).
+        budget: the budget whose recipe trains the runs; default: ``ctx.budget``.
+        device: default: the lesson's.
+
+    Returns:
+        an Experiment scored by test accuracy in % (its primary score, higher is better;
+        chance: the most frequent test class), the validation split evaluated after every
+        epoch. :func:`run_condition` trains each condition in it; a model without a
+        transformer trains with ``exp.run(name, make, seed)``.
+    """
+    budget = budget if budget is not None else ctx.budget
+    test = (test_set.images, test_set.labels)
+
+    def score(model: nn.Module) -> dict[str, float]:
+        return {"accuracy": 100 - evaluate(model, test, device=exp.device)["error"]}
+
+    exp = Experiment(ctx, recipe=budget.recipe(epochs=epochs), score=score, primary="accuracy",
+                     higher_is_better=True, trivial=100 - majority_error(test_set.labels),
+                     train_data=(train_set.images, train_set.labels),
+                     val_data=(val_set.images, val_set.labels), test_data=test, device=device,
+                     progress=None if ctx is not None else _lesson.progress_mode())
+    return exp
+
+
+def run_condition(exp: Experiment, condition: str, seed: int, *, every: int = 2, patience: int = 10,
+                  max_outside: float = 0.5, fix=None) -> CollapseRun:
+    """Train the collapse model under ``condition`` (a key of :data:`CONDITIONS`) in ``exp``.
+
+    The model is trained by ``exp.run(condition, ...)`` (:func:`collapse_experiment`), with the
+    experiment's recipe and the condition's localization learning-rate factor. A θ monitor,
+    the run's ``on_step`` hook, logs the θ statistics (with ``outside``, from θ and the grid)
+    every ``every`` steps; they are replayed through
+    :class:`~stnlib.diagnostics.CollapseDetector` (``patience``, ``max_outside``) afterwards,
+    so every run trains to its end. ``fix``: a function applied to the model before training
+    (the exercise).
+
+    Returns:
+        the :class:`CollapseRun`; a ``(condition, seed)`` trains once per experiment.
     """
     if condition not in CONDITIONS:
         raise ValueError(f"condition must be one of {', '.join(map(repr, CONDITIONS))}, "
                          f"got {condition!r}")
+    if (condition, seed) in exp.runs:
+        raise ValueError(f"{condition!r} with seed {seed} was already trained in this experiment; its θ "
+                         "statistics are logged while it trains: use a new collapse_experiment")
     options = dict(CONDITIONS[condition])
     loc_scale = options.pop("lr_scale", 1.0)
     normalize = options.pop("normalize", "input")
-    mean, std = standardize_stats(train_set.images)
-
-    def prepare(s: Samples):
-        return s.images, s.labels  # [0, 1]; the model standardizes (before or after the warp)
-
-    channels = train_set.images.shape[1]
+    images = exp.train_data[0]
+    mean, std = standardize_stats(images)
 
     def make():
-        model = zoo.collapse_stn((mean, std), in_channels=channels, normalize_after=normalize == "after",
-                                 **options)
+        model = zoo.collapse_stn((mean, std), in_channels=images.shape[1],
+                                 normalize_after=normalize == "after", **options)
         return model if fix is None else fix(model)
 
     monitor = theta_monitor("affine", every=every, out_size=(32, 32),
                             detector=CollapseDetector(patience=10 ** 9))
-    exp = Experiment(recipe=budget.recipe(epochs=epochs, loc_lr_scale=loc_scale),
-                     train_data=prepare(train_set), val_data=prepare(val_set), test_data=prepare(test_set),
-                     device=device,
-                     progress=_lesson.progress_mode())
-    run = exp.run(condition, make, seed, on_step=monitor)
+    run = exp.run(condition, make, seed, recipe=exp.recipe.replace(loc_lr_scale=loc_scale), on_step=monitor)
     fired, message = replay_detector(monitor.history, patience, max_outside)
-    return CollapseRun(condition, seed, run.model, run.history, monitor.history,
-                       1 - run.scores["error"] / 100, fired is not None, fired, message, mean, std, normalize)
+    return CollapseRun(condition, run, monitor.history, fired is not None, fired, message)
 
 
 # --------------------------------------------------------------------------------------
@@ -347,12 +404,12 @@ def check_fix(fix, *, settings: Settings | None = None, budget=None, device=None
     train_set = canvas_data("train", n + 256, seed=0, source=source)
     val_set, train_set = train_set.subset(slice(0, 256)), train_set.subset(slice(256, None))
     try:
-        run = run_condition("collapsing recipe", 0, train_set, val_set, val_set, budget=budget,
-                            device=device, epochs=1, every=1, patience=5, fix=_checked(fix))
+        exp = collapse_experiment(None, train_set, val_set, val_set, epochs=1, budget=budget, device=device)
+        run = run_condition(exp, "collapsing recipe", 0, every=1, patience=5, fix=_checked(fix))
     except NotImplementedError:
         return not_written_yet("fix", verbose=verbose)
     last = run.theta_history[-1]
-    if run.collapsed or last["outside"] >= 0.5:
+    if run.detected or last["outside"] >= 0.5:
         raise CheckError(
             f"your fix did not prevent the collapse: after {last['step'] + 1} steps "
             f"{100 * last['outside']:.0f}% of the output is read from outside the input "

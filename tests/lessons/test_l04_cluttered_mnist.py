@@ -101,3 +101,40 @@ def test_fix_check_passes_a_real_fix_and_names_the_mistakes(lesson_ctx):
         (typo, re.compile(r"fix\(model\) raised AttributeError")),
     ])
     assert "✓ no collapse" in run.passed
+
+
+def test_run_condition_trains_through_the_experiment_as_a_plain_train_would(lesson_ctx):
+    from stnlib.models import LOC_PREFIX
+    from stnlib.models import cluttered as zoo
+    from stnlib.train import evaluate, seed_everything, train
+
+    budget = lesson_ctx.budget
+    pool = L.canvas_data("train", 192, seed=0)
+    tr, va = pool.subset(slice(64, None)), pool.subset(slice(0, 64))
+    exp = L.collapse_experiment(None, tr, va, va, epochs=1, budget=budget, device="cpu")
+    run = L.run_condition(exp, "+ loc. net lr × 0.1", 1, every=1, patience=3)
+    # the same model, seed, data and recipe trained by hand (the localization net at 0.1 × the rate)
+    seed_everything(1)
+    mean, std = L.standardize_stats(tr.images)
+    model = zoo.collapse_stn((mean, std))
+    train(model, (tr.images, tr.labels), epochs=1, lr=budget.lr, batch_size=budget.batch_size, seed=1,
+          lr_scale={LOC_PREFIX: 0.1}, progress=False)
+    for (name, a), b in zip(run.model.state_dict().items(), model.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)
+    assert run.run is exp.runs["+ loc. net lr × 0.1", 1] and run.seed == 1
+    assert run.accuracy == pytest.approx(1 - evaluate(model, (va.images, va.labels))["error"] / 100)
+    assert [row["step"] for row in run.theta_history] == [0, 1]  # 128 images, batch 64: every step logged
+    assert run.fired_at == L.replay_detector(run.theta_history, 3)[0] and run.detected == (run.fired_at is not None)
+    with pytest.raises(ValueError, match="already trained"):
+        L.run_condition(exp, "+ loc. net lr × 0.1", 1)
+    with pytest.raises(ValueError, match="condition must be one of"):
+        L.run_condition(exp, "+ dropout", 0)
+
+
+def test_replay_detector_fires_after_patience_bad_statistics():
+    good = {"scale_mean": 1.0, "scale_min": 1.0, "scale_max": 1.0, "translation_mean": 0.0, "outside": 0.0}
+    bad = dict(good, outside=0.9)
+    rows = [dict(s, step=i) for i, s in enumerate([good, bad, bad, good, bad, bad, bad])]
+    assert L.replay_detector(rows, patience=3, max_outside=0.5)[0] == 6
+    assert L.replay_detector(rows, patience=2, max_outside=0.5)[0] == 2
+    assert L.replay_detector(rows, patience=3, max_outside=0.95) == (None, "")
