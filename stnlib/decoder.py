@@ -34,9 +34,17 @@ def scatter_decode(V: torch.Tensor, grid: torch.Tensor, out_size, *, align_corne
                    eps: float = 1e-6) -> torch.Tensor:
     """Scatter V (N×C×H'×W') back to an H×W grid along ``grid`` (N×H'×W'×2).
 
-    ``grid`` is the sampling grid the encoder used (normalized input
-    positions of V's pixels). ``skip`` (N×C×H×W) fills pixels no output
-    reached; zeros when ``None``. Returns N×C×H×W.
+    Args:
+        V: N×C×H'×W', the transformed feature map.
+        grid: N×H'×W'×2, the sampling grid the encoder used (normalized input positions of V's
+            pixels).
+        out_size: (H, W) of the decoded map, the encoder's input size.
+        align_corners: must match the encoder's.
+        kernel: the scatter weights, ``"nearest"``, ``"bilinear"`` or ``"bicubic"``.
+        skip: N×C×H×W, fills the pixels no output reached (zeros when ``None``).
+        eps: pixels whose summed weight is at most ``eps`` count as not reached.
+    Returns:
+        N×C×H×W: each reached pixel the weighted mean of the values scattered onto it.
     """
     _validate.tensor(V, "V", ndim=4, layout="N×C×H'×W'")
     _validate.tensor(grid, "grid", ndim=4, layout="N×H'×W'×2")
@@ -76,6 +84,7 @@ class SpatialDecoder(nn.Module):
             ``"projective"``, ``"tps"``).
         kernel: the scatter kernel (``"bilinear"`` as in Li et al.; any of
             nearest / bilinear / bicubic).
+        tps_points: control points per side (``"tps"`` only).
         eps: pixels whose summed weight is below ``eps`` count as uncovered.
 
     ``forward(V, theta, skip)``: V N×C×H'×W' (the transformer's output),

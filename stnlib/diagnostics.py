@@ -24,7 +24,13 @@ class ThetaCollapseError(RuntimeError):
 
 
 def linear_part(theta: torch.Tensor, transform: str) -> torch.Tensor | None:
-    """The 2×2 linear part of θ (N×2×2) for affine / attention / projective; ``None`` otherwise."""
+    """The 2×2 linear part of θ (N×2×2) for affine / attention / projective; ``None`` otherwise.
+
+    Args:
+        theta: θ as the transformer returns it (affine N×2×3, attention N×3, projective N×8 or
+            N×3×3; parallel copies are flattened into N).
+        transform: ``"affine"``, ``"attention"``, ``"projective"`` (others give ``None``).
+    """
     if transform == "affine":
         return theta[..., :2, :2]
     if transform == "attention":
@@ -144,7 +150,9 @@ class CollapseDetector:
     ``det_min`` ≤ 0 when ``allow_flip`` is False, ``outside`` above
     ``max_outside``, ``blank`` above ``max_blank``, or any non-finite value.
 
-    Use::
+    The limits, ``patience`` and ``allow_flip`` are the constructor's arguments;
+    ``bad_steps`` counts the consecutive degenerate checks so far and ``history`` keeps every
+    checked ``stats`` dict (both start empty). Use::
 
         detector = CollapseDetector()
         stats = theta_stats(theta, "affine", grid=grid, output=V)

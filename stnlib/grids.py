@@ -34,7 +34,15 @@ from .sampler import normalize
 
 def base_grid(out_size, *, align_corners: bool, dtype=torch.float32,
               device=None) -> torch.Tensor:
-    """The regular grid G: normalized (x, y) of every output pixel centre, shape H'×W'×2."""
+    """The regular grid G: normalized (x, y) of every output pixel centre, shape H'×W'×2.
+
+    Args:
+        out_size: the output's (H', W') in pixels (an int means square).
+        align_corners: True puts ±1 on the centres of the corner pixels, False on their outer
+            edges (as ``grid_sample``).
+        dtype: the grid's dtype.
+        device: the grid's device.
+    """
     H, W = _validate.size(out_size, "out_size", 2)
     _validate.flag(align_corners, "align_corners")
     xs = normalize(torch.arange(W, dtype=dtype, device=device), W, align_corners=align_corners)
@@ -51,6 +59,13 @@ def _homogeneous(out_size, align_corners, like: torch.Tensor) -> torch.Tensor:
 def affine_grid(theta: torch.Tensor, out_size, *, align_corners: bool) -> torch.Tensor:
     """Affine grid (eq. 1): θ (N×2×3) → grid N×H'×W'×2; equals ``F.affine_grid``.
 
+    Args:
+        theta: N×2×3, output → input in normalized coordinates.
+        out_size: the output's (H', W') in pixels (an int means square).
+        align_corners: as in ``grid_sample`` (always explicit).
+    Returns:
+        The sampling grid, N×H'×W'×2: normalized (x, y) in the input read by each output pixel.
+
     Example:
         >>> import torch
         >>> theta = torch.tensor([[[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]])  # read the central half
@@ -64,7 +79,10 @@ def affine_grid(theta: torch.Tensor, out_size, *, align_corners: bool) -> torch.
 
 
 def attention_theta(params: torch.Tensor) -> torch.Tensor:
-    """Attention parameters (s, tx, ty), N×3, → the affine θ [[s, 0, tx], [0, s, ty]], N×2×3."""
+    """The affine θ [[s, 0, tx], [0, s, ty]], N×2×3, of attention parameters (s, tx, ty).
+
+    ``params``: N×3 (s, tx, ty): isotropic scale and normalized translation.
+    """
     _check_theta(params, "params", (3,), "N×3 (s, tx, ty)")
     s, tx, ty = params.unbind(-1)
     zero = torch.zeros_like(s)
@@ -73,6 +91,13 @@ def attention_theta(params: torch.Tensor) -> torch.Tensor:
 
 def attention_grid(params: torch.Tensor, out_size, *, align_corners: bool) -> torch.Tensor:
     """Attention grid (eq. 2): isotropic scale and translation, params N×3 (s, tx, ty).
+
+    Args:
+        params: N×3 (s, tx, ty): scale and normalized translation.
+        out_size: the output's (H', W') in pixels (an int means square).
+        align_corners: as in ``grid_sample`` (always explicit).
+    Returns:
+        The sampling grid, N×H'×W'×2.
 
     Example:
         >>> import torch
@@ -88,7 +113,10 @@ OUTSIDE = 4.0
 
 
 def projective_matrix(theta: torch.Tensor) -> torch.Tensor:
-    """Projective θ as N×3×3: N×8 (a, b, c, d, e, f, g, h) gets the fixed last entry 1."""
+    """The projective θ as N×3×3: N×8 (a, b, c, d, e, f, g, h) gets the fixed last entry 1.
+
+    ``theta``: N×8, or N×3×3 (returned as it is, after the shape check).
+    """
     _validate.tensor(theta, "theta", ndim=(2, 3), layout="N×8 or N×3×3")
     if theta.dim() == 2:
         if theta.shape[1] != 8:
@@ -100,6 +128,14 @@ def projective_matrix(theta: torch.Tensor) -> torch.Tensor:
 
 def projective_grid(theta: torch.Tensor, out_size, *, align_corners: bool) -> torch.Tensor:
     """Projective (homography) grid: θ N×8 or N×3×3 → N×H'×W'×2.
+
+    Args:
+        theta: the homography, N×8 (a..h, the last entry fixed to 1) or N×3×3, output → input
+            in normalized coordinates.
+        out_size: the output's (H', W') in pixels (an int means square).
+        align_corners: as in ``grid_sample`` (always explicit).
+    Returns:
+        The sampling grid, N×H'×W'×2.
 
     The source point is the dehomogenized θ · (x, y, 1)ᵀ. Output points
     whose denominator w = g x + h y + 1 is ≤ 1e-6 lie on or beyond the
@@ -126,7 +162,10 @@ def projective_grid(theta: torch.Tensor, out_size, *, align_corners: bool) -> to
 
 
 def regular_control_points(n: int = 4, *, dtype=torch.float32, device=None) -> torch.Tensor:
-    """n×n control points on a regular grid over [-1, 1]², as K×2 (x, y), K = n²."""
+    """The n×n control points of a regular grid over [-1, 1]², as K×2 (x, y), K = n², row by row.
+
+    ``n``: points per side (≥ 2); ``dtype`` and ``device``: the tensor's.
+    """
     if not isinstance(n, int) or n < 2:
         raise ValueError(f"n (control points per side) must be an int >= 2, got {n!r}")
     t = torch.linspace(-1, 1, n, dtype=dtype, device=device)
@@ -146,6 +185,10 @@ def tps_weights(control_points: torch.Tensor, points: torch.Tensor) -> torch.Ten
     [[Φ, P], [Pᵀ, 0]] · [w; a] = [v; 0] with Φ_ij = φ(|p_i − p_j|) and
     P = [1, x, y]. The interpolated value at a point q is then linear in v:
     f(q) = M(q) v. Returns M for the given points, shape Q×K.
+
+    Args:
+        control_points: p, K×2 normalized (x, y).
+        points: q, Q×2 normalized (x, y), where the spline is evaluated.
     """
     K = control_points.shape[0]
     P = torch.cat([torch.ones_like(control_points[:, :1]), control_points], 1)  # K×3
@@ -166,6 +209,8 @@ def tps_grid(displacements: torch.Tensor, control_points: torch.Tensor, out_size
     Args:
         displacements: Δ, N×K×2 in normalized units; zeros give the identity grid.
         control_points: p, K×2 normalized (x, y), e.g. :func:`regular_control_points`.
+        out_size: the output's (H', W') in pixels (an int means square).
+        align_corners: as in ``grid_sample`` (always explicit).
     Returns:
         N×H'×W'×2: each output point q maps to q + Σ M(q)_k Δ_k, the TPS that
         interpolates the displacements (exactly the identity when Δ = 0).
@@ -199,6 +244,15 @@ def tps_basis(control_points: torch.Tensor, out_size, *, align_corners: bool,
     The grid for displacements Δ (N×K×2) is ``G + (M @ Δ).view(N, H', W', 2)``;
     :func:`tps_grid` and :class:`TPSGrid` (which caches this per output size)
     both build it this way.
+
+    Args:
+        control_points: p, K×2 normalized (x, y).
+        out_size: the output's (H', W') in pixels (an int means square).
+        align_corners: as in ``grid_sample`` (always explicit).
+        dtype: dtype of G and M.
+        device: device of G and M.
+    Returns:
+        ``(G, M)``.
     """
     G = base_grid(out_size, align_corners=align_corners, dtype=dtype, device=device)
     return G, tps_weights(control_points.to(G), G.reshape(-1, 2))
@@ -206,6 +260,13 @@ def tps_basis(control_points: torch.Tensor, out_size, *, align_corners: bool,
 
 def timewarp_grid(params: torch.Tensor, length: int, *, align_corners: bool) -> torch.Tensor:
     """1-D time warp: params N×2 (scale s, shift t) → positions s·x + t, N×L'.
+
+    Args:
+        params: N×2 (s, t): time scale and normalized shift.
+        length: L', the number of output samples.
+        align_corners: as in ``grid_sample`` (always explicit).
+    Returns:
+        The normalized input positions read by the output samples, N×L'.
 
     ``x`` runs over the normalized positions of the ``length`` output samples
     (with ``align_corners=False`` the sample centres ``(2i + 1)/L' − 1``); the
@@ -229,7 +290,9 @@ def timewarp_grid(params: torch.Tensor, length: int, *, align_corners: bool) -> 
 
 
 def timewarp_theta(params: torch.Tensor) -> torch.Tensor:
-    """Time-warp parameters (s, t), N×2, → Wang (2018)'s affine θ [[1, 0, 0], [0, s, t]], N×2×3.
+    """The affine θ [[1, 0, 0], [0, s, t]], N×2×3, of Wang (2018) for time-warp parameters (s, t).
+
+    ``params``: N×2 (s, t), as :func:`timewarp_grid` takes them.
 
     Wang (2018), §5.2, restricts the affine θ to ``[1, 0, 0, 0, θ22, θ23]``: the
     series lies along the image's *y* axis (one column per series), ``θ22 = s``
@@ -378,6 +441,7 @@ def make_grid_generator(transform: str, *, tps_points: int = 4) -> GridGenerator
     """Build the grid generator for ``transform`` (one of :data:`TRANSFORMS`).
 
     ``tps_points`` (control points per side) is used by ``"tps"`` only.
+    Returns the :class:`GridGenerator` (an ``nn.Module`` without parameters).
     """
     _validate.choice(transform, "transform", tuple(TRANSFORMS))
     if transform == "tps":
@@ -387,6 +451,9 @@ def make_grid_generator(transform: str, *, tps_points: int = 4) -> GridGenerator
 
 def identity(transform: str, *, tps_points: int = 4, dtype=torch.float32, device=None) -> torch.Tensor:
     """The flat identity parameters of ``transform``: :meth:`GridGenerator.identity`.
+
+    ``tps_points``: control points per side (``"tps"`` only); ``dtype`` and ``device``: the
+    tensor's.
 
     Example:
         >>> identity("affine")

@@ -55,29 +55,38 @@ BICUBIC_A = -0.75
 
 
 def nearest_weight(d: torch.Tensor) -> torch.Tensor:
-    """Nearest-neighbour kernel (eq. 4): 1 where the tap is the rounded position, else 0.
+    """The nearest-neighbour kernel (eq. 4): 1 where the tap is the rounded position, else 0.
 
     Taps are chosen by :meth:`Kernel.taps` with ``torch.round`` (round half to
     even, as ``grid_sample``'s ``nearbyint``), so for every tap the sampler
     builds ``|d| <= 0.5``; the value is 1 there. The paper's ⌊x + 0.5⌋ rounds
     halves up instead; the two differ only at exact half-pixel positions.
-    Shape: any; returns the same shape.
+    ``d``: tap offsets (sample position − tap position) in pixels, any shape; returns the same
+    shape.
     """
     return (d.abs() <= 0.5).to(d.dtype)
 
 
 def nearest_derivative(d: torch.Tensor) -> torch.Tensor:
-    """dk/dd of the nearest kernel: zero everywhere (the jumps get zero too)."""
+    """The derivative dk/dd of the nearest kernel: zero everywhere (the jumps get zero too).
+
+    ``d``: tap offsets in pixels, any shape; returns zeros of the same shape.
+    """
     return torch.zeros_like(d)
 
 
 def bilinear_weight(d: torch.Tensor) -> torch.Tensor:
-    """Bilinear ("tent") kernel of eq. 5: ``max(0, 1 − |d|)``. Shape: any."""
+    """The bilinear ("tent") kernel of eq. 5: ``max(0, 1 − |d|)``.
+
+    ``d``: tap offsets in pixels, any shape; returns the same shape.
+    """
     return (1 - d.abs()).clamp_min_(0)
 
 
 def bilinear_derivative(d: torch.Tensor) -> torch.Tensor:
-    """Right derivative of ``max(0, 1 − |d|)``: +1 on [−1, 0), −1 on [0, 1), 0 elsewhere.
+    """The right derivative of ``max(0, 1 − |d|)``: +1 on [−1, 0), −1 on [0, 1), 0 elsewhere.
+
+    ``d``: tap offsets in pixels, any shape; returns the same shape.
 
     The tent is linear between consecutive integers, so its right derivative
     at d is the slope of the piece [⌊d⌋, ⌊d⌋ + 1]: k(⌊d⌋ + 1) − k(⌊d⌋).
@@ -99,6 +108,9 @@ def bicubic_weight(d: torch.Tensor, a: float = BICUBIC_A) -> torch.Tensor:
     k(d) = (a+2)|d|³ − (a+3)|d|² + 1           for |d| ≤ 1
            a|d|³ − 5a|d|² + 8a|d| − 4a          for 1 < |d| < 2
            0                                    otherwise.
+
+    ``d``: tap offsets in pixels, any shape; ``a``: the kernel's parameter (PyTorch: −0.75).
+    Returns k(d), the same shape.
     """
     t = d.abs().clamp_max(2)  # k = k' = 0 from |d| = 2 on; the clamp keeps huge |d| finite
     in_inner, in_outer = _bicubic_pieces(t)
@@ -108,7 +120,11 @@ def bicubic_weight(d: torch.Tensor, a: float = BICUBIC_A) -> torch.Tensor:
 
 
 def bicubic_derivative(d: torch.Tensor, a: float = BICUBIC_A) -> torch.Tensor:
-    """dk/dd of Keys' kernel; it is continuous (k is C¹), so no subgradient choice is needed."""
+    """The derivative dk/dd of Keys' kernel; continuous (k is C¹), so no subgradient choice is needed.
+
+    ``d``: tap offsets in pixels, any shape; ``a``: the kernel's parameter (PyTorch: −0.75).
+    Returns k'(d), the same shape.
+    """
     t = d.abs().clamp_max(2)  # k = k' = 0 from |d| = 2 on; the clamp keeps huge |d| finite
     in_inner, in_outer = _bicubic_pieces(t)
     inner = (3 * (a + 2) * t - 2 * (a + 3)) * t
@@ -179,6 +195,9 @@ KERNELS: dict[str, Kernel] = {
 
 def get_kernel(kernel: str | Kernel) -> Kernel:
     """Look a kernel up by name (``"nearest"``, ``"bilinear"``, ``"bicubic"``) or pass one through.
+
+    ``kernel``: a name or a :class:`Kernel`.
+    Returns the :class:`Kernel`.
 
     Example:
         >>> import torch

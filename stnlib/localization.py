@@ -30,7 +30,9 @@ def init_identity(head: nn.Linear, identity: torch.Tensor | str) -> nn.Linear:
     ``identity``: the flat identity parameters, or a transform name
     (``"affine"`` → :func:`stnlib.grids.identity`). A head with
     ``k × len(identity)`` outputs (k parallel or per-channel transforms) gets
-    the identity k times.
+    the identity k times. ``head``: the ``nn.Linear`` that outputs θ.
+
+    Returns the same ``head``, changed in place.
 
     Example:
         >>> from torch import nn
@@ -124,6 +126,13 @@ def tutorial_conv_body(in_size: int, *, in_channels: int = 1, channels=(8, 10), 
     tutorial's plain flatten, whose linear layer grows with the input).
     Returns ``(body, n_features)``; the tutorial's ``fc_loc`` is this last
     linear layer plus the identity head.
+
+    Args:
+        in_size: the input's side in pixels (≥ 18).
+        in_channels: the input's channels C.
+        channels: the two convolutions' widths.
+        hidden: the width of the last linear layer, ``n_features``.
+        adaptive: max-pool larger inputs to 3×3 before the linear layer.
     """
     _validate.size(in_size, "in_size", 1)
     c1, c2 = channels
@@ -175,7 +184,16 @@ class LocalizationNet(nn.Module):
 
 def default_localization(in_channels: int, grid_generator: GridGenerator, *, copies: int = 1,
                          extra_identity: torch.Tensor | None = None) -> LocalizationNet:
-    """The default localization net: :func:`conv_body` + identity head."""
+    """The default localization net: :func:`conv_body` + identity head.
+
+    Args:
+        in_channels: the input's channels C.
+        grid_generator: the transform θ is for (its ``ndim`` chooses a 2-D or 1-D body).
+        copies: k, the number of θ to regress.
+        extra_identity: identity values of extra parameters appended to each θ.
+    Returns:
+        A :class:`LocalizationNet`: N×C×H×W (or N×C×L) → N×k×(P + extra) parameters.
+    """
     _validate.size(in_channels, "in_channels", 1)
     body = conv_body(in_channels, ndim=grid_generator.ndim)
     return LocalizationNet(body, body[-2].out_features, grid_generator, copies=copies,

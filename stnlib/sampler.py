@@ -53,7 +53,11 @@ SAMPLERS = ("native", "reference")
 
 
 def unnormalize(coord: torch.Tensor, size, *, align_corners: bool) -> torch.Tensor:
-    """Normalized coordinate in [-1, 1] → pixel coordinate (pixel centres at 0 … size−1).
+    """The pixel coordinate (pixel centres at 0 … size−1) of a normalized coordinate in [-1, 1].
+
+    ``coord``: normalized coordinates, any shape; ``size``: the number of pixels along the axis
+    (an int, or a tensor that broadcasts against ``coord``). Returns pixel coordinates, shaped
+    like ``coord``.
 
     ``align_corners=True``: −1 and +1 are the centres of the first and last pixel.
     ``align_corners=False``: −1 and +1 are the outer edges of those pixels.
@@ -71,7 +75,11 @@ def unnormalize(coord: torch.Tensor, size, *, align_corners: bool) -> torch.Tens
 
 
 def normalize(pixel: torch.Tensor, size: int, *, align_corners: bool) -> torch.Tensor:
-    """Inverse of :func:`unnormalize`: pixel coordinate → normalized coordinate."""
+    """The normalized coordinate of a pixel coordinate: the inverse of :func:`unnormalize`.
+
+    ``pixel``: pixel coordinates (centres at 0 … size−1), any shape; ``size``: the number of
+    pixels along the axis; ``align_corners``: as in :func:`unnormalize`.
+    """
     if align_corners:
         return pixel * 2 / (size - 1) - 1 if size > 1 else pixel * 0
     return (pixel * 2 + 1) / size - 1
@@ -105,6 +113,8 @@ def _reflect(x: torch.Tensor, twice_low: int, twice_high: int) -> tuple[torch.Te
 def pad_coordinates(x: torch.Tensor, size: int, padding_mode: str, *,
                     align_corners: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Map pixel coordinates that fall outside the image back inside, per ``padding_mode``.
+
+    ``x``: pixel coordinates, any shape; ``size``: the number of pixels along the axis.
 
     ``zeros``: unchanged (taps outside read 0). ``border``: clamp to [0, size−1].
     ``reflection``: mirror about the image border (about the corner pixel
@@ -158,11 +168,19 @@ def _per_axis(fn, x: torch.Tensor, sizes: tuple[int, int]):
 
 def find_taps(grid: torch.Tensor, sizes: tuple[int, int], kernel: Kernel, padding_mode: str,
               align_corners: bool) -> Taps:
-    """Taps, weights k(x − m) and what their grid slopes need, for a grid (no autograd).
+    """The taps, weights k(x − m) and what their grid slopes need, for a grid (no autograd).
 
-    grid: (N, H', W', 2) normalized (x, y); sizes: (W, H). ``x`` is the pixel
-    position; for nearest and bilinear the padding mode moves ``x`` itself
+    ``x`` is the pixel position; for nearest and bilinear the padding mode moves ``x`` itself
     (its slope enters the chain rule), for bicubic it moves each integer tap.
+
+    Args:
+        grid: N×H'×W'×2 normalized (x, y).
+        sizes: the input's (W, H) in pixels.
+        kernel: the :class:`~stnlib.kernels.Kernel`.
+        padding_mode: ``"zeros"``, ``"border"`` or ``"reflection"``.
+        align_corners: see :func:`unnormalize`.
+    Returns:
+        :class:`Taps`, each field (support, 2, N, H', W').
     """
     size = torch.tensor(sizes, dtype=grid.dtype, device=grid.device).view(1, 2, 1, 1, 1)
     x = unnormalize(grid.permute(3, 0, 1, 2).unsqueeze(0), size, align_corners=align_corners)
@@ -286,7 +304,17 @@ def grid_sample_reference(U: torch.Tensor, grid: torch.Tensor, *, align_corners:
 
 def grid_sample_native(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool,
                        kernel: str = "bilinear", padding_mode: str = "zeros") -> torch.Tensor:
-    """``torch.nn.functional.grid_sample`` behind the course's signature (shapes as the reference)."""
+    """``torch.nn.functional.grid_sample`` behind the course's signature (shapes as the reference).
+
+    Args:
+        U: input, N×C×H×W, floating point.
+        grid: sampling grid, N×H'×W'×2, normalized (x, y) in [-1, 1].
+        align_corners: see :func:`unnormalize`; required.
+        kernel: ``"nearest"``, ``"bilinear"`` or ``"bicubic"`` (``grid_sample``'s ``mode``).
+        padding_mode: ``"zeros"``, ``"border"`` or ``"reflection"``.
+    Returns:
+        V, N×C×H'×W'.
+    """
     _check(U, grid, align_corners, kernel, padding_mode)
     return F.grid_sample(U, grid, mode=kernel, padding_mode=padding_mode,
                          align_corners=align_corners)
@@ -298,7 +326,18 @@ def sample(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool, kernel: 
 
     ``sampler="native"`` uses ``grid_sample`` (fast, the default for training);
     ``sampler="reference"`` uses the course's eq.-3 implementation. Both accept
-    the same arguments and return N×C×H'×W'.
+    the same arguments.
+
+    Args:
+        U: input, N×C×H×W, floating point.
+        grid: sampling grid, N×H'×W'×2, normalized (x, y) in [-1, 1].
+        align_corners: see :func:`unnormalize`; required.
+        kernel: ``"nearest"``, ``"bilinear"`` or ``"bicubic"``.
+        padding_mode: what taps outside the input read: ``"zeros"``, ``"border"`` or
+            ``"reflection"``.
+        sampler: ``"native"`` or ``"reference"``.
+    Returns:
+        V, N×C×H'×W'.
 
     Example:
         >>> import torch
@@ -325,6 +364,10 @@ def sample_1d(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool,
         U: N×C×L signal.
         grid: N×L' normalized positions in [-1, 1] (−1, +1: first / last sample
             per ``align_corners``).
+        align_corners: see :func:`unnormalize`; required.
+        kernel: ``"nearest"``, ``"bilinear"`` or ``"bicubic"``.
+        padding_mode: ``"zeros"``, ``"border"`` or ``"reflection"``.
+        sampler: ``"native"`` or ``"reference"``.
     Returns:
         N×C×L'. Implemented as the 2-D sampler on an image of height 1, whose
         kernel in y then reduces to the single weight k(0) = 1.

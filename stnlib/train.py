@@ -53,7 +53,11 @@ Metric = Callable[[torch.Tensor, torch.Tensor], float]
 
 
 def cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """The default loss: mean cross-entropy of logits (N×K, or N×K×H×W per pixel)."""
+    """The default loss: mean cross-entropy of logits (N×K, or N×K×H×W per pixel).
+
+    ``outputs`` are the logits, N×K (or N×K×H×W); ``targets`` the class indices, int64 N (or
+    N×H×W) in 0..K-1. Returns a scalar tensor.
+    """
     return nn.functional.cross_entropy(outputs, targets)
 
 
@@ -87,7 +91,10 @@ class StopTraining(Exception):  # noqa: N818 - a signal, not an error
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's random number generators (all devices)."""
+    """Seed Python's, NumPy's and PyTorch's random number generators (all devices).
+
+    ``seed`` is any int (NumPy gets it modulo 2³²).
+    """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {seed!r}")
     random.seed(seed)
@@ -101,7 +108,12 @@ def seed_everything(seed: int) -> None:
 
 
 def as_dataset(data, name: str = "data") -> Dataset:
-    """A ``Dataset`` from a ``Dataset`` or an ``(images, labels)`` pair of tensors."""
+    """A ``Dataset`` from a ``Dataset`` or an ``(images, labels)`` pair of tensors.
+
+    Args:
+        data: a ``Dataset`` (returned as it is) or ``(images, labels)`` tensors of equal length N.
+        name: the argument's name in the error message, e.g. ``"val_data"``.
+    """
     if isinstance(data, Dataset):
         return data
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(
@@ -117,7 +129,11 @@ def as_dataset(data, name: str = "data") -> Dataset:
 
 @dataclasses.dataclass
 class History:
-    """Per-epoch records of :func:`train`: ``history["val_error"]`` is a list over epochs."""
+    """Per-epoch records of :func:`train`: ``history["val_error"]`` is a list over epochs.
+
+    Args:
+        rows: one dict per epoch, column name → value (``epoch``, ``train_loss``, ``lr``...).
+    """
 
     rows: list[dict[str, float]] = dataclasses.field(default_factory=list)
 
@@ -139,7 +155,16 @@ class History:
 
 @dataclasses.dataclass
 class StepInfo:
-    """What ``on_step`` receives after every optimizer step."""
+    """What ``on_step`` receives after every optimizer step.
+
+    Args:
+        epoch: the epoch, 0-based.
+        step: the global step, 0-based.
+        loss: this step's mini-batch loss.
+        model: the model being trained (read ``model.last_theta`` here).
+        images: this step's inputs, N×C×H×W, on the training device.
+        labels: this step's targets.
+    """
 
     epoch: int  # 0-based
     step: int  # global step, 0-based
@@ -156,6 +181,16 @@ def evaluate(model: nn.Module, data, *, device=None, batch_size: int = 256,
     """The mean ``loss`` and every metric (default: ``error`` in %) of ``model`` on ``data``.
 
     The metrics see the outputs and targets of the whole data set at once.
+
+    Args:
+        model: the model, evaluated in ``eval()`` mode (its mode is restored afterwards).
+        data: a ``Dataset`` or an ``(inputs, targets)`` pair of tensors.
+        device: where to evaluate; ``None``: where the model is.
+        batch_size: inputs per forward pass.
+        loss: ``loss(outputs, targets)`` → scalar tensor (default: :func:`cross_entropy`).
+        metrics: name → ``metric(outputs, targets)`` → float (default: ``error`` in %).
+    Returns:
+        ``{"loss": mean loss, **{name: metric}}``, plain floats.
     """
     loss, metrics = _check_loss_and_metrics(loss, metrics)
     device = _device(model, device)
@@ -282,6 +317,22 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
     Raises:
         NonFiniteLossError: the loss became NaN or inf; the message names
             epoch and step.
+
+    Example:
+        A linear classifier learns the sign of 8×8 images' mean in three short epochs:
+
+        >>> import torch
+        >>> from torch import nn
+        >>> seed_everything(0)
+        >>> x = torch.randn(128, 1, 8, 8)
+        >>> y = (x.mean((1, 2, 3)) > 0).long()
+        >>> model = nn.Sequential(nn.Flatten(), nn.Linear(64, 2))
+        >>> history = train(model, (x, y), epochs=3, lr=0.05, batch_size=32, val_data=(x, y),
+        ...                 progress=False)
+        >>> len(history), sorted(history.last)
+        (3, ['epoch', 'lr', 'seconds', 'train_error', 'train_loss', 'val_error', 'val_loss'])
+        >>> history["val_error"][-1] < history["val_error"][0]  # in %
+        True
     """
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
@@ -484,6 +535,9 @@ def theta_monitor(transform: str | None = "affine", *, every: int = 10, detector
     models of several transforms.
 
     The model must keep its last θ in ``last_theta`` (as :class:`stnlib.models.Classifier`).
+
+    ``detector`` is the :class:`~stnlib.diagnostics.CollapseDetector` to feed (default: one with
+    its default limits).
     """
     from .diagnostics import CollapseDetector, theta_stats
 

@@ -200,6 +200,10 @@ class ThetaExplorer(_Explorer):
         theta: the 2×3 θ in effect (a tensor; read-only view of the state).
         grid: 1×H'×W'×2 sampling grid; output: 1×C×H'×W' warped image.
         image: the ``ipywidgets.Image`` with the picture (PNG); renders: redraw count.
+
+    The constructor takes the arguments of :func:`theta_explorer` (``image``, ``out_size``,
+    ``align_corners``, ``kernel``, ``padding_mode``, ``step``, ``sampler``, ``**params``) and
+    ``dpi``, the figure's resolution in dots per inch.
     """
 
     def __init__(self, image=None, *, out_size=None, align_corners: bool = False,
@@ -326,6 +330,10 @@ class TPSExplorer(_Explorer):
         point: ``Dropdown`` choosing k; dx, dy: ``FloatSlider`` moving point k.
         reset: ``Button`` putting every point back (the identity warp).
         kernel, padding, align_corners, grid, output, image, renders: as :class:`ThetaExplorer`.
+
+    The constructor takes the arguments of :func:`tps_explorer` (``image``, ``n``, ``out_size``,
+    ``align_corners``, ``kernel``, ``padding_mode``, ``step``, ``sampler``, ``displacements``)
+    and ``dpi``, the figure's resolution in dots per inch.
     """
 
     def __init__(self, image=None, *, n: int = 3, out_size=None, align_corners: bool = False,
@@ -435,6 +443,15 @@ def tps_explorer(image=None, *, n: int = 3, out_size=None, align_corners: bool =
 
     ``n``×``n`` control points on a regular grid; ``displacements`` (K×2)
     sets where they start (default: the centre point pulled right and down).
+
+    Args:
+        image: the input picture (see :func:`stnlib.plot.as_image`); default: the camera man.
+        out_size: (H', W') of the output; default the input size.
+        align_corners, kernel, padding_mode: the sampler's starting options.
+        step: draw every ``step``-th grid line.
+        sampler: ``"native"`` (``grid_sample``) or ``"reference"`` sampler.
+    Returns:
+        the explorer; show it by making it a cell's last expression.
     """
     return TPSExplorer(image, n=n, out_size=out_size, align_corners=align_corners,
                                      kernel=kernel, padding_mode=padding_mode, step=step,

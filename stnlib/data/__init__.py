@@ -45,42 +45,45 @@ from .timeseries import MIMIC_NOTE, cbf, gunpoint, mnist1d, ucr
 
 
 def mnist_r(split="train", **kw) -> Samples:
-    """Jaderberg et al. R: ``load("mnist-r", split, **kw)``."""
+    """The Jaderberg et al. R set (``Samples``): ``load("mnist-r", split, **kw)``."""
     return load("mnist-r", split, **kw)
 
 
 def mnist_rts(split="train", **kw) -> Samples:
-    """Jaderberg et al. RTS: ``load("mnist-rts", split, **kw)``."""
+    """The Jaderberg et al. RTS set (``Samples``): ``load("mnist-rts", split, **kw)``."""
     return load("mnist-rts", split, **kw)
 
 
 def mnist_p(split="train", **kw) -> Samples:
-    """Jaderberg et al. P: ``load("mnist-p", split, **kw)``."""
+    """The Jaderberg et al. P set (``Samples``): ``load("mnist-p", split, **kw)``."""
     return load("mnist-p", split, **kw)
 
 
 def mnist_e(split="train", **kw) -> Samples:
-    """Jaderberg et al. E: ``load("mnist-e", split, **kw)``."""
+    """The Jaderberg et al. E set (``Samples``): ``load("mnist-e", split, **kw)``."""
     return load("mnist-e", split, **kw)
 
 
 def mnist_tc(split="train", **kw) -> Samples:
-    """Jaderberg et al. TC: ``load("mnist-tc", split, **kw)``."""
+    """The Jaderberg et al. TC set (``Samples``): ``load("mnist-tc", split, **kw)``."""
     return load("mnist-tc", split, **kw)
 
 
 def mnist_cluttered(split="train", **kw) -> Samples:
-    """Possatti & de Freitas cluttered MNIST (40×40, 10k/1k/1k): ``load("mnist-cluttered", split, **kw)``."""
+    """The Possatti & de Freitas cluttered MNIST (40×40, 10k/1k/1k).
+
+    ``load("mnist-cluttered", split, **kw)``.
+    """
     return load("mnist-cluttered", split, **kw)
 
 
 def mnist_addition(split="train", **kw) -> Samples:
-    """MNIST addition (2×42×42, 19 classes): ``load("mnist-addition", split, **kw)``."""
+    """The MNIST addition set (2×42×42, 19 classes): ``load("mnist-addition", split, **kw)``."""
     return load("mnist-addition", split, **kw)
 
 
 def mnist_two_digits(split="train", **kw) -> Samples:
-    """Wang (2018) two digits in 28×56: ``load("mnist-two-digits", split, **kw)``."""
+    """The Wang (2018) two digits in 28×56: ``load("mnist-two-digits", split, **kw)``."""
     return load("mnist-two-digits", split, **kw)
 
 

@@ -32,7 +32,14 @@ log = logging.getLogger("stnlib.data")
 
 
 def key_of(config: dict) -> str:
-    """A short, stable hash of a JSON-able description of a set."""
+    """A short, stable hash of a JSON-able description of a set.
+
+    Args:
+        config: what makes the set what it is (name, split, n, seed, spec...), JSON-able
+            (other values are hashed through ``str``).
+    Returns:
+        12 hexadecimal characters of the SHA-256 of ``config`` (with the cache format's version).
+    """
     text = json.dumps({"format": FORMAT, **config}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -54,7 +61,17 @@ def _decode(d: dict) -> Samples:
 
 
 def cached(folder: Path, stem: str, config: dict, make: Callable[[], Samples]) -> Samples:
-    """Load the set ``stem`` + hash of ``config`` from ``folder``, or make and store it."""
+    """Load the set ``stem`` + hash of ``config`` from ``folder``, or make and store it.
+
+    Args:
+        folder: the cache directory (created when a set is stored).
+        stem: the readable start of the file name, e.g. ``"mnist-rts_test"``.
+        config: the set's description, hashed by :func:`key_of` into the file name.
+        make: builds the set when no valid copy is on disk.
+    Returns:
+        The ``Samples``: read back if a file passes its checksum, else made by ``make()`` and
+        stored atomically (a corrupt or unreadable file is deleted and regenerated).
+    """
     prefix = f"{stem}_{key_of(config)}."
     for path in sorted(folder.glob(prefix + "*.pt")):
         want = path.name[len(prefix):-3]

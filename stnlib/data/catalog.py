@@ -66,7 +66,19 @@ ROTATE_OUTLINE = D.TimeWarp(amplitude=(1.0, 1.0), offset=0.0, cyclic=True)
 
 @dataclass(frozen=True)
 class Entry:
-    """One named dataset: how to build it, its spec, splits, default sizes and source."""
+    """One named dataset: how to build it, its spec, splits, default sizes and source.
+
+    Args:
+        build: ``build(entry, name, split, n, seed, epoch, root, spec) -> Samples``.
+        spec: the distortion spec (a :mod:`stnlib.data.distortions` dataclass), ``"roads"``, or
+            None for an undistorted set.
+        splits: the split names the set has, e.g. ``("train", "test")``.
+        about: one line for :func:`describe`: source, size and distortion.
+        sizes: the default number of samples per split (None: the whole source split).
+        cache_splits: the splits kept on disk under a content hash (fixed draws).
+        classes: the number of classes.
+        stream: the label the random draws are derived from (see below).
+    """
 
     build: Callable
     spec: object | None
@@ -268,11 +280,12 @@ def names() -> tuple[str, ...]:
 
 
 def describe() -> str:
-    """One line per dataset: name, splits, source and distortion."""
+    """The catalog as text, one line per dataset: name, splits, source and distortion."""
     return "\n".join(f"{k:24s} {'/'.join(e.splits):16s} {e.about}" for k, e in CATALOG.items())
 
 
 def entry(name: str) -> Entry:
+    """The catalog's :class:`Entry` for dataset ``name`` (a ``ValueError`` listing the names if unknown)."""
     if name not in CATALOG:
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(CATALOG)}")
     return CATALOG[name]
@@ -298,6 +311,16 @@ def spec_of(name: str, **overrides):
 def load(name: str, split: str = "train", *, n: int | None = None, seed: int = 0,
          epoch: int = 0, root=None, cache: bool | None = None, **overrides) -> Samples:
     """Load dataset ``name`` (see :func:`names` / :func:`describe`) as ``Samples``.
+
+    Example:
+        The road scenes are rendered, so they need no download (two small ones here):
+
+        >>> from stnlib import data
+        >>> roads = data.load("roads", "train", n=2, seed=0, size=64)
+        >>> roads.images.shape, roads.labels.shape, roads.labels.unique().tolist()
+        (torch.Size([2, 3, 64, 64]), torch.Size([2, 64, 64]), [0, 1])
+        >>> data.load("roads", "train", n=2, seed=0, size=64).images.equal(roads.images)  # seeded
+        True
 
     Args:
         name: e.g. ``"mnist-rts"``, ``"mnist-cluttered"``, ``"roads"``.
@@ -337,7 +360,16 @@ def load(name: str, split: str = "train", *, n: int | None = None, seed: int = 0
 
 
 def epochs(name: str, *, seed: int = 0, start: int = 0, **kwargs) -> Iterator[Samples]:
-    """Endless training sets with fresh distortions: epoch ``start``, ``start + 1``, …"""
+    """Endless training sets with fresh distortions: epoch ``start``, ``start + 1``, …
+
+    Args:
+        name: a dataset name of :func:`names`.
+        seed: fixes the source images and the stream of distortions.
+        start: the first epoch (to resume).
+        **kwargs: further arguments of :func:`load` (``n``, ``root``, spec overrides).
+    Yields:
+        ``load(name, "train", seed=seed, epoch=e, **kwargs)`` for e = start, start + 1, …
+    """
     e = start
     while True:
         yield load(name, "train", seed=seed, epoch=e, **kwargs)
@@ -354,6 +386,12 @@ def wang_sweep_spec(kind: str, amount: float) -> dict:
     shift uniform in ±amount × 28 px per axis (amount 0–0.4, a fraction of
     the width); ``scale``: scale uniform in 1 ± amount (0–0.6). Use as
     ``load("mnist-rts-wang", "test", **wang_sweep_spec("rotation", 120))``.
+
+    Args:
+        kind: ``"rotation"``, ``"translation"`` or ``"scale"``.
+        amount: the sweep's extent in the units above.
+    Returns:
+        A dict of :class:`~stnlib.data.distortions.Affine` overrides.
     """
     if kind not in SWEEPS:
         raise ValueError(f"unknown sweep {kind!r}; expected one of {', '.join(map(repr, SWEEPS))}")
@@ -371,5 +409,15 @@ def wang_sweep_spec(kind: str, amount: float) -> dict:
 
 def wang_sweep(kind: str, amount: float, *, n: int | None = None, seed: int = 0,
                     root=None) -> Samples:
-    """Wang (2018)'s generalization test set: MNIST test digits with one factor swept."""
+    """Wang (2018)'s generalization test set: MNIST test digits with one factor swept.
+
+    Args:
+        kind: ``"rotation"``, ``"translation"`` or ``"scale"`` (see :func:`wang_sweep_spec`).
+        amount: the sweep's extent: degrees, a fraction of the width, or a scale spread.
+        n: number of test digits (default: all 10 000).
+        seed: fixes the digits and the draws.
+        root: data root (default :func:`stnlib.data.fetch.data_root`).
+    Returns:
+        ``Samples`` of 28×28 digits (N×1×28×28 in [0, 1]) with the drawn ``params``.
+    """
     return load("mnist-rts-wang", "test", n=n, seed=seed, root=root, **wang_sweep_spec(kind, amount))

@@ -55,6 +55,11 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def add_cli(sub) -> None:
+    """Add the ``data`` command (``fetch``, ``preview``, ``list``) to a command-line parser.
+
+    Args:
+        sub: the ``argparse`` sub-parsers object of the ``stn-course`` command.
+    """
     p = sub.add_parser("data", help="fetch, verify, list and preview the course's datasets")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     f = dsub.add_parser("fetch", help="fetch and verify what the lessons need (MNIST; offline too)")

@@ -120,7 +120,9 @@ class Affine:
 
 
 def ink_box(images: torch.Tensor) -> torch.Tensor:
-    """Per-sample ink bounding box (x0, y0, x1, y1), N×4, in source pixels relative to the centre.
+    """The per-sample ink bounding box (x0, y0, x1, y1), N×4, in source pixels relative to the centre.
+
+    ``images``: N×C×H×W in [0, 1]; ink is any value above zero in any channel.
 
     Edges are pixel edges (a single ink pixel at the centre of a 28×28 image
     gives (−0.5, −0.5, 0.5, 0.5)); an image without ink gives its full frame.
@@ -162,6 +164,15 @@ def placement_theta(angle, scale, shift, in_size: int, canvas: int) -> torch.Ten
     clockwise) and moved by ``shift`` (N×2, canvas pixels, +x right, +y down)
     from the canvas centre. With all zeros / ones it pastes the source in the
     centre at its own pixel size.
+
+    Args:
+        angle: N rotation angles in degrees, counter-clockwise.
+        scale: N picture scales (> 1 enlarges).
+        shift: N×2 moves in canvas pixels.
+        in_size: the source's side in pixels.
+        canvas: the output's side in pixels.
+    Returns:
+        θ, float64 N×2×3, output → source in normalized coordinates.
     """
     shift = torch.as_tensor(shift, dtype=torch.float64)
     scale = torch.as_tensor(scale, dtype=torch.float64)
@@ -232,6 +243,9 @@ def _check_images(images):
 
 def affine(images: torch.Tensor, spec: Affine, generator: torch.Generator):
     """Rotate, scale and translate each image into a ``spec.canvas`` square (see :class:`Affine`).
+
+    ``images`` are N×C×h×w sources in [0, 1]; ``spec`` an :class:`Affine`; ``generator`` draws
+    the parameters (the same generator state, the same draws).
 
     Returns ``(distorted N×C×canvas×canvas, params)`` with params ``angle`` (N,
     degrees, counter-clockwise), ``scale`` (N), ``shift`` (N×2, canvas pixels
@@ -351,6 +365,9 @@ def _well_shaped(quad: torch.Tensor, min_angle: float) -> torch.Tensor:
 def projective(images: torch.Tensor, spec: Projective, generator: torch.Generator):
     """Jaderberg et al.'s P distortion (see :class:`Projective`).
 
+    ``images`` are N×C×h×w sources in [0, 1]; ``spec`` a :class:`Projective`; ``generator``
+    draws the parameters.
+
     Returns ``(distorted, params)`` with ``scale`` (N), ``corners`` (N×4×2:
     each frame corner's move in output pixels, corners ordered top-left,
     top-right, bottom-right, bottom-left) and ``theta`` (N×3×3 homography,
@@ -430,6 +447,9 @@ class Elastic:
 
 def elastic(images: torch.Tensor, spec: Elastic, generator: torch.Generator):
     """Jaderberg et al.'s E distortion (see :class:`Elastic`).
+
+    ``images`` are N×C×h×w sources in [0, 1]; ``spec`` an :class:`Elastic`; ``generator``
+    draws the displacements.
 
     Returns ``(distorted, params)`` with ``displacement`` (N×K×2, source
     pixels, K = grid²: the source position read at control point k minus the
@@ -518,6 +538,8 @@ def clutter(images: torch.Tensor, spec: Clutter, generator: torch.Generator,
 
     Args:
         images: N×C×h×w sources (the digits to classify).
+        spec: the canvas size and the number and size of the pieces (:class:`Clutter`).
+        generator: draws the positions and the pieces.
         pool: M×C×h×w images the clutter is cut from (default: ``images``
             themselves; a piece never comes from the sample's own digit when
             the pool is ``images``).
@@ -609,6 +631,9 @@ class TimeWarp:
 def timewarp(series: torch.Tensor, spec: TimeWarp, generator: torch.Generator):
     """Distort N×C×L signals (see :class:`TimeWarp`).
 
+    ``series`` are N×C×L signals; ``spec`` a :class:`TimeWarp`; ``generator`` draws the
+    parameters.
+
     Returns ``(distorted N×C×L, params)`` with ``scale``, ``shift``,
     ``amplitude``, ``offset`` (each N) or, when ``cyclic``, ``roll`` (N, samples:
     output[t] = input[t − roll mod L]) with ``amplitude`` and ``offset``.
@@ -640,7 +665,17 @@ SPECS = {"affine": Affine, "projective": Projective, "elastic": Elastic, "clutte
 
 
 def distort(images: torch.Tensor, spec, generator: torch.Generator, **kwargs):
-    """Apply the distortion ``spec`` describes (any of :data:`SPECS`' classes)."""
+    """Apply the distortion ``spec`` describes (any of :data:`SPECS`' classes).
+
+    Args:
+        images: N×C×H×W images in [0, 1] (N×C×L series for a :class:`TimeWarp`).
+        spec: an :class:`Affine`, :class:`Projective`, :class:`Elastic`, :class:`Clutter` or
+            :class:`TimeWarp`.
+        generator: draws the distortion parameters.
+        **kwargs: passed on (``pool`` for :func:`clutter`).
+    Returns:
+        ``(distorted, params)`` as the distortion's own function returns them.
+    """
     fn = {Affine: affine, Projective: projective, Elastic: elastic, Clutter: clutter,
           TimeWarp: timewarp}.get(type(spec))
     if fn is None:

@@ -112,13 +112,22 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 
 
 def raw_folder(dataset: str, root=None) -> Path:
-    """``<root>/MNIST/raw`` (or ``FashionMNIST``): where torchvision expects the IDX files."""
+    """``<root>/MNIST/raw`` (or ``FashionMNIST``): where torchvision expects the IDX files.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        root: the data root (default :func:`data_root`).
+    """
     _check_dataset(dataset)
     return data_root(root) / FOLDERS[dataset] / "raw"
 
 
 def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
+    """The hex sha256 of a file's bytes.
+
+    Args:
+        path: the file, read in 1 MiB blocks.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -132,7 +141,12 @@ _verified: dict[tuple, bool] = {}
 def verify_file(path: str | os.PathLike, dataset: str, name: str) -> bool:
     """True if ``path`` has the published size and sha256 of ``name`` in ``dataset``.
 
-    The result is remembered for this process per (path, size, mtime, inode), so
+    Args:
+        path: the file to check (a missing file gives False).
+        dataset: ``"mnist"`` or ``"fashion-mnist"``, a key of :data:`CHECKSUMS`.
+        name: the IDX file's name, e.g. ``"train-images-idx3-ubyte"``.
+
+    Returns a bool. The result is remembered for this process per (path, size, mtime, inode), so
     repeated loads do not hash 47 MB again; a rewritten file is hashed afresh.
     """
     sha, _md5, size = CHECKSUMS[dataset][name]
@@ -309,12 +323,26 @@ def _failure_message(dataset, dest, missing, tried) -> str:
 
 
 def fetch_mnist(root=None, **kwargs) -> Path:
-    """:func:`fetch` for MNIST."""
+    """:func:`fetch` for MNIST.
+
+    Args:
+        root: the data root (default :func:`data_root`).
+        **kwargs: ``sources`` and ``verbose`` of :func:`fetch`.
+    Returns:
+        The folder holding the four verified IDX files, ``<root>/MNIST/raw``.
+    """
     return fetch("mnist", root, **kwargs)
 
 
 def fetch_fashion_mnist(root=None, **kwargs) -> Path:
-    """:func:`fetch` for Fashion-MNIST."""
+    """:func:`fetch` for Fashion-MNIST.
+
+    Args:
+        root: the data root (default :func:`data_root`).
+        **kwargs: ``sources`` and ``verbose`` of :func:`fetch`.
+    Returns:
+        The folder holding the four verified IDX files, ``<root>/FashionMNIST/raw``.
+    """
     return fetch("fashion-mnist", root, **kwargs)
 
 

@@ -28,6 +28,12 @@ ROAD_RGB = (255, 0, 255)
 def kitti_road(split: str = "train", *, size: int | tuple[int, int] = 256, root=None) -> Samples:
     """KITTI road frames resized to ``size`` and their road masks.
 
+    Args:
+        split: ``"train"``, ``"val"`` or ``"test"`` (a fixed partition of the labelled frames).
+        size: the output side in pixels, or ``(H, W)``.
+        root: data root holding the local copy of KITTI road (default
+            :func:`stnlib.data.fetch.data_root`).
+
     Returns ``Samples`` with images N×3×H×W float in [0, 1] (bilinear,
     antialiased resize), labels N×H×W int64 (1 road, 0 not; nearest resize) and
     ``params["index"]`` (position in the sorted list of labelled frames).

@@ -31,7 +31,19 @@ def _tile(x: torch.Tensor) -> torch.Tensor:
 
 def preview(names=DEFAULT, out: str | Path = "figures/data_preview.png", *, n: int = 10,
             split: str = "test", seed: int = 0, root=None, road_size: int = 128) -> Path:
-    """Write a PNG with ``n`` samples of each dataset in ``names``; returns the path."""
+    """Write a PNG with ``n`` samples of each dataset in ``names``, one row per dataset.
+
+    Args:
+        names: dataset names of :func:`stnlib.data.names` (default: those that need no download).
+        out: the PNG file to write (its folder is created).
+        n: samples per row.
+        split: the split to show (a dataset without it shows its last split).
+        seed: which samples are drawn.
+        root: data root (default :func:`stnlib.data.fetch.data_root`).
+        road_size: the side in pixels the road scenes are rendered at (smaller is faster).
+    Returns:
+        The path of the written PNG.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -235,6 +235,12 @@ def road_scenes(n: int | None = None, *, spec: RoadScene | None = None,
                 generator: torch.Generator | None = None, split: str = "") -> Samples:
     """Render ``n`` road scenes (default 150) with parameters drawn from ``generator``.
 
+    Args:
+        n: how many scenes (default 150).
+        spec: the camera and road ranges (default :class:`RoadScene`).
+        generator: the random draws (default: seeded with 0, so always the same scenes).
+        split: the split name stored in the returned ``Samples``.
+
     Returns ``Samples``: images N×3×S×S in [0, 1], labels N×S×S int64 road
     masks, params ``height``, ``pitch``, ``roll``, ``yaw``, ``width``,
     ``curvature``, ``offset`` (N each; units as in :class:`RoadScene`).

@@ -20,7 +20,18 @@ from torch.utils.data import Dataset
 
 @dataclass
 class Samples(Dataset):
-    """Tensors of one dataset split; see the module docstring for the fields."""
+    """Tensors of one dataset split, indexable as a ``Dataset`` of ``(image, label)`` pairs.
+
+    Args:
+        images: N×C×H×W float in [0, 1] (series N×C×L).
+        labels: N int64 class indices (or N×H×W per-pixel masks).
+        params: per-sample tensors of length N, e.g. the drawn distortion ``"angle"``.
+        name: the dataset's name, e.g. ``"mnist-rts"``.
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        classes: the class names, index = label.
+        info: JSON-able notes about the set (``"quantized": False`` keeps float images
+            in the cache).
+    """
 
     images: torch.Tensor
     labels: torch.Tensor

