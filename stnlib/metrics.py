@@ -46,18 +46,27 @@ def _check(outputs: torch.Tensor, targets: torch.Tensor) -> None:
 
 
 def predictions(outputs: torch.Tensor) -> torch.Tensor:
-    """The predicted class of every row of N×K logits (N,)."""
+    """The predicted class of every row of N×K logits (N,).
+
+    ``outputs``: N×K logits (or probabilities); ties go to the first class.
+    """
     return outputs.argmax(1)
 
 
 def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """The fraction of rows whose largest logit is the target class, in [0, 1]."""
+    """The fraction of rows whose largest logit is the target class, in [0, 1].
+
+    ``outputs``: N×K logits (or scores); ``targets``: int64 N class indices in 0..K-1.
+    """
     _check(outputs, targets)
     return (predictions(outputs) == targets.to(outputs.device)).double().mean().item()
 
 
 def error(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Classification error in %: 100 × the fraction of misclassified rows."""
+    """The classification error in %: 100 × the fraction of misclassified rows.
+
+    ``outputs``: N×K logits (or scores); ``targets``: int64 N class indices in 0..K-1.
+    """
     _check(outputs, targets)
     wrong = (predictions(outputs) != targets.to(outputs.device)).sum().item()
     return 100.0 * wrong / targets.numel()
@@ -65,7 +74,10 @@ def error(outputs: torch.Tensor, targets: torch.Tensor) -> float:
 
 def binary_scores(outputs: torch.Tensor) -> torch.Tensor:
     """The score of class 1 for every row: ``logit₁ − logit₀`` of N×2 logits (a monotone function
-    of the softmax probability of class 1, so it ranks the rows alike), or N scores as they are."""
+    of the softmax probability of class 1, so it ranks the rows alike), or N scores as they are.
+
+    ``outputs``: N×2 logits or N scores.
+    """
     _validate.tensor(outputs, "outputs", ndim=(1, 2), layout="N scores or N×2 logits")
     if outputs.dim() == 1:
         return outputs
@@ -76,7 +88,7 @@ def binary_scores(outputs: torch.Tensor) -> torch.Tensor:
 
 
 def auc(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Area under the ROC curve of a binary task, in [0, 1] (0.5: chance; Wang (2018), §5.2).
+    """The area under the ROC curve of a binary task, in [0, 1] (0.5: chance; Wang (2018), §5.2).
 
     The probability that a random positive (target 1) scores higher than a
     random negative (target 0), ties counting one half: the Mann-Whitney U
@@ -120,7 +132,10 @@ KITTI_THRESHOLDS = torch.arange(256, dtype=torch.float64) / 255
 
 def road_probability(outputs: torch.Tensor) -> torch.Tensor:
     """The probability of class 1 (road) per pixel: softmax of N×2×H×W logits, or N×H×W
-    probabilities (in [0, 1]) as they are. Returns N×H×W."""
+    probabilities (in [0, 1]) as they are. Returns N×H×W.
+
+    ``outputs``: N×2×H×W logits, or N×H×W probabilities.
+    """
     _validate.tensor(outputs, "outputs", ndim=(3, 4),
                      layout="N×2×H×W logits or N×H×W road probabilities")
     if outputs.dim() == 3:
@@ -150,7 +165,10 @@ def _masks(outputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, 
 
 def pixel_counts(outputs: torch.Tensor, targets: torch.Tensor, *,
                  threshold: float = 0.5) -> dict[str, int]:
-    """TP, FP, FN, TN pixel counts pooled over every image.
+    """The TP, FP, FN, TN pixel counts pooled over every image.
+
+    ``outputs``: N×2×H×W logits or N×H×W road probabilities; ``targets``: N×H×W integer masks
+    (1 road, 0 not). ``threshold``: the road probability from which a pixel counts as predicted road.
 
     A pixel is predicted road where its road probability (:func:`road_probability`) is
     ``>= threshold`` (the devkit's convention). Returns ``{"tp", "fp", "fn", "tn"}`` (ints).
@@ -172,7 +190,10 @@ def pixel_counts(outputs: torch.Tensor, targets: torch.Tensor, *,
 
 
 def scores_from_counts(tp, fp, fn, tn) -> dict[str, float]:
-    """Precision, recall, false-positive rate and F1 in % from pooled pixel counts.
+    """The precision, recall, false-positive rate and F1 in % from pooled pixel counts.
+
+    ``tp``, ``fp``, ``fn``, ``tn``: the true / false positive and false / true negative pixel
+    counts. Returns ``{"precision", "recall", "fpr", "f1"}``.
 
     precision = TP / (TP + FP), recall = TP / (TP + FN), FPR = FP / (FP + TN),
     F1 = 2 TP / (2 TP + FP + FN) (the harmonic mean of precision and recall). A score whose
@@ -196,27 +217,49 @@ def scores_from_counts(tp, fp, fn, tn) -> dict[str, float]:
 
 def segmentation_scores(outputs: torch.Tensor, targets: torch.Tensor, *,
                         threshold: float = 0.5) -> dict[str, float]:
-    """Precision, recall, FPR and F1 in % of the pooled counts (:func:`pixel_counts`)."""
+    """The precision, recall, FPR and F1 in % of the pooled counts (:func:`pixel_counts`).
+
+    ``outputs``: N×2×H×W logits or N×H×W road probabilities; ``targets``: N×H×W integer masks
+    (1 road, 0 not).
+    ``threshold``: the road probability from which a pixel counts as predicted road.
+    Returns ``{"precision", "recall", "fpr", "f1"}`` (floats).
+    """
     return scores_from_counts(**pixel_counts(outputs, targets, threshold=threshold))
 
 
 def precision(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Pooled pixel precision in %, road probability thresholded at 0.5."""
+    """The pooled pixel precision in %, road probability thresholded at 0.5.
+
+    ``outputs``: N×2×H×W logits or N×H×W road probabilities; ``targets``: N×H×W integer masks
+    (1 road, 0 not).
+    """
     return segmentation_scores(outputs, targets)["precision"]
 
 
 def recall(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Pooled pixel recall in %, road probability thresholded at 0.5."""
+    """The pooled pixel recall in %, road probability thresholded at 0.5.
+
+    ``outputs``: N×2×H×W logits or N×H×W road probabilities; ``targets``: N×H×W integer masks
+    (1 road, 0 not).
+    """
     return segmentation_scores(outputs, targets)["recall"]
 
 
 def fpr(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Pooled pixel false-positive rate in %, road probability thresholded at 0.5."""
+    """The pooled pixel false-positive rate in %, road probability thresholded at 0.5.
+
+    ``outputs``: N×2×H×W logits or N×H×W road probabilities; ``targets``: N×H×W integer masks
+    (1 road, 0 not).
+    """
     return segmentation_scores(outputs, targets)["fpr"]
 
 
 def f1(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Pooled pixel F1 in %, road probability thresholded at 0.5."""
+    """The pooled pixel F1 in %, road probability thresholded at 0.5.
+
+    ``outputs``: N×2×H×W logits or N×H×W road probabilities; ``targets``: N×H×W integer masks
+    (1 road, 0 not).
+    """
     return segmentation_scores(outputs, targets)["f1"]
 
 
@@ -227,6 +270,9 @@ SEGMENTATION_METRICS = {"f1": f1, "precision": precision, "recall": recall, "fpr
 def counts_over_thresholds(outputs: torch.Tensor, targets: torch.Tensor,
                            thresholds: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """Pooled TP, FP, FN, TN at every threshold (default :data:`KITTI_THRESHOLDS`) at once.
+
+    ``outputs``: N×2×H×W logits or N×H×W road probabilities; ``targets``: N×H×W integer masks
+    (1 road, 0 not). ``thresholds``: T increasing probabilities.
 
     Returns ``{"thresholds", "tp", "fp", "fn", "tn"}``, tensors of T entries; entry j counts
     a pixel as predicted road where its probability is ``>= thresholds[j]``, as
@@ -255,7 +301,11 @@ def max_f(outputs: torch.Tensor, targets: torch.Tensor,
           thresholds: torch.Tensor | None = None) -> tuple[float, float]:
     """``(MaxF in %, its threshold)``: the best pooled F1 over ``thresholds`` (default the
     devkit's k / 255). Choose the threshold on a validation split and score the test split
-    at it with :func:`segmentation_scores`; the smallest best threshold wins a tie."""
+    at it with :func:`segmentation_scores`; the smallest best threshold wins a tie.
+
+    ``outputs``: N×2×H×W logits or N×H×W road probabilities; ``targets``: N×H×W integer masks
+    (1 road, 0 not). ``thresholds``: T increasing probabilities.
+    """
     c = counts_over_thresholds(outputs, targets, thresholds)
     f = scores_from_counts(c["tp"], c["fp"], c["fn"], c["tn"])["f1"]
     j = int(torch.argmax(f))

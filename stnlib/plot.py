@@ -54,7 +54,7 @@ def default_image(name: str = "camera", size: int = 128) -> torch.Tensor:
 
 
 def as_image(image, *, size: int | None = None) -> torch.Tensor:
-    """Any common image format → a 1×C×H×W float32 tensor (C = 1 or 3).
+    """The 1×C×H×W float32 tensor (C = 1 or 3) of an image in any common format.
 
     Accepts a tensor H×W, C×H×W or 1×C×H×W, or a NumPy array H×W or H×W×C
     (``uint8`` is scaled to [0, 1]). ``size`` resizes to size×size with antialiasing.
@@ -83,7 +83,7 @@ def as_image(image, *, size: int | None = None) -> torch.Tensor:
 
 
 def to_numpy_image(V: torch.Tensor) -> np.ndarray:
-    """1×C×H×W (or C×H×W) → H×W (grey) or H×W×3, clamped to [0, 1]."""
+    """The NumPy image of ``V``, 1×C×H×W (or C×H×W): H×W (grey) or H×W×3, clamped to [0, 1]."""
     V = V.detach().float().cpu()
     if V.dim() == 4:
         V = V[0]
@@ -95,7 +95,10 @@ def to_numpy_image(V: torch.Tensor) -> np.ndarray:
 
 
 def draw_image(ax, V: torch.Tensor, title: str | None = None) -> None:
-    """Show an image tensor (1×C×H×W or C×H×W) on a matplotlib axis, pixel centres at integers."""
+    """Show an image tensor (1×C×H×W or C×H×W) on a matplotlib axis, pixel centres at integers.
+
+    ``ax``: the axis; ``V``: the image, values in [0, 1] (clamped); ``title``: above it, if given.
+    """
     arr = to_numpy_image(V)
     ax.imshow(arr, cmap="gray" if arr.ndim == 2 else None, vmin=0, vmax=1,
               interpolation="nearest")
@@ -113,6 +116,8 @@ def draw_grid(ax, grid: torch.Tensor, in_size, *, align_corners: bool, step: int
     input pixels it samples; the outline of the output (its first and last
     rows and columns) is drawn in ``frame_color``. The axis keeps the input's
     extent, so a grid that leaves the image is clipped at its border.
+    ``in_size``: the input's (H, W) in pixels; ``align_corners``: the warp's; ``color`` and
+    ``lw``: the grid lines' colour and width in points.
     """
     H, W = _validate.size(in_size, "in_size", 2)
     g = grid.detach().float().cpu()
@@ -146,6 +151,9 @@ def plot_warp(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool, kerne
     Args:
         U: 1×C×H×W input.
         grid: 1×H'×W'×2 sampling grid (normalized).
+        align_corners, kernel, padding_mode, sampler: the sampler's options (:func:`stnlib.sampler.sample`).
+        title: the output's title.
+        step: draw every ``step``-th grid line.
         axes: two matplotlib axes to draw on; ``None`` makes a new figure.
     Returns:
         the matplotlib ``Figure`` (``axes[0].figure`` when axes are given).
@@ -165,14 +173,17 @@ def plot_warp(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool, kerne
 
 
 def new_figure(figsize):
-    """A matplotlib Figure that does not go through pyplot (no global state, no double display)."""
+    """A matplotlib Figure that does not go through pyplot (no global state, no double display).
+
+    ``figsize``: (width, height) in inches.
+    """
     from matplotlib.figure import Figure
 
     return Figure(figsize=figsize, layout="constrained")
 
 
 def figure_png(fig, dpi: int = 80) -> bytes:
-    """Render a matplotlib figure to PNG bytes."""
+    """The PNG bytes of a matplotlib figure ``fig``, rendered at ``dpi`` dots per inch."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
@@ -182,7 +193,10 @@ def figure_png(fig, dpi: int = 80) -> bytes:
 
 
 def format_theta(th: torch.Tensor) -> str:
-    """θ (2×3) as two aligned text rows, e.g. ``[ 0.866  0.500  0.000]``."""
+    """The text of θ as two aligned rows, e.g. ``[ 0.866  0.500  0.000]``.
+
+    ``th``: a 2×3 θ (any tensor of six entries).
+    """
     rows = th.detach().cpu().double().reshape(2, 3).tolist()
     return "\n".join("[" + "  ".join(f"{v:7.3f}" for v in row) + " ]" for row in rows)
 
@@ -240,6 +254,8 @@ def theta_figure(image=None, th: torch.Tensor | None = None, *, out_size=None,
         th: a 2×3 θ; if ``None``, built from ``params`` (names as
             :data:`EXPLORER_DEFAULTS`, missing ones take the defaults).
         out_size: (H', W') of the output; default the input size.
+        align_corners, kernel, padding_mode: the sampler's options.
+        step: draw every ``step``-th grid line.
     Returns:
         a matplotlib ``Figure``: the grid over the input, the output, θ in the title.
     """
@@ -264,7 +280,15 @@ def tps_figure(image=None, displacements: torch.Tensor | None = None, *, n: int 
                padding_mode: str = "zeros", step: int = 8):
     """The TPS explorer's picture as a static figure (default: its start displacements).
 
-    ``displacements``: K×2 (K = n²) normalized moves of the control points.
+    Args:
+        image: input image (see :func:`as_image`); default :func:`default_image`.
+        displacements: K×2 (K = n²) normalized moves of the control points.
+        n: control points per side.
+        out_size: (H', W') of the output; default the input size.
+        align_corners, kernel, padding_mode: the sampler's options.
+        step: draw every ``step``-th grid line.
+    Returns:
+        a matplotlib ``Figure``: the bent grid and control points over the input, and the output.
     """
     U = default_image() if image is None else as_image(image)
     cps = grids.regular_control_points(n)
@@ -283,6 +307,7 @@ def tps_figure(image=None, displacements: torch.Tensor | None = None, *, n: int 
 
 
 def tps_defaults(n: int) -> torch.Tensor:
+    """The TPS explorer's start displacements, K×2 (K = ``n``²): the centre point pulled right and down."""
     d = torch.zeros(n * n, 2)
     centre = (n * n) // 2
     d[centre] = torch.tensor([0.3, 0.2])  # pull the middle control point
@@ -290,6 +315,16 @@ def tps_defaults(n: int) -> torch.Tensor:
 
 
 def draw_control_points(ax, cps, displacements, in_size, align_corners, selected=None):
+    """Draw TPS control points p_k (white rings) and where they sample, p_k + Δ_k (red dots).
+
+    Args:
+        ax: the matplotlib axis showing the input.
+        cps: p, K×2 normalized (x, y).
+        displacements: Δ, K×2 normalized.
+        in_size: the input's (H, W) in pixels; the axis is set to its extent.
+        align_corners: as the warp's, to place the points in pixels.
+        selected: k, the point to mark with a cyan square (None: none).
+    """
     H, W = in_size
     src = cps + displacements
     for pts, style in ((cps, dict(marker="o", mfc="none", mec="white", ms=6)),
@@ -306,6 +341,7 @@ def draw_control_points(ax, cps, displacements, in_size, align_corners, selected
 
 
 def check_affine(th) -> torch.Tensor:
+    """The finite 2×3 float32 θ of ``th`` (2×3 or 1×2×3, tensor or nested lists); else a ValueError."""
     th = torch.as_tensor(th, dtype=torch.float32)
     if th.dim() == 3 and th.shape[0] == 1:
         th = th[0]
@@ -366,7 +402,9 @@ def draw_outline(ax, grid: torch.Tensor, in_size, *, align_corners: bool, color:
                  lw: float = 1.0) -> None:
     """Draw only the outline of a sampling grid (its border rows and columns) over an input.
 
-    ``grid``: 1×H'×W'×2 or H'×W'×2, normalized; ``in_size``: (H, W) of the input.
+    ``grid``: 1×H'×W'×2 or H'×W'×2, normalized; ``in_size``: (H, W) of the input; ``ax``: the
+    axis showing the input; ``align_corners``: the warp's; ``color`` and ``lw``: the outline's
+    colour and width in points.
     """
     H, W = _validate.size(in_size, "in_size", 2)
     g = grid.detach().float().cpu()
@@ -462,10 +500,14 @@ def plot_transformer_windows(models, images: torch.Tensor, *, size: float = 0.8,
 
 def plot_theta_history(history: Sequence[dict], keys: Sequence[str] = ("scale_mean",), *, ax=None,
                        label: str | None = None):
-    """θ statistics over training steps, as logged by :func:`stnlib.train.theta_monitor`.
+    """The θ statistics over training steps, as logged by :func:`stnlib.train.theta_monitor`.
 
     ``history``: the monitor's rows (each with ``step``); ``keys``: the statistics to draw
-    (see :func:`stnlib.diagnostics.theta_stats`). Returns the axis drawn on.
+    (see :func:`stnlib.diagnostics.theta_stats`); ``ax``: the axis to draw on (``None``: a new
+    figure); ``label``: the legend entry (with several ``keys``, ``"label: key"``; ``None``: the
+    key).
+
+    Returns the axis drawn on.
     """
     if ax is None:
         import matplotlib.pyplot as plt

@@ -43,7 +43,10 @@ def _as_tensor(x, dtype=None, device=None) -> torch.Tensor:
 
 
 def to_homogeneous(theta: torch.Tensor) -> torch.Tensor:
-    """Append the row (0, 0, 1): (…)×2×3 → (…)×3×3; 3×3 input is returned unchanged."""
+    """The 3×3 matrix of θ: the row (0, 0, 1) appended, (…)×2×3 → (…)×3×3.
+
+    ``theta``: (…)×2×3 affine or (…)×3×3 projective (returned unchanged).
+    """
     if theta.shape[-2:] == (3, 3):
         return theta
     if theta.shape[-2:] != (2, 3):
@@ -54,14 +57,14 @@ def to_homogeneous(theta: torch.Tensor) -> torch.Tensor:
 
 
 def identity(n: int | None = None, *, dtype=torch.float32, device=None) -> torch.Tensor:
-    """The identity θ: 2×3, or N×2×3 when ``n`` is given."""
+    """The identity θ: 2×3, or N×2×3 when ``n`` is given (``dtype`` and ``device``: the tensor's)."""
     eye = torch.eye(2, 3, dtype=dtype, device=device)
     return eye if n is None else eye.expand(n, 2, 3).clone()
 
 
 def affine_theta(angle=0.0, scale=1.0, shear=0.0, translation=(0.0, 0.0), *,
                  degrees: bool = True, dtype=torch.float32, device=None) -> torch.Tensor:
-    """θ that rotates, scales, shears and translates the *picture* (normalized units).
+    """The θ that rotates, scales, shears and translates the *picture* (normalized units).
 
     The picture is first scaled, then sheared, then rotated about the centre,
     then translated: forward map A = T · R · Sh · S, and θ = A⁻¹ (2×3).
@@ -72,6 +75,8 @@ def affine_theta(angle=0.0, scale=1.0, shear=0.0, translation=(0.0, 0.0), *,
         shear: x-shear angle, or (shear_x, shear_y) angles.
         translation: (tx, ty) in normalized units; +x moves the picture
             right, +y moves it down; 1.0 is half the image width / height.
+        degrees: True if the angles are in degrees, False for radians.
+        dtype: θ's dtype.
         device: where θ is built; by default the device of the first tensor
             argument (so a batch of angles on the GPU gives θ on the GPU), else the CPU.
     Batches: a tensor of shape (N,) is N values of a scalar argument (angle,
@@ -139,7 +144,9 @@ def affine_theta(angle=0.0, scale=1.0, shear=0.0, translation=(0.0, 0.0), *,
 
 
 def invert(theta: torch.Tensor) -> torch.Tensor:
-    """Inverse transform: 2×3 → 2×3 (affine), 3×3 → 3×3 (projective, normalized so [2,2] = 1).
+    """The inverse transform: 2×3 → 2×3 (affine), 3×3 → 3×3 (projective, normalized so [2,2] = 1).
+
+    ``theta``: (…)×2×3 or (…)×3×3, output → input in normalized coordinates.
 
     Example:
         >>> import torch
@@ -155,7 +162,7 @@ def invert(theta: torch.Tensor) -> torch.Tensor:
 
 
 def compose(*thetas: torch.Tensor) -> torch.Tensor:
-    """One θ equal to warping with ``thetas[0]``, then with ``thetas[1]``, and so on.
+    """The one θ equal to warping with ``thetas[0]``, then with ``thetas[1]``, and so on.
 
     Warping U with θ₁ gives V₁(x) = U(θ₁x); warping V₁ with θ₂ gives
     V₂(x) = U(θ₁θ₂x), so the composition is the matrix product θ₁θ₂⋯ (in the
@@ -181,9 +188,10 @@ def compose(*thetas: torch.Tensor) -> torch.Tensor:
 
 def normalized_to_pixel(size, *, align_corners: bool, dtype=torch.float64,
                         device=None) -> torch.Tensor:
-    """3×3 matrix P with pixel = P · normalized for an image of ``size`` = (H, W).
+    """The 3×3 matrix P with pixel = P · normalized for an image of ``size`` = (H, W).
 
     ``align_corners=True``: x_pix = (x + 1)(W − 1)/2; ``False``: x_pix = ((x + 1)W − 1)/2.
+    ``dtype`` and ``device``: P's.
     """
     H, W = _validate.size(size, "size", 2)
     _validate.flag(align_corners, "align_corners")
@@ -228,7 +236,17 @@ def theta_from_pixel_matrix(M, in_size, out_size=None, *, align_corners: bool,
 
 
 def pixel_matrix_from_theta(theta, in_size, out_size=None, *, align_corners: bool) -> torch.Tensor:
-    """Inverse of :func:`theta_from_pixel_matrix`: θ → source-to-destination pixel matrix."""
+    """The source-to-destination pixel matrix of θ: the inverse of :func:`theta_from_pixel_matrix`.
+
+    Args:
+        theta: (…)×2×3 or (…)×3×3, output → input in normalized coordinates.
+        in_size: the input's (H, W) in pixels.
+        out_size: the output's (H', W') (default ``in_size``).
+        align_corners: as the warp that uses θ.
+    Returns:
+        (…)×2×3 (affine θ) or (…)×3×3 (projective, scaled so that [2, 2] = 1): pixel
+        coordinates in the input → pixel coordinates in the output.
+    """
     theta = _as_tensor(theta)
     out_size = in_size if out_size is None else out_size
     P_in = normalized_to_pixel(in_size, align_corners=align_corners, dtype=theta.dtype,

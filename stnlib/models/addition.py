@@ -185,7 +185,11 @@ def addition_model(name: str, *, params: int = DEFAULT_ADDITION_PARAMS, width: i
 
 def addition_parameter_table(*, params: int = DEFAULT_ADDITION_PARAMS,
                              names=ADDITION_MODELS) -> str:
-    """A text table: classifier width, localization and total parameters of each addition model."""
+    """A text table: classifier width, localization and total parameters of each addition model.
+
+    ``params``: the parameter budget the classifiers' widths are fitted to; ``names``: the
+    models to list (:data:`ADDITION_MODELS`).
+    """
     lines = [f"{'model':20s} {'classifier':>16s} {'loc. net(s)':>11s} {'total':>8s}   "
              "θ per image"]
     for name in names:
@@ -205,7 +209,10 @@ def addition_parameter_table(*, params: int = DEFAULT_ADDITION_PARAMS,
 class WangAdditionCNNBody(nn.Module):
     """Wang (2018)'s addition CNN on the 2×42×42 input: conv 5×5 10 → max-pool 2 → ReLU → conv 5×5
     25 → (dropout2d) → max-pool 2 → ReLU → linear 50 → ReLU → (dropout) → linear 19 (his ``CNN2``,
-    here for 42×42 channels)."""
+    here for 42×42 channels).
+
+    ``n_classes``: the number of logits (19 sums); ``dropout``: the two dropout layers on or off.
+    """
 
     def __init__(self, n_classes: int = 19, *, dropout: bool = True):
         super().__init__()
@@ -229,6 +236,9 @@ def wang_addition_model(*, transformer: bool = True, dropout: bool = False,
     window each, then :class:`PairCNN`: the same CNN reads each window, a linear layer both.
     ``transformer=False`` ("Wang CNN"): :class:`WangAdditionCNNBody`. Wang pads with
     ``"border"`` (on standardized inputs: the black background) and trains with dropout.
+    ``padding_mode``: the sampler's, ``"zeros"``, ``"border"`` or ``"reflection"``.
+
+    Returns a :class:`~stnlib.models.Classifier`: N×2×42×42 → N×19 logits.
     """
     if not transformer:
         return Classifier(WangAdditionCNNBody(dropout=dropout), standardize=MNIST_MEAN_STD)
@@ -253,7 +263,10 @@ PADDING_MODES = ("border", "zeros")
 
 def two_digit_localization_body() -> tuple[nn.Sequential, int]:
     """Wang's localization body for 1×28×56 inputs: conv 7×7 8 → max-pool 2 → ReLU → conv 5×5 10 →
-    max-pool 2 → ReLU → flatten (10×3×10 = 300) → linear 32 → ReLU. Returns ``(body, 32)``."""
+    max-pool 2 → ReLU → flatten (10×3×10 = 300) → linear 32 → ReLU.
+
+    Returns ``(body, 32)``: N×1×28×56 → N×32 features.
+    """
     body = nn.Sequential(
         nn.Conv2d(1, 8, 7), nn.MaxPool2d(2), nn.ReLU(),
         nn.Conv2d(8, 10, 5), nn.MaxPool2d(2), nn.ReLU(),
@@ -273,7 +286,8 @@ class PairCNN(nn.Module):
     """Wang's classifier of the two windows: one CNN per 28×28 window (shared weights), the two
     320-feature vectors concatenated → linear 50 → ReLU → (dropout) → linear 19.
 
-    Shapes: N×2×28×28 (window k in channel k) → N×19.
+    Shapes: N×2×28×28 (window k in channel k) → N×19. ``n_classes``: the number of logits (19
+    sums); ``dropout``: dropout before the last layer.
     """
 
     def __init__(self, n_classes: int = 19, *, dropout: bool = True):
@@ -292,7 +306,10 @@ class PairCNN(nn.Module):
 
 class TwoDigitCNNBody(nn.Module):
     """Wang's baseline CNN on the whole 1×28×56 image: conv 5×5 10 → max-pool 2 → ReLU → conv 5×5
-    25 → (dropout2d) → max-pool 2 → ReLU → linear 50 → ReLU → (dropout) → linear 19."""
+    25 → (dropout2d) → max-pool 2 → ReLU → linear 50 → ReLU → (dropout) → linear 19.
+
+    ``n_classes``: the number of logits (19 sums); ``dropout``: the two dropout layers on or off.
+    """
 
     def __init__(self, n_classes: int = 19, *, dropout: bool = True):
         super().__init__()
@@ -316,6 +333,8 @@ def init_two_digit_head(head: nn.Linear, init: str) -> nn.Linear:
     weights, :data:`IDENTITY_BIAS`; ``"random"``: PyTorch's default
     initialization of an ``nn.Linear`` (``reset_parameters``, drawn from the
     global RNG: seed it first).
+
+    Returns the same ``head``.
     """
     _validate.choice(init, "init", TWO_DIGIT_INITS)
     if not isinstance(head, nn.Linear) or head.out_features != 12:
@@ -331,7 +350,13 @@ def init_two_digit_head(head: nn.Linear, init: str) -> nn.Linear:
 
 
 def two_digit_cnn(*, dropout: bool = True, standardize: bool = True) -> Classifier:
-    """Wang's baseline: :class:`TwoDigitCNNBody` on the (standardized) 1×28×56 image."""
+    """Wang's baseline: :class:`TwoDigitCNNBody` on the (standardized) 1×28×56 image.
+
+    ``dropout``: the body's dropout layers on or off; ``standardize``: standardize the input with
+    MNIST's mean and std first.
+
+    Returns a :class:`~stnlib.models.Classifier`: N×1×28×56 → N×19 logits.
+    """
     return Classifier(TwoDigitCNNBody(dropout=dropout),
                       standardize=MNIST_MEAN_STD if standardize else None)
 

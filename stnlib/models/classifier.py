@@ -35,7 +35,7 @@ LOC_PREFIX = "transformer.loc"
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
+    """The number of trainable parameters of ``model`` (those with ``requires_grad``)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -92,7 +92,8 @@ class CNN(nn.Module):
 class FCN(nn.Module):
     """flatten → linear h → ReLU → linear h → ReLU → linear (three weight layers).
 
-    Shapes: N×C×in_size×in_size → N×n_classes.
+    Shapes: N×C×in_size×in_size → N×n_classes. ``in_channels``: C; ``in_size``: the input's
+    side in pixels; ``n_classes``: the number of logits; ``hidden``: h, the hidden layers' width.
     """
 
     def __init__(self, in_channels: int = 1, in_size: int = 28, n_classes: int = 10, *,

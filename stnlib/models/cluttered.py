@@ -58,6 +58,9 @@ def seed_body(in_size: int = 40, n_classes: int = 10, *, in_channels: int = 1,
     conv 3×3 ``channels`` → ReLU → max-pool 2 → conv 3×3 ``channels`` → ReLU →
     max-pool 2 → flatten → FC ``hidden`` → ReLU → FC ``n_classes`` (logits; the
     softmax is in the loss). Shapes: N×C×in_size×in_size → N×n_classes; in_size ≥ 10.
+    ``in_channels``: C.
+
+    Returns the ``nn.Sequential``.
     """
     (in_size,) = _validate.size(in_size, "in_size", 1)
     if in_size < 10:
@@ -76,7 +79,10 @@ def seed_localization(in_size: int = 40, *, in_channels: int = 1, activation: st
 
     max-pool 2 → conv 5×5 ``channels`` → act → max-pool 2 → conv 5×5 ``channels`` → act →
     flatten → FC ``hidden`` → ReLU, with act = ReLU (``"relu"``, the Lasagne recipe) or
-    none (``"linear"``, as Table I prints it). Returns ``(body, hidden)``; in_size ≥ 28.
+    none (``"linear"``, as Table I prints it). ``in_channels``: the input's C; ``activation``:
+    ``"relu"`` or ``"linear"``.
+
+    Returns ``(body, hidden)``: N×C×in_size×in_size → N×hidden features; in_size ≥ 28.
     """
     (in_size,) = _validate.size(in_size, "in_size", 1)
     _validate.choice(activation, "activation", ACTIVATIONS)
@@ -105,6 +111,13 @@ def baseline(in_size: int = 40, n_classes: int = 10, *, in_channels: int = 1,
     """Possatti & de Freitas' baseline (Table II) as a :class:`~stnlib.models.Classifier`.
 
     ``standardize=(mean, std)``: the classifier standardizes its input first.
+
+    Args:
+        in_size: the input's side in pixels.
+        n_classes: the number of logits.
+        in_channels: the input's channels C.
+    Returns:
+        A :class:`~stnlib.models.Classifier`: N×C×in_size×in_size → N×n_classes logits.
     """
     from .classifier import Classifier
 
@@ -118,6 +131,15 @@ def stn(in_size: int = 40, n_classes: int = 10, *, out_size: int | None = None,
 
     ``out_size`` (default ``in_size``) is the side of the transformer's output, for which
     the Table II network is built. The localization head starts at the identity.
+
+    Args:
+        in_size: the input's side in pixels.
+        n_classes: the number of logits.
+        in_channels: the input's channels C.
+        activation: the localization net's, ``"relu"`` or ``"linear"`` (:func:`seed_localization`).
+        padding_mode: the sampler's, ``"zeros"``, ``"border"`` or ``"reflection"``.
+    Returns:
+        A :class:`~stnlib.models.Classifier`: N×C×in_size×in_size → N×n_classes logits.
     """
     from .classifier import Classifier
 
@@ -128,7 +150,10 @@ def stn(in_size: int = 40, n_classes: int = 10, *, out_size: int | None = None,
 
 
 def tc_cnn(in_size: int = 60, n_classes: int = 10):
-    """The CNN of the translated-cluttered (TC) comparison: Table II on the 60×60 input."""
+    """The CNN of the translated-cluttered (TC) comparison: Table II on the 60×60 input.
+
+    ``in_size``: the input's side (60); ``n_classes``: the number of logits.
+    """
     return baseline(in_size, n_classes)
 
 
@@ -137,7 +162,8 @@ def tc_st_cnn(in_size: int = 60, n_classes: int = 10, *, out_size: int | None = 
 
     Jaderberg et al. (2015, §4.1) and the Lasagne recipe let the transformer's output be
     smaller than its input; the classifier behind it then costs a fraction (with
-    ``out_size=None`` the output keeps the input's size).
+    ``out_size=None`` the output keeps the input's size). ``in_size``: the input's side (60);
+    ``n_classes``: the number of logits.
     """
     return stn(in_size, n_classes, out_size=in_size if out_size is None else out_size)
 
@@ -201,6 +227,9 @@ def randomize_head(transformer: SpatialTransformer) -> SpatialTransformer:
 
     What a model gets when identity initialization is forgotten: θ starts near 0 (the whole
     output reads a few input pixels) with random offsets.
+
+    ``transformer``: the :class:`~stnlib.transformer.SpatialTransformer`, changed in place.
+    Returns the same ``transformer``.
     """
     for loc in transformer.loc:
         head = loc.head.linear if isinstance(loc.head, BoundedHead) else loc.head
@@ -210,7 +239,14 @@ def randomize_head(transformer: SpatialTransformer) -> SpatialTransformer:
 
 def bound_theta(transformer: SpatialTransformer, bound=(1.5, 1.0), *,
                 start: str = "identity") -> SpatialTransformer:
-    """Replace the (affine) localization heads by :class:`BoundedHead` s; returns the transformer."""
+    """Replace the (affine) localization heads by :class:`BoundedHead` s; returns the transformer.
+
+    ``transformer``: an affine :class:`~stnlib.transformer.SpatialTransformer`, changed in
+    place; ``bound``: the bounds of θ's linear part and of its translation (θ = bound ⊙ tanh(...));
+    ``start``: where θ starts, as :class:`BoundedHead`'s ``start``.
+
+    Returns the same ``transformer``.
+    """
     if transformer.transform != "affine":
         raise ValueError(f"bound_theta needs an affine transformer, got {transformer.transform!r}")
     for loc in transformer.loc:
@@ -241,6 +277,10 @@ def collapse_stn(standardize: tuple[float, float], *, identity_init: bool = Fals
 
     A lower learning rate for the localization net is a training option:
     ``train(..., lr_scale={"transformer.loc": 0.1})``.
+
+    ``in_size`` (64) and ``out_size`` (32) are the transformer's input and output sides,
+    ``n_classes`` the number of logits and ``in_channels`` the input's C. Returns a
+    :class:`~stnlib.models.Classifier`.
     """
     from .classifier import Classifier
 

@@ -77,6 +77,15 @@ def cnn(in_channels: int = 1, in_size: int = 42, n_classes: int = 10, *,
     """Lesson 00's CNN: conv 5×5 → ReLU → max-pool 2 → conv 5×5 → ReLU → max-pool 2 → linear → ReLU → linear.
 
     0.87M parameters on 1×42×42 inputs (RTS MNIST). Shapes: N×C×in_size×in_size → N×n_classes.
+
+    Args:
+        in_channels: the input's channels C.
+        in_size: the input's side in pixels.
+        n_classes: the number of logits.
+        channels: the two convolutions' widths.
+        hidden: the width of the hidden linear layer.
+    Returns:
+        A :class:`~stnlib.models.classifier.Classifier` without a transformer.
     """
     return Classifier(CNN(in_channels, in_size, n_classes, channels=channels, hidden=hidden))
 
@@ -109,6 +118,9 @@ def st_cnn(in_channels: int = 1, in_size: int = 42, n_classes: int = 10, *,
             ``loc_downsample=1, loc_channels=16`` is the full-resolution
             localization net of earlier versions.
         channels, hidden: the CNN's.
+    Returns:
+        A :class:`~stnlib.models.classifier.Classifier`: N×C×in_size×in_size → N×n_classes
+        logits, its transformer's last θ in ``last_theta``.
     """
     out_size = in_size if out_size is None else out_size
     transformer = SpatialTransformer(
@@ -207,7 +219,11 @@ def body_width(model: Classifier) -> str:
 
 
 def parameter_table(in_size: int = 28, *, params: int = DEFAULT_PARAMS) -> str:
-    """A text table of every Table-1 model: body width, localization and total parameters."""
+    """A text table of every Table-1 model: body width, localization and total parameters.
+
+    ``in_size``: the input side the models are built for; ``params``: the parameter budget
+    each body's width is fitted to (:func:`build_model`).
+    """
     lines = [f"{'model':13s} {'classifier':>16s} {'loc. net':>9s} {'total':>8s}   "
              f"(input {in_size}×{in_size})"]
     for name in model_names():
@@ -259,6 +275,7 @@ def tutorial_net(in_size: int = 28, n_classes: int = 10, *, standardize: bool = 
 
     Args:
         in_size: input side (28 in the tutorial, which hard-codes it).
+        n_classes: the number of logits.
         standardize: as the tutorial, standardize the input with MNIST's mean
             0.1307 and std 0.3081 *before* the transformer, whose zero padding
             then reads a grey, not a black, background (pytorch/tutorials#1117).

@@ -56,6 +56,8 @@ def paper_blocks(in_channels: int = 1, channels=(64, 64), kernels=(9, 7)) -> nn.
     """The classifier's blocks of Finnveden et al.'s MNIST network: conv k×k → max-pool 2 → ReLU each.
 
     Defaults: conv 9×9 64 → max-pool 2 → ReLU, conv 7×7 64 → max-pool 2 → ReLU (no padding).
+    ``in_channels``: the input's C; ``channels``: each block's width; ``kernels``: each block's
+    convolution side k.
     """
     _validate.size(in_channels, "in_channels", 1)
     if len(channels) != len(kernels):
@@ -69,7 +71,10 @@ def paper_blocks(in_channels: int = 1, channels=(64, 64), kernels=(9, 7)) -> nn.
 
 
 def feature_shapes(blocks: nn.ModuleList, in_channels: int, in_size: int) -> list[tuple[int, int, int]]:
-    """(C, H, W) of the input and of every block's output, for an ``in_size``×``in_size`` input."""
+    """The (C, H, W) of the input and of every block's output, for an ``in_size``×``in_size`` input.
+
+    ``blocks``: the classifier's blocks, applied in order; ``in_channels``: the input's C.
+    """
     shapes = [(in_channels, in_size, in_size)]
     with torch.no_grad():
         x = torch.zeros(1, in_channels, in_size, in_size)
@@ -80,7 +85,12 @@ def feature_shapes(blocks: nn.ModuleList, in_channels: int, in_size: int) -> lis
 
 
 def placement_name(placement: str, depth: int) -> str:
-    """``"CNN"``, ``"STN-C<X>"`` or ``"STN-SL<X>"`` (SL0 is C0: both warp the input)."""
+    """``"CNN"``, ``"STN-C<X>"`` or ``"STN-SL<X>"`` (SL0 is C0: both warp the input).
+
+    ``placement``: ``"CNN"``, ``"C"`` (warp the feature map after block ``depth``) or ``"SL"``
+    (the localization net reads the first ``depth`` blocks' features, θ warps the input), as
+    :class:`PlacementNet`; ``depth``: X, from 0 (the input) to the number of blocks.
+    """
     if placement == "CNN":
         return "CNN"
     if placement == "SL" and depth == 0:
@@ -203,7 +213,10 @@ class PlacementNet(nn.Module):
 
 
 def build(name: str, *, in_size: int = 28, **kw) -> PlacementNet:
-    """A :class:`PlacementNet` from its name: ``"CNN"``, ``"STN-C0"``, ``"STN-C1"``, ``"STN-SL1"`` …"""
+    """A :class:`PlacementNet` from its name: ``"CNN"``, ``"STN-C0"``, ``"STN-C1"``, ``"STN-SL1"`` …
+
+    ``in_size``: the input's side in pixels; ``**kw``: further arguments of :class:`PlacementNet`.
+    """
     if name == "CNN":
         return PlacementNet("CNN", 0, in_size=in_size, **kw)
     for placement in ("SL", "C"):

@@ -101,6 +101,9 @@ def wang_localization(in_channels: int = 1) -> tuple[nn.Sequential, int]:
 
     conv 7 (8 channels) → max-pool 2 → ReLU → conv 5 (10) → max-pool 2 → ReLU → adaptive
     max-pool to 6 → flatten → FC 32 → ReLU. Works for series of length ≥ 36 (MNIST-1D: 40).
+
+    ``in_channels``: the series' channels C.
+    Returns ``(body, 32)``: the body maps N×C×L to N×32 features.
     """
     _validate.size(in_channels, "in_channels", 1)
     body = nn.Sequential(
@@ -112,7 +115,16 @@ def wang_localization(in_channels: int = 1) -> tuple[nn.Sequential, int]:
 
 def cnn(length: int = 40, n_classes: int = 10, *, in_channels: int = 1,
         channels: int = 25) -> Classifier:
-    """The baseline: :class:`SeriesCNN` without a transformer."""
+    """The baseline: :class:`SeriesCNN` without a transformer.
+
+    Args:
+        length: L, the series' length (MNIST-1D: 40).
+        n_classes: the number of logits.
+        in_channels: the series' channels C.
+        channels: the convolutions' width.
+    Returns:
+        A :class:`~stnlib.models.classifier.Classifier`: N×C×L → N×n_classes logits.
+    """
     return Classifier(SeriesCNN(in_channels, length, n_classes, channels=channels))
 
 
@@ -126,6 +138,19 @@ def st_cnn(length: int = 40, n_classes: int = 10, *, in_channels: int = 1, chann
     ``[1, 0, 1, 0]``, zero weights) and hands the body ``V(x) = a · U(s·x + t) + b`` (all
     channels warped alike), ``align_corners=False``. ``padding_mode="border"`` (our choice):
     a zoom out repeats the end values instead of inventing a drop to 0.
+
+    Args:
+        length: L, the series' length (MNIST-1D: 40).
+        n_classes: the number of logits.
+        in_channels: the series' channels C.
+        channels: the body's convolution width.
+        amplitude: also regress the amplitude's slope a and bias b.
+        kernel: the sampling kernel, ``"nearest"``, ``"bilinear"`` or ``"bicubic"``.
+        padding_mode: what samples read outside the series, ``"zeros"``, ``"border"`` or
+            ``"reflection"``.
+    Returns:
+        A :class:`~stnlib.models.classifier.Classifier`: N×C×L → N×n_classes logits, its last
+        θ (N×2 or N×4) in ``last_theta``.
     """
     body, features = wang_localization(in_channels)
     st = SpatialTransformer(in_channels, align_corners=False, transform="timewarp", kernel=kernel,
@@ -135,7 +160,10 @@ def st_cnn(length: int = 40, n_classes: int = 10, *, in_channels: int = 1, chann
 
 
 def warp_parameters(theta: torch.Tensor) -> dict[str, torch.Tensor]:
-    """A time-warp θ, N×2 (s, t) or N×4 (s, t, a, b), as ``{"scale": …, "shift": …, …}`` (each N)."""
+    """A time-warp θ, N×2 (s, t) or N×4 (s, t, a, b), as ``{"scale": …, "shift": …, …}`` (each N).
+
+    ``theta``: N×2 (scale, shift) or N×4 (scale, shift, amplitude, offset).
+    """
     _validate.tensor(theta, "theta", ndim=2, layout="N×2 (scale, shift) or N×4 (+ amplitude, offset)")
     if theta.shape[1] not in (2, 4):
         raise ValueError(f"theta must be N×2 or N×4, got shape {tuple(theta.shape)}")

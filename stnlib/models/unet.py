@@ -77,7 +77,10 @@ HOLE_FILLS = ("encoder", "dtn")
 
 
 def conv_bn_relu(c_in: int, c_out: int) -> nn.Sequential:
-    """conv 3×3 ('same' padding, no bias) → batch norm → ReLU."""
+    """A conv 3×3 ('same' padding, no bias) → batch norm → ReLU block.
+
+    ``c_in``, ``c_out``: input and output channels; N×c_in×H×W → N×c_out×H×W.
+    """
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
                          nn.ReLU(inplace=True))
 
