@@ -5,7 +5,7 @@ The package follows the STN's own anatomy (Jaderberg et al. 2015, §3):
 * :mod:`stnlib.kernels`      sampling kernels k(d) and their subgradients
 * :mod:`stnlib.sampler`      the sampler (reference eq. 3 and native ``grid_sample``)
 * :mod:`stnlib.grids`        grid generators (affine, attention, projective, TPS, 1-D)
-* :mod:`stnlib.theta`        θ algebra and pixel ↔ normalized conversions
+* :mod:`stnlib.theta`        θ algebra: build, read back, invert, compose; pixel ↔ normalized
 * :mod:`stnlib.localization` localization networks and identity initialization
 * :mod:`stnlib.warping`      ``warp`` / ``warp_1d``: θ → grid → sampler, in one public call
 * :mod:`stnlib.transformer`  ``SpatialTransformer`` (and the 1-D variant)
@@ -16,8 +16,9 @@ The package follows the STN's own anatomy (Jaderberg et al. 2015, §3):
 and around it what a model needs: :mod:`stnlib.models` (one classifier
 family), :mod:`stnlib.data`, :mod:`stnlib.train` (one loop), :mod:`stnlib.recipe`
 (how a model is trained), :mod:`stnlib.seeds` (several seeds at once),
-:mod:`stnlib.metrics`, :mod:`stnlib.stats` (intervals and comparisons over seeds),
-:mod:`stnlib.timing`, :mod:`stnlib.device`, :mod:`stnlib.plot` (figures) and
+:mod:`stnlib.metrics` (scores, and the 1-NN baselines of time series),
+:mod:`stnlib.stats` (intervals and comparisons over seeds), :mod:`stnlib.timing`,
+:mod:`stnlib.device`, :mod:`stnlib.plot` (every figure helper) and
 :mod:`stnlib.widgets` (the interactive explorers). The course machinery (budgets, results, the
 notebook runner, exercise checks) is :mod:`stnlib.course`; the lessons'
 companion modules are :mod:`stnlib.lessons`. ``import stnlib`` loads neither.

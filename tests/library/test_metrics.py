@@ -203,3 +203,24 @@ def test_one_nn_error_by_hand():
     assert metrics.one_nn_error(bump, y, later, torch.tensor([0]), distance="dtw") == 0.0
     with pytest.raises(ValueError, match="distance must be"):
         metrics.one_nn_error(x, y, test, y, distance="manhattan")
+
+
+def test_one_nn_error_matches_scikit_learn_with_pyts_dtw_on_noisy_cbf():
+    # the reference: scikit-learn's 1-NN classifier, on the Euclidean distance or on
+    # pyts.metrics.dtw's distances (precomputed)
+    import numpy as np
+    from pyts.datasets import make_cylinder_bell_funnel
+    from pyts.metrics import dtw
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = make_cylinder_bell_funnel(n_samples=60, random_state=0)
+    X = X[:, ::4] + np.random.default_rng(0).normal(0.0, 1.0, (60, 32))  # short and noisy: errors > 0
+    (Xtr, ytr), (Xte, yte) = (X[:6], y[:6]), (X[6:], y[6:])
+    args = [torch.tensor(Xtr)[:, None], torch.tensor(ytr), torch.tensor(Xte)[:, None], torch.tensor(yte)]
+    euclid_ref = 1 - KNeighborsClassifier(n_neighbors=1).fit(Xtr, ytr).score(Xte, yte)
+    pairwise = np.array([[dtw(a, b) for b in Xtr] for a in np.concatenate([Xtr, Xte])])
+    knn = KNeighborsClassifier(n_neighbors=1, metric="precomputed").fit(pairwise[:6], ytr)
+    dtw_ref = 1 - knn.score(pairwise[6:], yte)
+    assert 0 < dtw_ref < euclid_ref
+    assert metrics.one_nn_error(*args, distance="dtw") == pytest.approx(dtw_ref)
+    assert metrics.one_nn_error(*args) == pytest.approx(euclid_ref)
