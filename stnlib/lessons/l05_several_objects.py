@@ -39,7 +39,6 @@ from ..models.addition import (
     two_digit_model,
     wang_addition_model,
 )
-from ..plot import plot_transformer_windows
 from ..train import evaluate
 from ..transformer import SpatialTransformer
 from ..warping import warp
@@ -50,7 +49,7 @@ __all__ = [
     "PAPER_ADDITION", "WANG_ADDITION", "WANG_ADDITION_RUNS", "WANG_ADDITION_MEAN_ERROR", "WANG_TABLE1",
     "TWO_DIGIT_CONFIGS",
     "Settings", "BUDGET_CHANGES", "SETTINGS", "start", "test_pairs", "build_addition", "build_two_digits",
-    "addition_experiment", "two_digit_experiment", "figure8",
+    "addition_experiment", "two_digit_experiment",
     "left_right_bias_reference", "check_left_right_bias", "check_addition_transformers",
 ]
 
@@ -241,7 +240,6 @@ def two_digit_experiment(ctx) -> Experiment:
                       trivial=100 - majority_error(test_wang.labels))
 
 
-figure8 = plot_transformer_windows  # re-export until the notebook moves
 
 
 # --------------------------------------------------------------------------- exercise 1

@@ -174,10 +174,6 @@ class Classifier(nn.Module):
             V = V * std + mean
         return V, theta
 
-    def warp(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Deprecated name of :meth:`transformed` (kept until the notebooks move)."""
-        return self.transformed(x)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self._prepare(x)
         if self.transformer is not None:

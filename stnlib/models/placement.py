@@ -193,10 +193,6 @@ class PlacementNet(nn.Module):
         theta = st.theta(self.features(x, self.depth))  # the shared blocks, first pass
         return st.warp(x, theta), theta
 
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Deprecated name of :meth:`transformed` (kept until the notebooks move)."""
-        return self.transformed(x)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_images(x, self.in_channels, self.in_size)
         start = 0

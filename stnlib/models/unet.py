@@ -251,14 +251,6 @@ class UNet(nn.Module):
         U, V, theta = self._encode(x, stop_at_transformer=True)
         return (U, V, theta) if with_input else (V, theta)
 
-    def transform(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Deprecated name of :meth:`transformed` (kept until the notebooks move)."""
-        return self.transformed(x)
-
-    def transformer_io(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Deprecated name of ``transformed(x, with_input=True)`` (kept until the notebooks move)."""
-        return self.transformed(x, with_input=True)
-
     def sampling_grid(self, theta: torch.Tensor) -> torch.Tensor:
         """The transformer's sampling grid T_θ(G) for θ, on its map (N×h×w×2, normalized)."""
         if self.transformer is None:

@@ -168,7 +168,7 @@ def test_tables_report_flagged_seeds_beside_wangs():
     table = two.table(["random/zeros", "CNN"], paper={k: m for k, (m, _) in L.WANG_TABLE1.items()})
     assert "| random/zeros | 40.00 [" in table and "| 70.00, 10.00 |" in table  # reported, not dropped
     assert "collapsed | 33.55 |" in table and "| – | – | 84.99 |" in table
-    assert two.flag_lines() == ["random/zeros: collapsed (seed 1)"]
+    assert two.flag_lines() == ["collapsed: random/zeros (seed 1)"]
     assert "not separable at 2 seeds" in str(two.compare("random/zeros", "CNN"))
 
 
