@@ -57,14 +57,14 @@ from .train import (
     Metric,
     NonFiniteLossError,
     _check_loss_and_metrics,
+    _param_groups,
+    _progress_mode,
     as_dataset,
     seed_everything,
 )
 
 __all__ = ["StackedModels", "train_seeds", "check_vectorizable", "UnsupportedModelError"]
 
-#: what ``progress=`` accepts, and the mode each means (as :func:`stnlib.train.train`)
-_PROGRESS = {True: "bar", "bar": "bar", "log": "log", False: "off", "off": "off"}
 
 
 class UnsupportedModelError(ValueError):
@@ -251,25 +251,6 @@ class StackedModels:
                 for k in range(S)]
 
 
-def _param_groups(params: Mapping[str, torch.Tensor], lr: float,
-                  lr_scale: Mapping[str, float] | None) -> list[dict]:
-    """The optimizer's groups: :func:`stnlib.train.train`'s ``lr_scale`` rule on stacked parameters."""
-    if not lr_scale:
-        return [{"params": [p for p in params.values() if p.requires_grad], "lr": lr}]
-    groups, used = [], set()
-    for prefix, scale in lr_scale.items():
-        chosen = [p for n, p in params.items() if n.startswith(prefix) and n not in used]
-        if not chosen:
-            raise ValueError(f"lr_scale: no parameter of the model starts with {prefix!r}; "
-                             f"parameters are named like {', '.join(list(params)[:4])}...")
-        used.update(n for n in params if n.startswith(prefix))
-        groups.append({"params": chosen, "lr": lr * scale})
-    rest = [p for n, p in params.items() if n not in used]
-    if rest:
-        groups.append({"params": rest, "lr": lr})
-    return groups
-
-
 def _batches(dataset, n: int, batch_size: int, seed: int, epoch: int):
     """Seed ``seed``'s mini-batches of ``epoch``, in :func:`stnlib.train.train`'s order."""
     gen = torch.Generator().manual_seed(seed * 100_003 + epoch)  # train's per-epoch generator
@@ -347,8 +328,7 @@ def train_seeds(build: Callable[[], nn.Module], train_data, *, seeds: Sequence[i
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))}, "
                          f"got {optimizer!r}")
-    if not (isinstance(progress, (bool, str)) and progress in _PROGRESS):
-        raise ValueError(f"progress must be True or 'bar', 'log', or False or 'off', got {progress!r}")
+    mode = _progress_mode(progress)  # as train(): a clear error for anything else
     if schedule == "step":
         milestones = (sorted({max(1, epochs // 3), max(1, 2 * epochs // 3)} - {epochs})
                       if milestones is None else sorted(milestones))
@@ -384,7 +364,6 @@ def train_seeds(build: Callable[[], nn.Module], train_data, *, seeds: Sequence[i
         scheduler = torch.optim.lr_scheduler.MultiStepLR(
             opt, milestones=[m * steps_per_epoch for m in milestones], gamma=gamma)
 
-    mode = _PROGRESS[progress]
     bar = None
     if mode == "bar":
         from tqdm.auto import tqdm

@@ -226,10 +226,14 @@ def _device(model: nn.Module, device) -> torch.device:
     return p.device if p is not None else torch.device("cpu")
 
 
-def _param_groups(model: nn.Module, lr: float, lr_scale: Mapping[str, float] | None):
+def _param_groups(params: nn.Module | Mapping[str, torch.Tensor], lr: float,
+                  lr_scale: Mapping[str, float] | None) -> list[dict]:
+    """The optimizer's parameter groups: ``lr`` × the factor of each name prefix in ``lr_scale``
+    (a parameter takes its first matching prefix), ``lr`` for the rest. ``params``: a model, or
+    its parameters by name (:mod:`stnlib.seeds` passes the stacked ones)."""
+    names = dict(params.named_parameters() if isinstance(params, nn.Module) else params)
     if not lr_scale:
-        return [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
-    names = dict(model.named_parameters())
+        return [{"params": [p for p in names.values() if p.requires_grad], "lr": lr}]
     groups, used = [], set()
     for prefix, scale in lr_scale.items():
         params = [p for n, p in names.items() if n.startswith(prefix) and n not in used]
