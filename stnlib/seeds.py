@@ -57,6 +57,7 @@ from .train import (
     Metric,
     NonFiniteLossError,
     _check_loss_and_metrics,
+    _optimizer_and_schedule,
     _param_groups,
     _progress_mode,
     as_dataset,
@@ -351,18 +352,10 @@ def train_seeds(build: Callable[[], nn.Module], train_data, *, seeds: Sequence[i
     device = resolve_device(device)
 
     steps_per_epoch = math.ceil(n / batch_size)
-    groups = _param_groups(stack.params, lr, lr_scale)
-    if optimizer == "sgd":
-        opt = torch.optim.SGD(groups, momentum=momentum, weight_decay=weight_decay)
-    else:
-        opt = torch.optim.Adam(groups, weight_decay=weight_decay)
-    scheduler = None
-    if schedule == "onecycle":
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=epochs * steps_per_epoch)
-    elif schedule == "step":
-        scheduler = torch.optim.lr_scheduler.MultiStepLR(
-            opt, milestones=[m * steps_per_epoch for m in milestones], gamma=gamma)
+    opt, scheduler = _optimizer_and_schedule(
+        _param_groups(stack.params, lr, lr_scale), optimizer, schedule, momentum=momentum,
+        weight_decay=weight_decay, total_steps=epochs * steps_per_epoch, milestones=milestones,
+        steps_per_epoch=steps_per_epoch, gamma=gamma)
 
     bar = None
     if mode == "bar":

@@ -248,6 +248,26 @@ def _param_groups(params: nn.Module | Mapping[str, torch.Tensor], lr: float,
     return groups
 
 
+def _optimizer_and_schedule(groups: list[dict], optimizer: str, schedule: str, *, momentum: float,
+                            weight_decay: float, total_steps: int, milestones, steps_per_epoch: int,
+                            gamma: float):
+    """The optimizer (Adam or SGD) over ``groups`` and its learning-rate scheduler (``None`` for a
+    constant rate): one-cycle over ``total_steps``, or the rate × ``gamma`` at each epoch of
+    ``milestones``."""
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(groups, momentum=momentum, weight_decay=weight_decay)
+    else:
+        opt = torch.optim.Adam(groups, weight_decay=weight_decay)
+    scheduler = None
+    if schedule == "onecycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=total_steps)
+    elif schedule == "step":
+        scheduler = torch.optim.lr_scheduler.MultiStepLR(
+            opt, milestones=[m * steps_per_epoch for m in milestones], gamma=gamma)
+    return opt, scheduler
+
+
 #: what ``train(progress=...)`` accepts, and the mode each means
 PROGRESS_MODES = {True: "bar", "bar": "bar", "log": "log", False: "off", "off": "off"}
 
@@ -366,20 +386,11 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
         raise ValueError("train_data is empty")
     model.to(device)
     steps_per_epoch = math.ceil(len(dataset) / batch_size)
-    groups = _param_groups(model, lr, lr_scale)
     opt_name = optimizer
-    if optimizer == "sgd":
-        optimizer = torch.optim.SGD(groups, momentum=momentum, weight_decay=weight_decay)
-    else:
-        optimizer = torch.optim.Adam(groups, weight_decay=weight_decay)
-    scheduler = None
-    if schedule == "onecycle":
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
-            total_steps=epochs * steps_per_epoch)
-    elif schedule == "step":
-        scheduler = torch.optim.lr_scheduler.MultiStepLR(
-            optimizer, milestones=[m * steps_per_epoch for m in milestones], gamma=gamma)
+    optimizer, scheduler = _optimizer_and_schedule(
+        _param_groups(model, lr, lr_scale), opt_name, schedule, momentum=momentum,
+        weight_decay=weight_decay, total_steps=epochs * steps_per_epoch, milestones=milestones,
+        steps_per_epoch=steps_per_epoch, gamma=gamma)
     config = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
               "schedule": schedule, "n_train": len(dataset), "optimizer": opt_name,
               "momentum": momentum, "milestones": milestones, "gamma": gamma}
