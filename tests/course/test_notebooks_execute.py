@@ -12,6 +12,7 @@ every cell but the exercises must run.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -77,6 +78,47 @@ def test_checked_output_comparison_finds_a_changed_cell():
     assert checked_output_differences(nb("1\n"), nb("1\n")) == []
     [problem] = checked_output_differences(nb("1\n"), nb("2\n"))
     assert problem.startswith("code cell 0")
+
+
+#: a number in scientific notation (3.2e-07, 0.0e+00)
+SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?e[-+]?\d+", re.IGNORECASE)
+
+
+def round_off_in_checked_outputs(nb) -> list[str]:
+    """Numbers below 1e-4 in scientific notation that a ``# NBVAL_CHECK_OUTPUT`` cell prints and
+    its source does not spell out: round-off residues, which differ from machine to machine and
+    with the thread count, so a compared output must not show them ("below 1e-6" instead)."""
+    found = []
+    for i, cell in enumerate(_code_cells(nb)):
+        if CHECK_OUTPUT not in cell.source:
+            continue
+        text = "".join(t for _, t in _shown(cell))
+        for number in SCIENTIFIC.findall(text):
+            if abs(float(number)) < 1e-4 and number not in cell.source:
+                found.append(f"code cell {i} prints {number}")
+    return found
+
+
+def test_the_round_off_rule_fires_on_a_residue_and_not_on_a_literal():
+    def nb(source, text):
+        cell = nbformat.v4.new_code_cell(f"{CHECK_OUTPUT}\n{source}")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        unchecked = nbformat.v4.new_code_cell(source)
+        unchecked.outputs = [nbformat.v4.new_output("stream", name="stdout", text="gap 1.0e-09\n")]
+        return nbformat.v4.new_notebook(cells=[cell, unchecked])
+
+    assert round_off_in_checked_outputs(nb("print(f'{gap:.1e}')", "gap 3.2e-07\n")) == [
+        "code cell 0 prints 3.2e-07"]
+    assert round_off_in_checked_outputs(nb("print(f'{gap:.1e}')", "gap 0.0e+00\n")) == [
+        "code cell 0 prints 0.0e+00"]
+    assert round_off_in_checked_outputs(nb("print('below 1e-5')", "below 1e-5\n")) == []  # a literal
+    assert round_off_in_checked_outputs(nb("print(f'{x:.1e}')", "x 2.5e+03\n")) == []  # large: no residue
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_checked_outputs_carry_no_round_off(path):
+    """What nbval compares must read the same on any machine (issue: 3.2e-07 here, 3.4e-07 there)."""
+    assert round_off_in_checked_outputs(nbformat.read(path, as_version=4)) == []
 
 
 def test_there_are_notebooks():
