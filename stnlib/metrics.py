@@ -182,7 +182,7 @@ def pixel_counts(outputs: torch.Tensor, targets: torch.Tensor, *,
     if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be a road probability in [0, 1], got {threshold!r}")
     p, y = _masks(outputs, targets)
-    pred = p >= threshold
+    pred = p.double() >= threshold  # in float64, as counts_over_thresholds and max_f compare
     tp = int((pred & y).sum())
     fp = int((pred & ~y).sum())
     fn = int((~pred & y).sum())

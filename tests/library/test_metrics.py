@@ -224,3 +224,19 @@ def test_one_nn_error_matches_scikit_learn_with_pyts_dtw_on_noisy_cbf():
     assert 0 < dtw_ref < euclid_ref
     assert metrics.one_nn_error(*args, distance="dtw") == pytest.approx(dtw_ref)
     assert metrics.one_nn_error(*args) == pytest.approx(euclid_ref)
+
+
+def test_a_threshold_is_applied_the_same_way_by_every_segmentation_score():
+    # 0.7 in float32 is 0.69999998...: below the threshold 0.7 in exact arithmetic. pixel_counts used
+    # to compare in float32 (0.7f >= 0.7f: road) while max_f compared in float64 (not road).
+    p, y = torch.tensor([[[0.7]]]), torch.tensor([[[1]]])
+    assert metrics.pixel_counts(p, y, threshold=0.7) == {"tp": 0, "fp": 0, "fn": 1, "tn": 0}
+    best, threshold = metrics.max_f(p, y, thresholds=[0.7])
+    assert best == metrics.segmentation_scores(p, y, threshold=threshold)["f1"] == 0.0
+    g = torch.Generator().manual_seed(3)
+    probs, masks = torch.rand(4, 8, 8, generator=g), torch.randint(0, 2, (4, 8, 8), generator=g)
+    ts = torch.linspace(0.05, 0.95, 19, dtype=torch.float64)
+    c = metrics.counts_over_thresholds(probs, masks, ts)
+    for j, t in enumerate(ts.tolist()):
+        counts = metrics.pixel_counts(probs, masks, threshold=t)
+        assert counts == {k: int(c[k][j]) for k in ("tp", "fp", "fn", "tn")}, t
