@@ -172,9 +172,11 @@ def _cifar(entry, name, split, n, seed, epoch, root, spec):
     return base.subset(_mnist.subset_index(len(base), n, seed))
 
 
-def _series(loader):
+def _series(loader, *, seeded: bool = False):
+    """A series data set's builder; ``seeded``: the loader draws the set itself (a generator such
+    as CBF's) and takes ``seed``, so another seed is another draw."""
     def build(entry, name, split, n, seed, epoch, root, spec):
-        base = loader(split, root)
+        base = loader(split, root, seed) if seeded else loader(split, root)
         s = base.subset(_mnist.subset_index(len(base), n, seed))
         s.name = name
         if spec is not None:
@@ -253,7 +255,7 @@ CATALOG: dict[str, Entry] = {
     "gunpoint-warped": Entry(_series(lambda split, root: _ts.gunpoint(split)), WARP_SERIES, _TT,
                              "GunPoint with random time warp and amplitude change",
                              cache_splits=(), classes=2),
-    "cbf": Entry(_series(lambda split, root: _ts.cbf(split)), None, _TT,
+    "cbf": Entry(_series(lambda split, root, seed: _ts.cbf(split, seed=seed), seeded=True), None, _TT,
                  "Cylinder-Bell-Funnel (UCR sizes 30 / 900, 128 samples, 3 classes), made by "
                  "pyts' make_cylinder_bell_funnel, z-normalized", cache_splits=(), classes=3),
     "osuleaf": Entry(_series(lambda split, root: _ts.ucr("OSULeaf", split, root=root)), None,

@@ -180,6 +180,11 @@ def test_cbf_made_by_pyts_with_the_ucr_sizes():
     assert torch.equal(data.cbf("train").series, tr.series)  # a fixed draw per split
     assert not torch.equal(data.cbf("train", seed=1).series, tr.series)
     assert not torch.equal(te.series[:30], tr.series)
+    # the catalog honours the seed: another seed, another draw (it used to return seed 0's for any seed)
+    tr1 = data.load("cbf", "train", seed=1)
+    assert torch.equal(tr1.series, data.cbf("train", seed=1).series)
+    assert not torch.equal(tr1.series, tr.series)
+    assert torch.equal(data.load("cbf", "train", seed=0).series, tr.series)
     # bell rises and funnel falls over the event: their first and last thirds differ in sign
     assert data.cbf("test", n=6).series.shape == (6, 1, 128)
     with pytest.raises(ValueError, match="n must be an int >= 3"):
