@@ -80,16 +80,13 @@ def theta_spread(theta: torch.Tensor) -> float:
 def transformer_theta(model: nn.Module, x: torch.Tensor) -> torch.Tensor | None:
     """θ that ``model``'s spatial transformer regresses for ``x``, or ``None`` without one.
 
-    Uses the model's ``transformed(x) -> (V, θ)`` accessor.
+    Uses the model's ``transformed(x) -> (V, θ)`` accessor; a model without a ``transformer``
+    (or whose ``transformer`` is ``None``) has none.
     """
     accessor = getattr(model, "transformed", None)
-    if accessor is None or getattr(model, "transformer", "absent") is None:
+    if accessor is None or getattr(model, "transformer", None) is None:
         return None
-    try:
-        out = accessor(x)
-    except ValueError:  # a model family whose instance has no transformer says so
-        return None
-    return out[-1]
+    return accessor(x)[-1]
 
 
 def _inputs(data, n: int) -> torch.Tensor:

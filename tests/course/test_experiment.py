@@ -11,6 +11,7 @@ from stnlib.course.experiment import (
     Experiment,
     majority_error,
     theta_spread,
+    transformer_theta,
 )
 from stnlib.recipe import Recipe
 
@@ -67,6 +68,15 @@ def test_theta_spread_and_majority_error():
     assert majority_error(torch.tensor([0, 1, 1, 1])) == 25.0
     with pytest.raises(ValueError, match="class indices"):
         majority_error(torch.tensor([-1, 0]))
+
+
+def test_transformer_theta_reads_the_accessor_and_hides_no_error():
+    x = TEST[0][:4]
+    assert transformer_theta(Net(), x) is None  # transformer=None: no θ
+    assert transformer_theta(Constant(), x) is None  # no transformer at all
+    torch.testing.assert_close(transformer_theta(Net(st=True), x), torch.eye(2, 3).expand(4, 2, 3))
+    with pytest.raises(ValueError, match="U must have 1 channels"):  # a real error is not a "no transformer"
+        transformer_theta(Net(st=True), torch.rand(4, 3, 8, 8))
 
 
 def test_run_trains_scores_and_caches():
