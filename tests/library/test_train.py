@@ -247,3 +247,36 @@ def test_log_mode_prints_another_tasks_first_metric(capsys):
     [line] = capsys.readouterr().out.splitlines()
     assert line.startswith("seg: epoch 1/1  train loss ") and "  train f1 " in line
     assert "  val f1 " in line and "error" not in line
+
+
+def test_every_epoch_sees_every_example_once_in_a_new_order():
+    x = torch.arange(40, dtype=torch.float32).view(40, 1, 1, 1).expand(40, 1, 2, 2).contiguous()
+    y = torch.arange(40) % 3
+    seen: dict[int, list[int]] = {}
+
+    def record(info):
+        seen.setdefault(info.epoch, []).extend(info.images[:, 0, 0, 0].long().tolist())
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+    tr.train(model, (x, y), epochs=3, batch_size=8, on_step=record, progress=False)
+    assert sorted(seen) == [0, 1, 2]
+    for order in seen.values():
+        assert sorted(order) == list(range(40))  # each example exactly once per epoch
+    assert seen[0] != seen[1] != seen[2] and seen[0] != seen[2]  # reshuffled every epoch
+    assert seen[0] != list(range(40))  # and shuffled at all
+    again: dict[int, list[int]] = {}
+    tr.train(nn.Sequential(nn.Flatten(), nn.Linear(4, 3)), (x, y), epochs=3, batch_size=8, progress=False,
+             on_step=lambda info: again.setdefault(info.epoch, []).extend(info.images[:, 0, 0, 0].long().tolist()))
+    assert again == seen  # the same seed, the same orders
+
+
+def test_evaluation_runs_in_eval_mode_and_restores_the_mode():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 16), nn.Dropout(0.5), nn.Linear(16, 3))
+    x, y = torch.rand(64, 1, 2, 2), torch.randint(0, 3, (64,))
+    model.train()
+    first, second = tr.evaluate(model, (x, y)), tr.evaluate(model, (x, y))
+    assert first == second  # dropout off: the same numbers twice
+    assert model.training  # back in training mode afterwards
+    model.eval()
+    assert tr.evaluate(model, (x, y)) == first and not model.training
