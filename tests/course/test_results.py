@@ -107,3 +107,20 @@ def test_files_written_atomically_get_the_usual_mode(results):
     finally:
         os.umask(old)
     assert stat.S_IMODE(results.stat().st_mode) == 0o644  # not mkstemp's 0600
+
+
+def test_the_same_key_in_two_lessons_is_two_entries_and_the_report_keeps_each_lessons_order(results):
+    course.record("test error, CNN", 9.0, lesson="07", budget="smoke")
+    course.record("b later", 2.0, lesson="03", budget="smoke")
+    course.record("test error, CNN", 4.0, lesson="03", budget="smoke")
+    course.record("a first", 1.0, lesson="07", budget="smoke")
+    course.record("test error, CNN", 5.0, lesson="03", budget="smoke")  # replaces 03's own entry only
+    rows = json.loads(results.read_text())["results"]
+    assert sorted((r["lesson"], r["key"], r["value"]) for r in rows) == [
+        ("03", "b later", 2.0), ("03", "test error, CNN", 5.0), ("07", "a first", 1.0),
+        ("07", "test error, CNN", 9.0)]
+    body = [line for line in course.report(results.parent).splitlines() if line.startswith("| 0")]
+    # lessons in order; within a lesson, the order the entries were recorded (a replaced one moves last)
+    assert [line.split(" | ")[1] for line in body] == ["b later", "test error, CNN", "test error, CNN",
+                                                       "a first"]
+    assert [line.split(" | ")[0] for line in body] == ["| 03", "| 03", "| 07", "| 07"]
