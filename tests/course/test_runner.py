@@ -78,6 +78,12 @@ def test_store_outputs_copies_a_run_into_the_solution(tmp_path, capsys):
     assert main(["run", "--budget", "smoke", "--solutions", str(sol), "--out", str(out)]) == 0
     assert main(["store-outputs", str(out), "--solutions", str(sol), "--results", str(committed)]) == 2
     assert "is a 'smoke' run" in capsys.readouterr().err
+    # --lessons 7 (no leading zero) stores lesson 07 only
+    assert main(["store-outputs", str(out), "--solutions", str(sol), "--budget", "smoke", "--lessons", "7",
+                 "--results", str(committed)]) == 0
+    assert "07_records.ipynb" in capsys.readouterr().out
+    assert nbformat.read(sol / "06_store.ipynb", as_version=4).cells[1].outputs == []
+    assert nbformat.read(sol / "07_records.ipynb", as_version=4).cells[1].outputs != []
     assert main(["store-outputs", str(out), "--solutions", str(sol), "--budget", "smoke",
                  "--results", str(committed)]) == 0
     # the committed results now hold the run's numbers of the stored lessons, and nothing else
