@@ -151,6 +151,32 @@ def test_values_of_every_case_come_before_any_gradient():
         "square, case 'small': ")
 
 
+def test_gradients_of_every_case_are_compared_not_only_the_first():
+    # issue 25: gradients were compared on the first case only. Values are right everywhere, and the
+    # gradient is right in the first case and wrong in the second alone: the check must fail there.
+    def wrong_gradient_when_negative(x):
+        return x * x + torch.where(x < 0, x - x.detach(), torch.zeros_like(x))
+
+    msg = _error(C.check_function, wrong_gradient_when_negative, _square, CASES, name="square", wrt=["x"])
+    assert msg == ("square, case 'negative': at index (0,): the gradient of your output w.r.t. 'x' is "
+                   f"{C._num(_grad_of_square_times_g(CASES[1][1]['x'], extra=1.0)[0])}, expected "
+                   f"{C._num(_grad_of_square_times_g(CASES[1][1]['x'])[0])} (1 of 2 entries differ)")
+    # and a third case, wrong alone, is reached too
+    three = [*CASES, ("large", {"x": torch.tensor([10.0, 20.0])})]
+
+    def wrong_gradient_when_large(x):
+        return x * x + torch.where(x > 5, x - x.detach(), torch.zeros_like(x))
+
+    assert _error(C.check_function, wrong_gradient_when_large, _square, three, name="square",
+                  wrt=["x"]).startswith("square, case 'large': at index (0,): the gradient of your output")
+
+
+def _grad_of_square_times_g(x, extra=0.0):
+    """∂(Σ g ⊙ x²)/∂x (+ ``extra``·g) for compare_gradients' fixed g (seed 0)."""
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(0), dtype=x.dtype)
+    return (2 * x * g + extra * g).tolist()
+
+
 def test_check_function_tolerances_reach_the_comparison():
     def slightly_off(x):
         return x * x + 1e-3

@@ -123,6 +123,22 @@ def test_warp_check_knows_its_mistakes():
                                 "-27.6726 (12 of 12 entries differ)")
 
 
+def gradient_wrong_off_size(U, theta, out_size):  # right values; θ's gradient 1.5× unless V is U's size
+    if tuple(out_size) != tuple(U.shape[-2:]):
+        theta = theta + (0.5 * theta - 0.5 * theta.detach())
+    return L00.warp_reference(U, theta, out_size)
+
+
+def test_warp_check_compares_the_gradient_of_every_case():
+    # issue 25: gradients compared on the first case only let an answer wrong only in a later case pass
+    run = assert_check(L00.check_warp, warp_with(), name="warp", mistakes=[
+        (gradient_wrong_off_size, None),
+    ])
+    assert re.fullmatch(r"warp, case 'zoom in, 6×8 output' \(out_size=\(6, 8\)\): at θ\[\d, \d, \d\]: the "
+                        r"gradient of your output w\.r\.t\. 'theta' is \S+, expected \S+ \(\d+ of 12 entries "
+                        r"differ\)", run.errors[0].message), run.errors[0].message
+
+
 # ---- the lesson's budget table, validation split and digit centres
 
 
