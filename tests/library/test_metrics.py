@@ -149,6 +149,18 @@ def test_counts_over_thresholds_and_max_f():
                                       for t in (0.2, 0.5, 0.8)))
 
 
+def test_max_f_breaks_a_tie_with_the_smallest_best_threshold():
+    # issue 25: the docstring's tie rule. Every threshold in (0.25, 0.75] separates road from the rest
+    # (F1 100%); below it the background counts as road, above it the road is missed.
+    p = torch.tensor([[[0.25, 0.75]]])
+    y = torch.tensor([[[0, 1]]])
+    assert metrics.max_f(p, y, thresholds=[0.1, 0.3, 0.5, 0.7, 0.9]) == (100.0, 0.3)
+    best, threshold = metrics.max_f(p, y)  # the devkit's k / 255: 63/255 < 0.25 < 64/255
+    assert best == 100.0 and threshold == pytest.approx(64 / 255, abs=0)
+    # a tie below the best does not count: 0.1 and 0.2 tie at a lower F1
+    assert metrics.max_f(p, y, thresholds=[0.1, 0.2, 0.6]) == (100.0, 0.6)
+
+
 def test_segmentation_metrics_refuse_bad_input():
     with pytest.raises(ValueError, match="targets must be N×H×W = \\(2, 3, 3\\) masks"):
         metrics.pixel_counts(torch.rand(2, 3, 3), torch.zeros(2, 3, 4, dtype=torch.long))
