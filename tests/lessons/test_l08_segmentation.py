@@ -85,6 +85,28 @@ def test_score_of_a_known_predictor():
     assert s["f1"] == pytest.approx(200 * tp / (2 * tp + fp + wrong_road))
 
 
+class _Probabilities(nn.Module):
+    """Road probabilities read from the image's channel 0 (N×H×W)."""
+
+    def forward(self, x):
+        return x[:, 0]
+
+
+def test_max_f_threshold_is_chosen_on_validation_and_applied_to_test():
+    # issue 25: the MaxF threshold must come from the validation split, never from the test split.
+    # Validation separates road (0.6) from background (0.3) only above 0.3; test (0.2 vs 0.1) above 0.1.
+    from stnlib import metrics
+
+    val = Samples(torch.tensor([[[[0.3, 0.6]]]]), torch.tensor([[[0, 1]]]))
+    test = Samples(torch.tensor([[[[0.1, 0.2]]]]), torch.tensor([[[0, 1]]]))
+    s = L.score(_Probabilities(), val, test, "cpu")
+    assert s["threshold"] == pytest.approx(77 / 255, abs=0)  # the smallest k/255 above 0.3
+    assert metrics.max_f(test.images[:, 0], test.labels) == (100.0, pytest.approx(26 / 255, abs=0))
+    assert s["val_max_f"] == 100.0
+    assert s["max_f"] == 0.0  # at validation's threshold the test road (0.2) is missed
+    assert s["f1"] == 0.0 and s["fpr"] == 0.0  # at 0.5 nothing is road
+
+
 def test_trivial_f1():
     labels = torch.tensor([[[1, 0], [0, 0]]])  # road fraction 1/4: F1 of "all road" = 2·0.25/1.25
     assert L.trivial_f1(labels) == pytest.approx(40.0)
