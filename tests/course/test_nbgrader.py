@@ -123,6 +123,29 @@ def test_nbgrader_metadata_of_each_kind_of_cell():
     assert classroom.exercises_and_points(nb) == [("check-f", 1), ("check-g", 3), ("answer-3", 1)]
 
 
+def test_three_checks_of_one_name_get_three_distinct_stable_grade_ids():
+    # issue 25: grade ids of cells that share a name (three exercises of f, each checked by check_f)
+    import nbformat
+
+    def solution():
+        nb = nbformat.v4.new_notebook()
+        for i in range(3):
+            nb.cells += [
+                nbformat.v4.new_code_cell(f"def f(x):\n    ### BEGIN SOLUTION\n    return x + {i}\n"
+                                          "    ### END SOLUTION"),
+                nbformat.v4.new_code_cell("ok = L.check_f(f)"),
+            ]
+        return nb
+
+    def ids(nb):
+        return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
+
+    first = classroom.nbgrader_notebook(solution(), name="99_tiny.ipynb")
+    assert ids(first) == ["exercise-f", "check-f", "exercise-f-2", "check-f-2", "exercise-f-3", "check-f-3"]
+    assert ids(classroom.nbgrader_notebook(solution(), name="99_tiny.ipynb")) == ids(first)  # stable
+    assert classroom.exercises_and_points(first) == [("check-f", 1), ("check-f-2", 1), ("check-f-3", 1)]
+
+
 def test_bad_points_tag_is_named():
     nb = _tiny_solution()
     nb.cells[4].metadata["tags"] = ["points-0"]
