@@ -7,6 +7,7 @@ import pytest
 import torch
 from checks import assert_check
 
+from stnlib.course.checking import CheckError
 from stnlib.lessons import l04_cluttered_mnist as L
 from stnlib.localization import init_identity
 
@@ -101,6 +102,39 @@ def test_fix_check_passes_a_real_fix_and_names_the_mistakes(lesson_ctx):
         (typo, re.compile(r"fix\(model\) raised AttributeError")),
     ])
     assert "✓ no collapse" in run.passed
+
+
+def off_the_input(model):  # θ starts at the identity shifted by 3: the whole grid reads outside U
+    head = init_identity(model.transformer.loc[0].head, "affine")
+    with torch.no_grad():
+        head.bias[2] = 3.0
+    return model
+
+
+def test_fix_check_rejects_a_quiet_detector_when_most_of_the_output_is_read_outside(lesson_ctx, monkeypatch):
+    # issue 25: the check must also look at the outside fraction, not only at the detector. With fewer
+    # steps than the detector's patience (5) it cannot fire, yet every output pixel reads outside U
+    # (zero padding: no gradient moves θ back).
+    import dataclasses
+
+    budget = lesson_ctx.budget
+    settings = dataclasses.replace(budget.settings, fix_steps=3)
+    runs, run_condition = [], L.run_condition
+
+    def recording(*args, **kwargs):  # keeps each run the check judges
+        runs.append(run_condition(*args, **kwargs))
+        return runs[-1]
+
+    monkeypatch.setattr(L, "run_condition", recording)
+    with pytest.raises(CheckError) as err:
+        L.check_fix(off_the_input, settings=settings, budget=budget, device="cpu", verbose=False)
+    (run,) = runs
+    assert not run.detected and run.theta_history[-1]["outside"] == 1.0  # the run the check judged
+    assert err.value.message.startswith("your fix did not prevent the collapse: after 3 steps 100% of the "
+                                        "output is read from outside the input")
+    # the same run length with the real fix passes: the verdict comes from the answer given
+    assert L.check_fix(identity_fix, settings=settings, budget=budget, device="cpu", verbose=False) is True
+    assert runs[-1].theta_history[-1]["outside"] < 0.5
 
 
 def test_run_condition_trains_through_the_experiment_as_a_plain_train_would(lesson_ctx):
