@@ -252,3 +252,31 @@ def nn_without_transformer():
             return self.body(x)
 
     return Bare()
+
+
+# ------------------------------------------------ issue 25: options away from the identity, FCN/CNN bodies
+
+def test_st_cnn_passes_padding_mode_on_and_it_shows_in_a_zoomed_out_v():
+    from option_checks import assert_padding_shows
+
+    x = torch.rand(2, 1, 28, 28, dtype=torch.float64) + 0.5
+    assert_padding_shows(lambda **kw: st_cnn(1, 28, channels=(4, 8), hidden=8, **kw), x)
+
+
+def test_table_1_localization_bodies_fcn_has_no_convolution_cnn_has_and_their_pooling():
+    from torch import nn
+
+    for transform in ("Aff", "Proj", "TPS"):
+        fcn = build_model(f"ST-FCN {transform}", in_size=42).transformer.loc[0].body
+        cnn_ = build_model(f"ST-CNN {transform}", in_size=42).transformer.loc[0].body
+        assert not any(isinstance(m, nn.Conv2d) for m in fcn.modules())
+        # FCN: average-pool to a 14×14 thumbnail first, no other pooling
+        pools = [m for m in fcn.modules() if "Pool" in type(m).__name__]
+        assert len(pools) == 1 and isinstance(pools[0], nn.AdaptiveAvgPool2d)
+        assert pools[0].output_size == 14 and fcn[0] is pools[0]
+        # CNN: conv 7×7 8 → max-pool 2 → ReLU → conv 5×5 10 → max-pool 2 → ReLU (→ max-pool to 3×3)
+        convs = [m for m in cnn_.modules() if isinstance(m, nn.Conv2d)]
+        assert [(c.out_channels, c.kernel_size) for c in convs] == [(8, (7, 7)), (10, (5, 5))]
+        pools = [m for m in cnn_.modules() if "Pool" in type(m).__name__]
+        assert [type(p) for p in pools] == [nn.MaxPool2d, nn.MaxPool2d, nn.AdaptiveMaxPool2d]
+        assert [p.kernel_size for p in pools[:2]] == [2, 2] and pools[2].output_size == 3

@@ -157,3 +157,47 @@ def test_shared_localization_needs_several_transformers():
     st = SpatialTransformer(1, align_corners=False, n_transformers=3, shared_localization=True)
     V, theta = st(torch.rand(2, 1, 16, 16))
     assert len(st.loc) == 1 and V.shape == (2, 3, 16, 16) and theta.shape == (2, 3, 2, 3)
+
+
+# ------------------------------------------------ issue 25: options away from the identity, FCN/CNN bodies
+
+@pytest.mark.parametrize("kind", ["single", "per channel", "parallel"])
+@pytest.mark.parametrize("loc", ["fcn", "cnn"])
+def test_addition_transformer_passes_padding_mode_on_and_it_shows_in_a_zoomed_out_v(kind, loc):
+    from option_checks import assert_padding_shows
+
+    x = torch.rand(2, 2, 42, 42, dtype=torch.float64) + 0.5
+    assert_padding_shows(lambda **kw: A.addition_transformer(kind, loc=loc, **kw), x,
+                         transformer=lambda m: m, run=lambda m, x: m(x)[0])
+
+
+def test_wang_and_two_digit_models_pass_padding_and_kernel_on_and_they_show_in_v():
+    from option_checks import assert_kernel_shows, assert_padding_shows
+
+    x = torch.rand(2, 2, 42, 42, dtype=torch.float64) + 0.5
+    assert_padding_shows(lambda **kw: A.wang_addition_model(**kw), x)
+    x = torch.rand(2, 1, 28, 56, dtype=torch.float64) + 0.5
+    for standardize in (True, False):
+        assert_padding_shows(lambda s=standardize, **kw: A.two_digit_model("identity", standardize=s, **kw),
+                             x)
+        assert_kernel_shows(lambda s=standardize, **kw: A.two_digit_model("identity", "border", standardize=s,
+                                                                          **kw), x)
+
+
+def test_addition_localization_bodies_fcn_has_no_convolution_cnn_has():
+    from torch import nn
+
+    for kind in ("single", "per channel", "parallel"):
+        fcn = A.addition_transformer(kind, loc="fcn").loc[0].body
+        cnn = A.addition_transformer(kind, loc="cnn").loc[0].body
+        assert not any(isinstance(m, nn.Conv2d) for m in fcn.modules())
+        pools = [m for m in fcn.modules() if "Pool" in type(m).__name__]
+        assert len(pools) == 1 and isinstance(pools[0], nn.AdaptiveAvgPool2d) and pools[0].output_size == 14
+        convs = [m for m in cnn.modules() if isinstance(m, nn.Conv2d)]
+        assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [(2, 8, (7, 7)),
+                                                                                   (8, 10, (5, 5))]
+        pools = [m for m in cnn.modules() if "Pool" in type(m).__name__]
+        assert [type(p) for p in pools] == [nn.MaxPool2d, nn.MaxPool2d, nn.AdaptiveMaxPool2d]
+    for name, loc in (("ST-FCN", "fcn"), ("2×ST-CNN", "cnn"), ("ST-CNN per channel", "cnn")):
+        body = A.addition_model(name).transformer.loc[0].body
+        assert any(isinstance(m, nn.Conv2d) for m in body.modules()) == (loc == "cnn"), name

@@ -99,3 +99,21 @@ def test_bad_arguments_name_the_argument():
         zoo.collapse_stn((0.0, 1.0), bounded=True, bound=(1.0, 1.0))
     with pytest.raises(ValueError, match="std must be a positive"):
         zoo.Standardize(0.0, 0.0)
+
+
+# ------------------------------------------------ issue 25: options away from the identity
+
+def test_stn_and_collapse_stn_pass_padding_mode_on_and_it_shows_in_a_zoomed_out_v():
+    from option_checks import assert_padding_shows
+
+    x = torch.rand(2, 1, 40, 40, dtype=torch.float64) + 0.5
+    assert_padding_shows(lambda **kw: zoo.stn(40, **kw), x)
+    x = torch.rand(2, 1, 64, 64, dtype=torch.float64) + 0.5
+    assert_padding_shows(lambda **kw: zoo.collapse_stn((0.1, 0.3), identity_init=True, **kw), x)
+
+
+def test_table_1_localization_pools_first_and_after_the_first_convolution():
+    body, _ = zoo.seed_localization(40)
+    kinds = [type(m) for m in body if not isinstance(m, (nn.ReLU, nn.Identity))]
+    assert kinds == [nn.MaxPool2d, nn.Conv2d, nn.MaxPool2d, nn.Conv2d, nn.Flatten, nn.Linear]
+    assert all(m.kernel_size == 2 for m in body if isinstance(m, nn.MaxPool2d))

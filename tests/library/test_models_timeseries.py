@@ -119,3 +119,14 @@ def test_clear_errors():
         ts.warp_parameters(torch.zeros(3, 3))
     with pytest.raises(ValueError, match=r"params must have shape N×2 \(scale, shift\)"):
         timewarp_theta(torch.zeros(3, 3))
+
+
+# ------------------------------------------------ issue 25: options away from the identity
+
+@pytest.mark.parametrize("amplitude", [True, False])
+def test_st_cnn_passes_padding_and_kernel_on_and_they_show_in_a_zoomed_out_v(amplitude):
+    from option_checks import assert_kernel_shows, assert_padding_shows
+
+    x = torch.rand(3, 1, 40, dtype=torch.float64) + 0.5
+    assert_padding_shows(lambda **kw: ts.st_cnn(40, amplitude=amplitude, **kw), x)
+    assert_kernel_shows(lambda **kw: ts.st_cnn(40, amplitude=amplitude, padding_mode="border", **kw), x)

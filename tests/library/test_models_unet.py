@@ -148,3 +148,46 @@ def test_bad_arguments_are_named():
         net(torch.rand(2, 3, 64, 64))
     with pytest.raises(ValueError, match="x must be a 4-D tensor"):
         net(torch.rand(3, 32, 32))
+
+
+# ------------------------------------------------ issue 25: options away from the identity
+
+@pytest.mark.parametrize("position", [1, 2])
+def test_padding_mode_reaches_the_transformer_and_shows_in_a_zoomed_out_v(position):
+    torch.manual_seed(4)
+    x = torch.rand(2, 3, 32, 32, dtype=torch.float64)
+    out = {}
+    for mode in ("zeros", "border"):
+        torch.manual_seed(0)
+        net = UNet(3, base=2, in_size=32, position=position, padding_mode=mode).double().eval()
+        assert net.transformer.padding_mode == mode
+        _set_theta(net, affine_theta(scale=0.5, dtype=torch.float64))  # zoom out: the edge reads outside
+        with torch.no_grad():
+            out[mode] = U, V, _ = net.transformed(x, with_input=True)
+    (_, Vz, _), (U, Vb, _) = out["zeros"], out["border"]
+    assert (Vz[..., 0, :] == 0).all() and (Vz[..., :, -1] == 0).all()  # zeros outside
+    torch.testing.assert_close(Vb[..., 0, 0], U[..., 0, 0], rtol=0, atol=1e-12)  # border: the corner
+    torch.testing.assert_close(Vb[..., -1, -1], U[..., -1, -1], rtol=0, atol=1e-12)
+    assert U[..., 0, 0].abs().max() > 1e-3  # so the two paddings differ there
+
+
+def test_hole_fill_encoder_fills_with_u_and_dtn_with_the_decoders_input():
+    torch.manual_seed(5)
+    x = torch.rand(2, 3, 16, 16, dtype=torch.float64)
+    shift = affine_theta(translation=(0.25, 0.0), dtype=torch.float64)  # the last 2 columns are holes
+    outs = {}
+    for fill in ("encoder", "dtn"):
+        torch.manual_seed(0)
+        net = UNet(3, base=2, in_size=16, position=1, hole_fill=fill).double().eval()
+        _set_theta(net, shift)
+        seen = {}
+        net.decoder.register_forward_hook(lambda m, args, kwargs, out, seen=seen: seen.update(
+            inp=args[0], skip=kwargs["skip"], out=out), with_kwargs=True)
+        with torch.no_grad():
+            outs[fill] = net(x)
+            U, _, _ = net.transformed(x, with_input=True)
+        hole = seen["out"][..., -2:]
+        expected = U if fill == "encoder" else seen["inp"]
+        torch.testing.assert_close(hole, expected[..., -2:], rtol=0, atol=1e-12)
+        assert (U[..., -2:] - seen["inp"][..., -2:]).abs().max() > 1e-3  # the two fills differ there
+    assert (outs["encoder"] - outs["dtn"]).abs().max() > 1e-6
