@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -222,3 +223,42 @@ def test_seventy_thousand_rts_digits_take_seconds():
     assert out.shape == (70000, 1, 42, 42)
     assert took < 60, f"70k RTS digits took {took:.1f} s"
     print(f"70k RTS digits: {took:.1f} s ({math.ceil(70000 / took)} digits/s)")
+
+
+# ------------------------------------------------ issue 25: loaders and generators, pixels vs parameters
+
+def test_clutter_positions_reach_the_upper_end_and_the_pixels_are_the_recorded_pieces(digits):
+    x, _ = digits
+    spec = D.Clutter(canvas=31, pieces=3, piece=6)  # the digit's frame can start at 0, 1, 2 or 3
+    out, p = D.clutter(x, spec, g(3))
+    assert p["position"].min() == 0 and p["position"].max() == 31 - 28  # both ends are drawn
+    assert p["clutter_position"].min() == 0 and p["clutter_position"].max() == 31 - 6
+    lo, hi = spec.crop_margin, 28 - spec.crop_margin - 6
+    assert p["clutter_crop"].min() == lo and p["clutter_crop"].max() == hi
+    # the canvas, rebuilt by hand from the recorded parameters, is the generated one
+    for i in range(0, len(x), 7):
+        canvas = torch.zeros(1, 31, 31)
+        for k in range(3):
+            (cx, cy), (ax, ay) = p["clutter_crop"][i, k].tolist(), p["clutter_position"][i, k].tolist()
+            piece = x[p["clutter_source"][i, k], :, cy:cy + 6, cx:cx + 6]
+            canvas[:, ay:ay + 6, ax:ax + 6] = torch.maximum(canvas[:, ay:ay + 6, ax:ax + 6], piece)
+        px, py = p["position"][i].tolist()
+        canvas[:, py:py + 28, px:px + 28] = torch.maximum(canvas[:, py:py + 28, px:px + 28], x[i])
+        torch.testing.assert_close(out[i], canvas, rtol=0, atol=1e-6)
+
+
+def test_timewarp_reads_border_values_outside_and_interpolates_inside():
+    torch.manual_seed(0)
+    L = 50
+    s = torch.randn(16, 1, L, dtype=torch.float64)
+    spec = D.TimeWarp(scale=(0.6, 1.8), shift=0.4, amplitude=(0.5, 2.0), offset=0.5)
+    out, p = D.timewarp(s, spec, g(4))
+    t = torch.linspace(-1, 1, L, dtype=torch.float64)
+    outside = 0
+    for i in range(16):
+        pos = ((p["scale"][i].double() * t + p["shift"][i].double() + 1) / 2 * (L - 1)).numpy()
+        outside += ((pos < 0) | (pos > L - 1)).sum()
+        ref = np.interp(pos, np.arange(L), s[i, 0].numpy())  # np.interp clamps: border padding
+        expected = p["amplitude"][i].double() * torch.from_numpy(ref) + p["offset"][i].double()
+        torch.testing.assert_close(out[i, 0], expected, rtol=0, atol=1e-4)  # θ drawn in float32
+    assert outside > 20  # the border was read

@@ -250,3 +250,21 @@ def test_road_scenes_edge_lines_and_paved_tone():
         data.RoadScene(edge_lines=-0.1)
     with pytest.raises(ValueError, match="paved_tone must be >= 0"):
         data.RoadScene(paved_tone=(-0.1, 0.1))
+
+
+def test_ucr_test_split_reads_the_test_file_labels_by_the_train_classes_and_nan_to_zero(tmp_path):
+    # issue 25 (loaders): the real archive's format, label first, tab-separated, NaN padding
+    folder = tmp_path / "UCR" / "Toy"
+    folder.mkdir(parents=True)
+    train = ["-1\t0.5\t1.5\t2.5\t3.5", "2\t1\t2\t3\t4", "1\t-1\t-2\t-3\t-4", "2\t0\t0\t0\t1"]
+    test = ["2\t10\t11\tNaN\tNaN", "2\t20\t21\t22\tNaN", "1\t30\t31\t32\t33"]  # no class -1
+    (folder / "Toy_TRAIN.tsv").write_text("\n".join(train) + "\n")
+    (folder / "Toy_TEST.tsv").write_text("\n".join(test) + "\n")
+    s = data.ucr("Toy", "test", root=tmp_path)
+    assert s.split == "test" and s.images.dtype == torch.float32
+    expected = torch.tensor([[10, 11, 0, 0], [20, 21, 22, 0], [30, 31, 32, 33]], dtype=torch.float32)
+    assert torch.equal(s.images, expected[:, None])  # the test file's rows, NaN → 0
+    assert s.labels.tolist() == [2, 2, 1]  # numbered by the train set's sorted classes -1, 1, 2
+    t = data.ucr("Toy", "train", root=tmp_path)
+    assert t.labels.tolist() == [0, 2, 1, 2] and torch.equal(t.images[1, 0], torch.tensor([1., 2, 3, 4]))
+    assert not torch.isnan(t.images).any() and len(t.classes) == len(s.classes) == 3
