@@ -268,3 +268,72 @@ def test_ucr_test_split_reads_the_test_file_labels_by_the_train_classes_and_nan_
     t = data.ucr("Toy", "train", root=tmp_path)
     assert t.labels.tolist() == [0, 2, 1, 2] and torch.equal(t.images[1, 0], torch.tensor([1., 2, 3, 4]))
     assert not torch.isnan(t.images).any() and len(t.classes) == len(s.classes) == 3
+
+
+def _road_centre_per_row(mask):
+    """(row, centre column) of the road mask's rows that hold road and do not touch the image's sides."""
+    S = mask.shape[-1]
+    cols = torch.arange(S, dtype=torch.float64) + 0.5
+    out = []
+    for r in range(S):
+        row = mask[r].double()
+        if row.sum() >= 8 and row[0] == 0 and row[-1] == 0:  # wide enough for a centre to the pixel
+            out.append((r + 0.5, float((row * cols).sum() / row.sum())))
+    return out
+
+
+def test_road_scenes_geometry_roll_sign_and_lateral_offset():
+    # issue 25 (road-scene geometry): a straight road, no yaw, no objects; the road's centre line in
+    # the image follows the recorded roll and offset (pinhole camera, ground plane at the height)
+    import math
+
+    S, fov = 96, 80.0
+    f = (S / 2) / math.tan(math.radians(fov) / 2)
+    spec = data.RoadScene(size=S, fov=fov, roll=12.0, yaw=0.0, curvature=0.0, offset=0.6,
+                          cars=(0, 0), posts=(0, 0), shadows=(0, 0))
+    s = data.road_scenes(12, spec=spec, generator=torch.Generator().manual_seed(3))
+    p = s.params
+    assert (p["offset"].abs() <= 0.6 * p["width"] / 2 + 1e-6).all()
+    assert p["offset"].abs().max() > 0.2 * p["width"].min() / 2  # the range is used, not just 0
+    assert (p["roll"] > 2).any() and (p["roll"] < -2).any()
+    checked = 0
+    for i in range(12):
+        r, pitch = math.radians(p["roll"][i]), math.radians(p["pitch"][i])
+        rows = _road_centre_per_row(s.labels[i])
+        assert len(rows) >= 3
+        checked += len(rows)
+        h, x0, w = float(p["height"][i]), -float(p["offset"][i]), float(p["width"][i])
+
+        def column(E, y, r=r, h=h, pitch=pitch):
+            # the camera ray (x, y, 1), rolled by r then pitched down, meets the ground line X = E:
+            # x' = E (y' cos p + sin p) / h with x' = x cos r - y sin r, y' = x sin r + y cos r
+            x = (y * math.sin(r) + E / h * (math.cos(pitch) * y * math.cos(r) + math.sin(pitch))) / (
+                math.cos(r) - E / h * math.cos(pitch) * math.sin(r))
+            return S / 2 + f * x
+
+        for v, u in rows:  # the row's road runs between the two edges' columns
+            y = (v - S / 2) / f
+            expected = (column(x0 - w / 2, y) + column(x0 + w / 2, y)) / 2
+            assert abs(u - expected) < 1.0, (i, v, u, expected)
+    assert checked > 60
+
+
+def test_road_scenes_mask_is_visible_road_only_objects_hide_it():
+    # issue 25 (road hidden behind objects): the same scene with and without cars (every geometric
+    # draw comes before the objects', so the road is the same); cars remove road from the mask
+    S = 64
+    def scenes(cars):
+        spec = data.RoadScene(size=S, cars=cars, posts=(0, 0))
+        return [data.road_scenes(1, spec=spec, generator=torch.Generator().manual_seed(k)) for k in range(6)]
+
+    with_cars, without = scenes((2, 2)), scenes((0, 0))
+    for a, b in zip(with_cars, without):
+        assert all(torch.equal(a.params[k], b.params[k]) for k in ("pitch", "roll", "offset", "width"))
+    img_cars, mask_cars = torch.cat([a.images for a in with_cars]), torch.cat([a.labels for a in with_cars])
+    img, mask = torch.cat([a.images for a in without]), torch.cat([a.labels for a in without])
+    assert (mask_cars <= mask).all()  # objects only hide road
+    hidden = (mask == 1) & (mask_cars == 0)
+    assert hidden.sum() > 20
+    # where the road is hidden, the image shows the car, not the road (the pixel changed)
+    diff = (img_cars - img).abs().amax(1)
+    assert (diff[hidden] > 1e-3).float().mean() > 0.9
