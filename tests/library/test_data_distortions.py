@@ -262,3 +262,36 @@ def test_timewarp_reads_border_values_outside_and_interpolates_inside():
         expected = p["amplitude"][i].double() * torch.from_numpy(ref) + p["offset"][i].double()
         torch.testing.assert_close(out[i, 0], expected, rtol=0, atol=1e-4)  # θ drawn in float32
     assert outside > 20  # the border was read
+
+
+@pytest.mark.parametrize("name", ["mnist-two-digits", "mnist-addition"])
+def test_pair_pixels_are_the_recorded_source_digits_at_the_recorded_theta(name):
+    # issue 25 (which image goes with which label): each half / channel of a pair is its recorded
+    # source digit warped by its recorded θ, and that digit's label is the one the sum is made of
+    import torch.nn.functional as F
+
+    from stnlib import data
+    from stnlib.grids import affine_grid
+
+    s = data.load(name, "test", n=64, seed=3, cache=False)
+    images, labels = datasets.raw_digits("test")
+    idx, digits = s.params["index"], s.params["digits"]
+    assert torch.equal(labels[idx], digits) and torch.equal(s.labels, digits.sum(1))
+    assert (idx[:, 0] != idx[:, 1]).all()
+    C = s.images.shape[-2]
+    parts = (s.images[:, :1], s.images[:, 1:]) if name == "mnist-addition" else (
+        s.images[..., :C], s.images[..., C:])
+
+    def warp(k, which):
+        src = datasets.as_float(images[idx[:, which]])
+        grid = affine_grid(s.params["theta"][:, k], (C, C), align_corners=False)
+        return F.grid_sample(src, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+    def corr(a, b):
+        a, b = a.flatten(1) - a.flatten(1).mean(1, keepdim=True), b.flatten(1) - b.flatten(1).mean(1, keepdim=True)
+        return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
+
+    for k in (0, 1):
+        own, other = warp(k, k), warp(k, 1 - k)
+        assert (parts[k] - own).abs().max() < 1.5 / 255  # the same pixels, to 8-bit rounding
+        assert corr(parts[k], own).min() > 0.99 and corr(parts[k], other).mean() < 0.5
