@@ -201,3 +201,17 @@ def test_addition_localization_bodies_fcn_has_no_convolution_cnn_has():
     for name, loc in (("ST-FCN", "fcn"), ("2×ST-CNN", "cnn"), ("ST-CNN per channel", "cnn")):
         body = A.addition_model(name).transformer.loc[0].body
         assert any(isinstance(m, nn.Conv2d) for m in body.modules()) == (loc == "cnn"), name
+
+
+def test_pair_cnn_pairs_the_two_windows_of_the_same_image_in_order():
+    # issue 25 (which image goes with which label): logits of sample n come from sample n's two windows
+    torch.manual_seed(0)
+    net = A.PairCNN().double().eval()
+    V = torch.rand(5, 2, 28, 28, dtype=torch.float64)
+    with torch.no_grad():
+        out = net(V)
+        for n in range(5):
+            f = [net.features(V[n:n + 1, k:k + 1]).reshape(1, 320) for k in (0, 1)]
+            torch.testing.assert_close(out[n:n + 1], net.head(torch.cat(f, 1)), rtol=0, atol=1e-12)
+            torch.testing.assert_close(out[n:n + 1], net(V[n:n + 1]), rtol=0, atol=1e-12)
+        assert (net(V.flip(1)) - out).abs().max() > 1e-6  # window 0 is the first digit
