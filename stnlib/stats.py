@@ -109,10 +109,6 @@ def bootstrap_interval(statistic: Callable[[np.ndarray], float], n_items: int, *
     return float(low), float(high)
 
 
-def _fmt(x: float) -> str:
-    return "nan" if math.isnan(x) else f"{x:.2f}"
-
-
 @dataclasses.dataclass(frozen=True)
 class Comparison:
     """Two models over the same seeds: what :func:`compare` returns.
@@ -149,8 +145,8 @@ class Comparison:
         if self.n < 2:  # one seed: no interval to show
             return (f"{self.names[0]} {m1:.2f}{unit} vs {self.names[1]} {m2:.2f}{unit}; difference {d:+.2f} "
                     f"(1 seed, no interval): {self.verdict}")
-        return (f"{self.names[0]} {m1:.2f}{unit} [{_fmt(l1)}, {_fmt(h1)}] vs {self.names[1]} "
-                f"{m2:.2f}{unit} [{_fmt(l2)}, {_fmt(h2)}]; difference {d:+.2f} [{_fmt(dl)}, {_fmt(dh)}] "
+        return (f"{self.names[0]} {m1:.2f}{unit} [{l1:.2f}, {h1:.2f}] vs {self.names[1]} "
+                f"{m2:.2f}{unit} [{l2:.2f}, {h2:.2f}]; difference {d:+.2f} [{dl:.2f}, {dh:.2f}] "
                 f"(paired, {self.n} seeds): {self.names[0] + ' ' if self.separable else ''}{self.verdict}")
 
 

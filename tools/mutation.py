@@ -56,6 +56,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     # test_runner.py executes notebooks (minutes): run the runner with --only on its pure helpers, e.g.
     # python tools/mutation.py runner --only 'stnlib.course.runner.x__failing_cell*'
     "runner": ("stnlib/course/runner.py", ["tests/course/test_runner_behaviour.py"]),
+    "stats": ("stnlib/stats.py", ["tests/library/test_stats.py"]),
+    "recipe": ("stnlib/recipe.py", ["tests/library/test_recipe.py"]),
+    "experiment": ("stnlib/course/experiment.py", ["tests/course/test_experiment.py"]),
 }
 
 

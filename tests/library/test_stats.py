@@ -102,3 +102,82 @@ def test_bootstrap_interval_errors():
         bootstrap_interval(lambda i: 0.0, 1)
     with pytest.raises(ValueError, match="resamples"):
         bootstrap_interval(lambda i: 0.0, 5, resamples=3)
+
+
+def test_values_may_be_tensors_or_nested_and_errors_name_the_argument():
+    import torch
+
+    assert mean_interval(torch.tensor([1.0, 2.0, 3.0])) == pytest.approx(mean_interval([1.0, 2.0, 3.0]))
+    assert mean_interval(np.array([[1.0], [2.0], [3.0]])) == pytest.approx(mean_interval([1.0, 2.0, 3.0]))
+    c = compare(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 0.5]), higher_is_better=True)
+    assert c.diff[0] == pytest.approx(1.25)
+    with pytest.raises(ValueError, match="^values must hold"):
+        mean_interval([])
+    with pytest.raises(ValueError, match="^a must be finite"):
+        compare([float("inf")], [1.0], higher_is_better=True)
+    with pytest.raises(ValueError, match="^b must be finite"):
+        compare([1.0], [float("nan")], higher_is_better=True)
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 2.0, -0.5])
+def test_levels_outside_the_open_unit_interval_are_refused(level):
+    with pytest.raises(ValueError, match="level must be in"):
+        mean_interval([1.0, 2.0], level=level)
+    with pytest.raises(ValueError, match=r"^level must be in \(0, 1\)"):
+        bootstrap_interval(lambda i: 0.0, 5, level=level)
+
+
+def test_two_seeds_give_an_interval_and_can_separate():
+    m, lo, hi = mean_interval([1.0, 3.0])
+    assert (m, lo, hi) == pytest.approx((2.0, 2.0 - 12.706 * 1.0, 2.0 + 12.706 * 1.0), abs=1e-3)
+    c = compare([2.0, 3.0], [1.0, 2.0], names=("A", "B"), higher_is_better=True)
+    assert c.verdict == "ahead" and c.n == 2 and c.higher_is_better is True
+    assert str(c) == "A 2.50 [-3.85, 8.85] vs B 1.50 [-4.85, 7.85]; difference +1.00 [1.00, 1.00] (paired, 2 seeds): A ahead"
+
+
+def test_a_difference_whose_interval_straddles_zero_is_not_separable_even_when_it_is_small():
+    c = compare([0.9, 1.1, 1.05], [1.0, 1.0, 1.0], names=("A", "B"), higher_is_better=True)
+    assert c.diff[1] < 0 < c.diff[2] < 1
+    assert str(c).endswith("(paired, 3 seeds): not separable at 3 seeds")
+
+
+def test_the_level_reaches_every_interval():
+    a, b = [1.0, 2.0, 4.0], [0.0, 0.5, 2.0]
+    wide, narrow = compare(a, b, higher_is_better=True), compare(a, b, higher_is_better=True, level=0.5)
+    for key in ("a", "b", "diff"):
+        w, n = getattr(wide, key), getattr(narrow, key)
+        assert w[0] == n[0] and w[1] < n[1] < n[2] < w[2]
+    assert narrow.a == pytest.approx(mean_interval(a, level=0.5))
+
+
+def test_bootstrap_draws_every_item_and_uses_both_tails_of_the_level():
+    seen = set()
+
+    def statistic(i):
+        seen.update(i.tolist())
+        return float(np.asarray([0.0, 1.0, 2.0, 3.0])[i].mean())
+
+    lo, hi = bootstrap_interval(statistic, 4, resamples=200, level=0.8, seed=5)
+    assert seen == {0, 1, 2, 3}
+    rng = np.random.default_rng(5)
+    draws = [np.asarray([0.0, 1.0, 2.0, 3.0])[rng.integers(0, 4, 4)].mean() for _ in range(200)]
+    assert (lo, hi) == pytest.approx(tuple(np.quantile(draws, [0.1, 0.9])))
+    assert bootstrap_interval(lambda i: 1.0, 2, resamples=10) == (1.0, 1.0)  # the smallest sizes allowed
+    assert bootstrap_interval(statistic, 4) == bootstrap_interval(statistic, 4, resamples=1000, seed=0)
+
+
+def test_values_are_flattened_and_detached_before_pairing():
+    import torch
+
+    grad = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)  # numpy refuses a tensor that needs grad
+    assert mean_interval(grad) == pytest.approx(mean_interval([1.0, 2.0, 3.0]))
+    column = np.array([[1.0], [2.0], [3.0]])  # a column: flattened, so pairs match by position
+    c = compare(column, [0.0, 0.0, 1.0], higher_is_better=True)
+    assert c.diff == pytest.approx(mean_interval([1.0, 2.0, 2.0]))  # three pairs, not nine
+
+
+def test_the_default_bootstrap_is_a_thousand_draws_from_seed_zero():
+    x = np.random.default_rng(7).normal(size=50)
+    default = bootstrap_interval(lambda i: x[i].mean(), 50)
+    assert default == bootstrap_interval(lambda i: x[i].mean(), 50, resamples=1000, seed=0)
+    assert default != bootstrap_interval(lambda i: x[i].mean(), 50, resamples=1001, seed=0)
