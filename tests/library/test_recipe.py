@@ -84,3 +84,51 @@ def test_fit_passes_the_optimizer_on():
     train(b, data, epochs=1, lr=0.01, batch_size=32, optimizer="sgd", momentum=0.9, schedule="constant",
           progress=False)
     assert all(torch.equal(pa, pb) for pa, pb in zip(a.parameters(), b.parameters()))
+
+
+def test_fit_hands_every_argument_to_train(monkeypatch):
+    from stnlib import recipe as recipe_module
+
+    got = {}
+    monkeypatch.setattr(recipe_module, "train", lambda model, data, **kw: got.update(kw, model=model, data=data))
+    r = Recipe(epochs=3, lr=0.02, batch_size=16, optimizer="sgd", schedule="step", momentum=0.5,
+               weight_decay=1e-4, loc_lr_scale=0.1)
+    model, data = build_model("ST-CNN Aff"), _data(32)
+    hook, loss, metrics = (lambda info: None), (lambda o, t: o.sum()), {"m": lambda o, t: 0.0}
+    r.fit(model, data, seed=4, device="cpu", val_data=data, loss=loss, metrics=metrics, on_step=hook,
+          checkpoint="ck.pt", progress="log", desc="mine", max_seconds=9.0)
+    assert got["model"] is model and got["data"] is data
+    assert {k: got[k] for k in ("epochs", "lr", "batch_size", "optimizer", "schedule", "momentum",
+                                "weight_decay", "seed", "device", "checkpoint", "progress", "desc",
+                                "max_seconds")} == {
+        "epochs": 3, "lr": 0.02, "batch_size": 16, "optimizer": "sgd", "schedule": "step", "momentum": 0.5,
+        "weight_decay": 1e-4, "seed": 4, "device": "cpu", "checkpoint": "ck.pt", "progress": "log",
+        "desc": "mine", "max_seconds": 9.0}
+    assert got["val_data"] is data and got["loss"] is loss and got["metrics"] is metrics
+    assert got["on_step"] is hook and got["lr_scale"] == r.lr_scale(model)
+    r.fit(model, data)
+    assert (got["progress"], got["desc"], got["seed"], got["device"], got["val_data"]) == (True, "train", 0,
+                                                                                          None, None)
+
+
+def test_edges_of_the_fields():
+    assert Recipe(batch_size=1).batch_size == 1 and Recipe(head_lr_scale=0.5).head_lr_scale == 0.5
+    for bad in ({"batch_size": True}, {"lr": True}, {"head_lr_scale": True}, {"head_lr_scale": 0.0},
+                {"loc_lr_scale": False}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            Recipe(**bad)
+    with pytest.raises(ValueError, match=r"^optimizer must be one of 'adam', 'sgd', got 'rmsprop'$"):
+        Recipe(optimizer="rmsprop")
+    with pytest.raises(ValueError, match=r"^schedule must be one of 'onecycle', 'constant', 'step', got 'x'$"):
+        Recipe(schedule="x")
+    with pytest.raises(ValueError, match=r"^'a', 'b' are not recipe fields; the fields are epochs, lr, "):
+        Recipe().replace(b=1, a=2)
+
+
+def test_lr_scale_when_only_one_factor_differs_and_for_a_bare_localization_net():
+    model = build_model("ST-CNN Aff")
+    assert Recipe(head_lr_scale=3.0).lr_scale(model) == {"transformer.loc.0.head": 3.0, "transformer.loc.0": 1.0}
+    assert Recipe(loc_lr_scale=0.5, head_lr_scale=1.0).lr_scale(model) == {
+        "transformer.loc.0.head": 1.0, "transformer.loc.0": 0.5}
+    loc = model.transformer.loc[0]  # the localization net itself is the model: its names have no prefix
+    assert Recipe(loc_lr_scale=0.5).lr_scale(loc) == {"head": 0.5, "": 0.5}
