@@ -266,6 +266,17 @@ class Experiment:
                            "n_train": len(as_dataset(self.training_data(seed)))}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    def _scored_run(self, name: str, seed: int, model: nn.Module, history: History, seconds: float) -> Run:
+        """The :class:`Run` of a trained ``model``: scored, its θ spread measured, then moved to the CPU."""
+        model.eval()
+        scores = self.score(model)
+        if self.primary not in scores:
+            raise KeyError(f"the experiment's score gave {', '.join(scores)}, not its primary "
+                           f"score {self.primary!r}")
+        spread = self.spread(model)
+        return Run(name, seed, model.cpu(), history, scores, seconds, spread,
+                   self.is_at_chance(scores[self.primary]))
+
     def run(self, name: str, make: Callable[[], nn.Module], seed: int, *, recipe: Recipe | None = None,
             on_step=None, max_seconds: float | None = None, key: Hashable = None) -> Run:
         """Train ``make()`` with ``seed`` (once), score it, and return its :class:`Run`.
@@ -309,18 +320,11 @@ class Experiment:
                              val_data=self.val_data, loss=self.loss, metrics=self.metrics, on_step=on_step,
                              checkpoint=checkpoint, progress=self.progress, desc=f"{name}, seed {seed}",
                              max_seconds=max_seconds)
-        model.eval()
-        scores = self.score(model)
-        if self.primary not in scores:
-            raise KeyError(f"the experiment's score gave {', '.join(scores)}, not its primary "
-                           f"score {self.primary!r}")
-        spread = self.spread(model)
-        run = Run(name, seed, model.cpu(), history, scores, sum(r["seconds"] for r in history.rows),
-                  spread, self.is_at_chance(scores[self.primary]))
+        run = self._scored_run(name, seed, model, history, sum(r["seconds"] for r in history.rows))
         if stem is not None:
             with atomic_path(stem.with_suffix(".run.pt")) as tmp:
-                torch.save({"model": run.model.state_dict(), "history": history.rows, "scores": scores,
-                            "seconds": run.seconds, "spread": spread, "at_chance": run.at_chance}, tmp)
+                torch.save({"model": run.model.state_dict(), "history": history.rows, "scores": run.scores,
+                            "seconds": run.seconds, "spread": run.spread, "at_chance": run.at_chance}, tmp)
             checkpoint.unlink(missing_ok=True)
         self.runs[name, seed] = run
         return run
@@ -358,15 +362,8 @@ class Experiment:
                 loss=self.loss, metrics=self.metrics, progress=self.progress,
                 desc=f"{name}, seeds {', '.join(map(str, todo))}")
             for seed, model, history in zip(todo, models, histories):
-                model.eval()
-                scores = self.score(model)
-                if self.primary not in scores:
-                    raise KeyError(f"the experiment's score gave {', '.join(scores)}, not its primary "
-                                   f"score {self.primary!r}")
-                self.runs[name, seed] = Run(name, seed, model, history, scores,
-                                            sum(r["seconds"] for r in history.rows) / len(todo),
-                                            self.spread(model), self.is_at_chance(scores[self.primary]))
-                model.cpu()
+                self.runs[name, seed] = self._scored_run(
+                    name, seed, model, history, sum(r["seconds"] for r in history.rows) / len(todo))
         return [self.run(name, make, s, recipe=recipe) for s in seeds]
 
     # ----------------------------------------------------------------- over seeds
