@@ -9,6 +9,7 @@ what a trained transformer does:
 * :func:`rotation_shift`  T_g as a 3×3 input-pixel matrix (rotation about the centre, then a shift)
 * :func:`map_geometry`    where each feature map's pixels sit on the input (offset, stride, size)
 * :func:`theta_on_map`    the θ that applies T_g to a map of that geometry
+* :func:`warp_map`        a map warped by that θ (one θ for the batch)
 * :func:`misalignment`    ‖T_g⁻¹(Γ_k T_g f) − Γ_k f‖ / ‖Γ_k f‖ for every map k, per image
 * :func:`predicted_angle` the rotation a transformer's θ undoes (degrees)
 * :func:`orthogonal_fit`  Deming regression of predicted against applied angles (the paper's Figure 3)
@@ -28,9 +29,23 @@ from .theta import affine_theta, decompose_affine, invert, pixel_matrix_from_the
 from .warping import warp as _warp
 
 
-def _warp_by(U: torch.Tensor, theta: torch.Tensor, padding_mode: str = "zeros") -> torch.Tensor:
-    """``stnlib.warp`` of U (N×C×H×W) by one 2×3 θ for the whole batch, or N×2×3; bilinear,
-    ``align_corners=False``, the output the size of U."""
+def warp_map(U: torch.Tensor, theta: torch.Tensor, *, padding_mode: str = "zeros") -> torch.Tensor:
+    """The map U warped by θ: V(x) = U(θx), through :func:`stnlib.warp` (bilinear,
+    ``align_corners=False``, the output the size of U).
+
+    Args:
+        U: N×C×H×W maps (an image or a feature map).
+        theta: 2×3, one θ for the whole batch (as :func:`theta_on_map` gives), or N×2×3.
+        padding_mode: what is read outside U (``"zeros"``, ``"border"``, ``"reflection"``).
+
+    Returns:
+        V, N×C×H×W, in U's dtype.
+
+    Example:
+        >>> U = torch.rand(2, 3, 8, 8)
+        >>> torch.allclose(warp_map(U, torch.eye(2, 3)), U, atol=1e-6)
+        True
+    """
     if theta.dim() == 2:
         theta = theta.expand(U.shape[0], 2, 3)
     return _warp(U, theta.to(U), align_corners=False, padding_mode=padding_mode)
@@ -181,14 +196,14 @@ def misalignment(maps, images: torch.Tensor, M: torch.Tensor, geometry=None, *,
     if len(geometry) != len(plain) + 1:
         raise ValueError(f"geometry must have one entry per map plus the input ({len(plain) + 1}), "
                          f"got {len(geometry)}")
-    Tf = _warp_by(f, theta_on_map(M, geometry[0]))  # T_g f
+    Tf = warp_map(f, theta_on_map(M, geometry[0]))  # T_g f
     moved = maps(Tf)
     out = []
     for g, a, b in zip(geometry, [Tf] + list(moved), [f] + list(plain)):
         if a.shape[-1] != g[2]:
             raise ValueError(f"a map has size {a.shape[-1]}, geometry says {g[2]}")
         th_back = invert(theta_on_map(M, g))  # T_g⁻¹ on the map: V(x) = map(M x)
-        back = _warp_by(a, th_back, padding_mode="border")
+        back = warp_map(a, th_back, padding_mode="border")
         w = _inside(th_back, a) if mask_borders else torch.ones_like(a[:, :1])
         diff = ((back - b) * w).flatten(1).norm(dim=1)
         ref = (b * w).flatten(1).norm(dim=1)
@@ -245,4 +260,4 @@ def orthogonal_fit(x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
 
 
 __all__ = ["map_geometry", "misalignment", "orthogonal_fit", "predicted_angle", "rotation_shift",
-           "theta_on_map"]
+           "theta_on_map", "warp_map"]

@@ -40,6 +40,7 @@ from .. import data as _data
 from ..course import lesson as _lesson
 from ..course.checking import CheckError, Mistake, check_function
 from ..equivariance import predicted_angle, rotation_shift, theta_on_map
+from ..equivariance import warp_map as warp  # the lesson's L.warp: one θ for the batch, bilinear
 from ..metrics import error
 from ..models.placement import PlacementNet
 from ..theta import affine_theta, invert
@@ -131,24 +132,6 @@ def start(budget=None, seed: int = 0, device=None):
     return _lesson.start_lesson(LESSON, budget=budget, seed=seed, device=device,
                                 changes=BUDGET_CHANGES, settings=SETTINGS)
 
-
-# --------------------------------------------------------------------------------------
-# Warping by a pixel transform, on any map
-# --------------------------------------------------------------------------------------
-
-def warp(U: torch.Tensor, theta: torch.Tensor, *, padding_mode: str = "zeros") -> torch.Tensor:
-    """V(x) = U(θx): bilinear, ``align_corners=False``, output the size of U (N×C×H×W).
-
-    ``theta`` is 2×3 (one for the batch) or N×2×3.
-    """
-    if theta.dim() == 2:
-        theta = theta.expand(U.shape[0], 2, 3)
-    return _library_warp(U, theta.to(U), align_corners=False, padding_mode=padding_mode)
-
-
-# --------------------------------------------------------------------------------------
-# The misalignment measure (eq. 1 as a number) and the angle read-out
-# --------------------------------------------------------------------------------------
 
 # --------------------------------------------------------------------------------------
 # The toy of Figure 1: two channels, "W" and "M"

@@ -513,13 +513,18 @@ def _forward_V_theta(model, x):
     return V, model.last_theta
 
 
-@pytest.mark.parametrize("name", list(MODELS))
-def test_transformed_is_what_forward_uses(name):
+def _moved(name):
+    """Model ``name`` (seeded, eval mode) with its θ head moved off the identity, and an input."""
     make, shape = MODELS[name]
     torch.manual_seed(0)
     model = make().eval()
     move(model.transformer, scale=0.05)
-    x = torch.rand(*shape)
+    return model, torch.rand(*shape)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_transformed_is_what_forward_uses(name):
+    model, x = _moved(name)
     with torch.no_grad():
         V, theta = model.transformed(x)
         V_fwd, theta_fwd = _forward_V_theta(model, x)
@@ -532,11 +537,7 @@ def test_transformed_is_what_forward_uses(name):
 
 @pytest.mark.parametrize("name", ["U-Net affine", "U-Net TPS"])
 def test_unet_transformed_with_input(name):
-    make, shape = MODELS[name]
-    torch.manual_seed(0)
-    model = make().eval()
-    move(model.transformer, scale=0.05)
-    x = torch.rand(*shape)
+    model, x = _moved(name)
     seen = {}
     hook = model.transformer.register_forward_hook(lambda m, i, o: seen.update(U=i[0]))
     with torch.no_grad():
