@@ -12,7 +12,9 @@ such a collapse).
 
 The bodies: :func:`conv_body` (the default, for images and time series),
 :func:`tutorial_conv_body` (the PyTorch STN tutorial's, also Wang (2018),
-§4.1.2) and :func:`fc_body` (fully connected).
+§4.1.2), :func:`fc_body` (fully connected) and :func:`blind_body` (sees
+nothing: one learned θ for every input, the control that tells a learned
+alignment from a learned fixed crop).
 """
 
 from __future__ import annotations
@@ -147,6 +149,41 @@ def tutorial_conv_body(in_size: int, *, in_channels: int = 1, channels=(8, 10), 
         nn.Conv2d(c1, c2, 5), nn.MaxPool2d(2), nn.ReLU(), *pool,
         nn.Flatten(), nn.Linear(c2 * side * side, hidden), nn.ReLU())
     return body, hidden
+
+
+class BlindBody(nn.Module):
+    """A localization body that ignores its input: N×… → N×1 zeros.
+
+    Behind it the identity-initialized head outputs its bias for every input, so θ is
+    still learned (through the bias) but is **one warp for all inputs**: a learned fixed
+    crop, zoom or gain instead of an alignment per input. Comparing a transformer with the
+    same transformer on a blind body separates what input-dependent alignment adds from
+    what any fixed warp would (:func:`blind_body`).
+
+    Example:
+        >>> import torch
+        >>> BlindBody()(torch.rand(3, 1, 40)).shape
+        torch.Size([3, 1])
+    """
+
+    def forward(self, U: torch.Tensor) -> torch.Tensor:
+        return U.new_zeros(U.shape[0], 1)
+
+
+def blind_body() -> tuple[BlindBody, int]:
+    """``(BlindBody(), 1)``: the body of a transformer whose θ is learned but the same for
+    every input. The head's weight gets no gradient (its input is 0), its bias does.
+
+    Example:
+        >>> import torch
+        >>> from stnlib.transformer import SpatialTransformer
+        >>> body, n = blind_body()
+        >>> st = SpatialTransformer(1, align_corners=False, loc_body=body, loc_features=n)
+        >>> _, theta = st(torch.rand(4, 1, 28, 28))
+        >>> bool((theta == theta[:1]).all())
+        True
+    """
+    return BlindBody(), 1
 
 
 class LocalizationNet(nn.Module):

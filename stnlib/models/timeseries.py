@@ -20,7 +20,11 @@ piece                       here
                             32 → ReLU; the identity-initialized head (2 or 4 outputs) is added by
                             :class:`~stnlib.localization.LocalizationNet`
 :func:`cnn`                 the baseline: :class:`SeriesCNN` alone
-:func:`st_cnn`              the time-warp transformer (± amplitude) in front of the same body
+:func:`st_cnn`              the time-warp transformer (± amplitude) in front of the same body;
+                            ``per_series=False``: one learned warp for every series (the control
+                            for a fixed crop and gain, :func:`stnlib.localization.blind_body`)
+:func:`parameter_matched_cnn` the baseline widened to at least a given number of parameters
+                            (the control for a transformer's extra parameters)
 :func:`warp_parameters`     θ (N×2 or N×4) → named scale, shift, amplitude, offset
 =========================== =====================================================================
 
@@ -36,9 +40,11 @@ from torch import nn
 
 from .. import _validate
 from ..transformer import SpatialTransformer
-from .classifier import Classifier
+from ..localization import blind_body
+from .classifier import Classifier, count_parameters
 
-__all__ = ["SeriesCNN", "wang_localization", "cnn", "st_cnn", "warp_parameters", "WARP_NAMES"]
+__all__ = ["SeriesCNN", "wang_localization", "cnn", "parameter_matched_cnn", "st_cnn", "warp_parameters",
+           "WARP_NAMES"]
 
 #: the names of a time-warp θ's entries, in the order the transformer regresses them
 WARP_NAMES = ("scale", "shift", "amplitude", "offset")
@@ -81,7 +87,7 @@ class SeriesCNN(nn.Module):
             raise ValueError(f"length must be at least 8 (three stride-2 convolutions), got {length}")
         _validate.size(n_classes, "n_classes", 1)
         _validate.size(channels, "channels", 1)
-        self.in_channels = in_channels
+        self.in_channels, self.channels = in_channels, channels
         out = length
         layers: list[nn.Module] = []
         for i, k in enumerate((5, 3, 3)):
@@ -128,9 +134,37 @@ def cnn(length: int = 40, n_classes: int = 10, *, in_channels: int = 1,
     return Classifier(SeriesCNN(in_channels, length, n_classes, channels=channels))
 
 
+def parameter_matched_cnn(params: int, length: int = 40, n_classes: int = 10, *,
+                          in_channels: int = 1) -> Classifier:
+    """:func:`cnn` at the smallest width with at least ``params`` parameters.
+
+    The control for a transformer's extra parameters: an ST-CNN has its localization net's
+    parameters on top of the CNN's, so a gain over the plain CNN could come from size alone;
+    the CNN widened to at least as many parameters cannot have that excuse.
+
+    Args:
+        params: the parameter count to reach (e.g. ``count_parameters(st_cnn(...))``), ≥ 1.
+        length, n_classes, in_channels: as :func:`cnn`.
+    Returns:
+        the :class:`~stnlib.models.classifier.Classifier`; its width is ``model.body.channels``.
+
+    Example:
+        >>> from stnlib.models import count_parameters
+        >>> target = count_parameters(st_cnn(40, 10))
+        >>> model = parameter_matched_cnn(target, 40, 10)
+        >>> count_parameters(model) >= target > count_parameters(cnn(40, 10, channels=model.body.channels - 1))
+        True
+    """
+    (params,) = _validate.size(params, "params", 1)
+    channels = 1
+    while count_parameters(cnn(length, n_classes, in_channels=in_channels, channels=channels)) < params:
+        channels += 1
+    return cnn(length, n_classes, in_channels=in_channels, channels=channels)
+
+
 def st_cnn(length: int = 40, n_classes: int = 10, *, in_channels: int = 1, channels: int = 25,
-           amplitude: bool = True, kernel: str = "bilinear", padding_mode: str = "border"
-           ) -> Classifier:
+           amplitude: bool = True, kernel: str = "bilinear", padding_mode: str = "border",
+           per_series: bool = True) -> Classifier:
     """Wang (2018), §5.2: a time-warp transformer (± amplitude) in front of :class:`SeriesCNN`.
 
     The transformer regresses (s, t) (and, with ``amplitude=True``, a slope a and a bias b) per
@@ -148,11 +182,14 @@ def st_cnn(length: int = 40, n_classes: int = 10, *, in_channels: int = 1, chann
         kernel: the sampling kernel, ``"nearest"``, ``"bilinear"`` or ``"bicubic"``.
         padding_mode: what samples read outside the series, ``"zeros"``, ``"border"`` or
             ``"reflection"``.
+        per_series: ``True``: θ is regressed from each series (Wang's transformer).
+            ``False``: the localization body is :func:`~stnlib.localization.blind_body`, so θ
+            is learned but is one warp for every series (a learned fixed crop and gain).
     Returns:
         A :class:`~stnlib.models.classifier.Classifier`: N×C×L → N×n_classes logits, its last
         θ (N×2 or N×4) in ``last_theta``.
     """
-    body, features = wang_localization(in_channels)
+    body, features = wang_localization(in_channels) if per_series else blind_body()
     st = SpatialTransformer(in_channels, align_corners=False, transform="timewarp", kernel=kernel,
                             padding_mode=padding_mode, loc_body=body, loc_features=features,
                             amplitude=amplitude)

@@ -130,3 +130,45 @@ def test_st_cnn_passes_padding_and_kernel_on_and_they_show_in_a_zoomed_out_v(amp
     x = torch.rand(3, 1, 40, dtype=torch.float64) + 0.5
     assert_padding_shows(lambda **kw: ts.st_cnn(40, amplitude=amplitude, **kw), x)
     assert_kernel_shows(lambda **kw: ts.st_cnn(40, amplitude=amplitude, padding_mode="border", **kw), x)
+
+
+def test_parameter_matched_cnn_is_the_smallest_width_reaching_the_target():
+    for length, n_classes in ((40, 10), (128, 3), (150, 2)):
+        target = count_parameters(ts.st_cnn(length, n_classes))
+        model = ts.parameter_matched_cnn(target, length, n_classes)
+        width = model.body.channels
+        assert count_parameters(model) >= target
+        assert count_parameters(ts.cnn(length, n_classes, channels=width - 1)) < target
+        assert model.transformer is None
+        assert model(torch.rand(2, 1, length)).shape == (2, n_classes)
+    # a target the plain CNN already reaches keeps the smallest width that does
+    assert ts.parameter_matched_cnn(1, 40, 10).body.channels == 1
+    with pytest.raises(ValueError, match="params"):
+        ts.parameter_matched_cnn(0, 40, 10)
+
+
+def test_st_cnn_per_series_false_learns_one_warp_for_every_series():
+    torch.manual_seed(0)
+    model = ts.st_cnn(40, 3, per_series=False)
+    x = torch.randn(16, 1, 40)
+    y = torch.randint(0, 3, (16,))
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(20):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    _, theta = model.transformed(torch.randn(8, 1, 40) * 3)
+    # θ moved away from the identity (the bias learns) ...
+    assert not torch.allclose(theta[0], torch.tensor([1.0, 0.0, 1.0, 0.0]), atol=1e-3)
+    # ... but is the same warp for every series, whatever the input
+    assert torch.allclose(theta, theta[:1].expand_as(theta))
+    # while Wang's transformer gives different series different θ once trained
+    torch.manual_seed(0)
+    wang = ts.st_cnn(40, 3)
+    opt = torch.optim.Adam(wang.parameters(), lr=0.05)
+    for _ in range(20):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(wang(x), y).backward()
+        opt.step()
+    _, theta = wang.transformed(x)
+    assert theta.std(0).max() > 1e-3
