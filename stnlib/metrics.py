@@ -31,7 +31,8 @@ from . import _validate
 
 __all__ = ["error", "accuracy", "dtw_distances", "one_nn_error", "predictions", "auc", "binary_scores",
            "road_probability",
-           "pixel_counts", "scores_from_counts", "segmentation_scores", "precision", "recall",
+           "pixel_counts", "image_counts", "pooled_f1", "scores_from_counts", "segmentation_scores",
+           "precision", "recall",
            "fpr", "f1", "SEGMENTATION_METRICS", "KITTI_THRESHOLDS", "counts_over_thresholds",
            "max_f"]
 
@@ -187,6 +188,47 @@ def pixel_counts(outputs: torch.Tensor, targets: torch.Tensor, *,
     fp = int((pred & ~y).sum())
     fn = int((~pred & y).sum())
     return {"tp": tp, "fp": fp, "fn": fn, "tn": y.numel() - tp - fp - fn}
+
+
+def image_counts(outputs: torch.Tensor, targets: torch.Tensor, *,
+                 threshold: float = 0.5) -> torch.Tensor:
+    """The TP, FP, FN, TN pixel counts of every image: an N×4 int64 tensor.
+
+    The same rule as :func:`pixel_counts` (whose counts are these summed over the images), kept
+    per image so that a split can be resampled by images: a bootstrap over test scenes sums the
+    rows of a resampled index and scores the pooled counts (:func:`pooled_f1`).
+
+    Example:
+        >>> probs = torch.tensor([[[0.9, 0.2], [0.6, 0.1]], [[0.9, 0.9], [0.9, 0.9]]])  # two 2×2 images
+        >>> masks = torch.tensor([[[1, 1], [0, 0]], [[1, 1], [1, 1]]])
+        >>> image_counts(probs, masks).tolist()
+        [[1, 1, 1, 1], [4, 0, 0, 0]]
+    """
+    if not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must be a road probability in [0, 1], got {threshold!r}")
+    p, y = _masks(outputs, targets)
+    pred = (p.double() >= threshold).flatten(1)
+    y = y.flatten(1)
+    tp, fp, fn = (pred & y).sum(1), (pred & ~y).sum(1), (~pred & y).sum(1)
+    return torch.stack([tp, fp, fn, y.shape[1] - tp - fp - fn], 1).long().cpu()
+
+
+def pooled_f1(counts: torch.Tensor) -> float:
+    """F1 in % of the counts of :func:`image_counts` pooled over their rows (images).
+
+    ``counts``: K×4 (TP, FP, FN, TN per image). 2TP / (2TP + FP + FN); 0 when there is no
+    road in either prediction or label (TP + FP + FN = 0 gives no F1, reported as 0).
+
+    Example:
+        >>> pooled_f1(torch.tensor([[1, 1, 1, 1], [4, 0, 0, 0]]))
+        83.33333333333333
+    """
+    _validate.tensor(counts, "counts", ndim=2, layout="K×4 (TP, FP, FN, TN per image)", floating=False)
+    if counts.shape[1] != 4:
+        raise ValueError(f"counts must be K×4 (TP, FP, FN, TN per image), got shape {tuple(counts.shape)}")
+    tp, fp, fn = (float(v) for v in counts[:, :3].sum(0).tolist())
+    denominator = 2 * tp + fp + fn
+    return 0.0 if denominator == 0 else 200 * tp / denominator
 
 
 def scores_from_counts(tp, fp, fn, tn) -> dict[str, float]:

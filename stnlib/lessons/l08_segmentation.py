@@ -35,6 +35,7 @@ from torch import nn
 
 from .. import data as _data
 from .. import metrics as M
+from .. import stats as _stats
 from ..course import lesson as _lesson
 from ..course.checking import CheckError, Mistake, check_function
 from ..decoder import scatter_decode
@@ -64,8 +65,10 @@ SCORES = ("f1", "precision", "recall", "fpr")
 #: distractors, 80 % of the verges paved in a grey close to the asphalt's, and 70 % of the roads
 #: without edge lines, so that neither colour nor paint alone separates road from verge. On the
 #: default scenes a small U-Net scores above 99 % F1 within a few epochs, too close to the ceiling
-#: to compare placements; on these, the plain standard U-Net's validation F1 levels off near the
-#: paper's KITTI values (the difficulty was set on the validation split, never the test split).
+#: to compare placements; on these the plain standard U-Net's validation F1 stays a few points
+#: below it (set on the validation split, never the test split). When these values were set, the
+#: paper's KITTI F1 was also in view; so our absolute F1 says nothing about KITTI, and the lesson
+#: compares only differences between placements with the paper's (KITTI's values go in prose).
 HARD_SCENES = (("roll", 12.0), ("yaw", 25.0), ("width", (3.5, 9.0)), ("offset", 1.0),
                ("curvature", 0.02), ("shadows", (2, 8)), ("cars", (0, 4)), ("posts", (2, 10)),
                ("paved", 0.8), ("paved_tone", (0.0, 0.06)), ("edge_lines", 0.3))
@@ -89,6 +92,7 @@ class Settings:
         transform: ``"affine"`` (the paper's) or ``"tps"``.
         loc_lr_scale: the localization net's learning rate relative to the rest.
         no_decoder_position: the position of experiment 3 (the same network without decoder).
+        resamples: bootstrap draws of the intervals over test scenes.
         timing_steps: training steps timed in CPU seconds per model (the per-epoch cost figure).
         n_show: test scenes drawn in the figure of predictions.
     """
@@ -103,22 +107,25 @@ class Settings:
     transform: str = "affine"
     loc_lr_scale: float = 1.0
     no_decoder_position: int = 2
+    resamples: int = 1000
     timing_steps: int = 4
     n_show: int = 4
 
 
 #: how lesson 08 differs from the default budgets (Budget fields)
 BUDGET_CHANGES = {
-    "smoke": {"epochs": 2, "n_train": 20, "n_test": 10, "batch_size": 10, "seeds": (0,),
+    "smoke": {"epochs": 2, "n_train": 20, "n_test": 10, "batch_size": 10, "seeds": (0, 1),
               "lr": 3e-3},
-    "standard": {"epochs": 30, "n_train": 150, "n_test": 60, "batch_size": 10, "seeds": (0, 1),
+    # five seeds (the placements differ by less than a point: the spread decides); 20 epochs fit them
+    # into the CPU budget
+    "standard": {"epochs": 20, "n_train": 150, "n_test": 60, "batch_size": 10, "seeds": (0, 1, 2, 3, 4),
                  "lr": 3e-3},
-    # the paper: 4000 epochs at batch size 10 on 150 images; three seeds
-    "full": {"epochs": 4000, "n_train": 150, "n_test": 60, "batch_size": 10, "seeds": (0, 1, 2),
+    # the paper: 4000 epochs at batch size 10 on 150 images; five seeds
+    "full": {"epochs": 4000, "n_train": 150, "n_test": 60, "batch_size": 10, "seeds": (0, 1, 2, 3, 4),
              "lr": 1e-3, "cell_timeout": 7 * 24 * 3600},
 }
 SETTINGS = {
-    "smoke": Settings(in_size=32, base=4, n_val=10, timing_steps=1, n_show=2),
+    "smoke": Settings(in_size=32, base=4, n_val=10, resamples=100, timing_steps=1, n_show=2),
     "standard": Settings(),
     "full": Settings(in_size=256, base=64, depths=(4, 5, 6), timing_steps=10),
 }
@@ -182,19 +189,65 @@ def predict(model: nn.Module, images: torch.Tensor, device, batch: int = 16) -> 
     return torch.cat(out)
 
 
-def score(model: nn.Module, val, test, device) -> dict[str, float]:
-    """Test scores in % (pooled counts, threshold 0.5) and MaxF: the threshold that maximizes the
-    validation F1, applied to the test split.
+def score_probabilities(p_val: torch.Tensor, p_test: torch.Tensor, val, test) -> dict[str, float]:
+    """Test scores in % of road probabilities (N×H×W) on the validation and test splits: pooled
+    counts at threshold 0.5, and MaxF: the threshold that maximizes the validation F1, applied
+    to the test split.
 
     Returns ``f1``, ``precision``, ``recall``, ``fpr`` (test, 0.5), ``threshold`` (chosen on
     validation), ``max_f`` (the test F1 at that threshold), ``val_max_f``.
     """
-    p_val, p_test = predict(model, val.images, device), predict(model, test.images, device)
     val_best, threshold = M.max_f(p_val, val.labels)
     out = M.segmentation_scores(p_test, test.labels)
     out.update(threshold=threshold, val_max_f=val_best,
                max_f=M.segmentation_scores(p_test, test.labels, threshold=threshold)["f1"])
     return out
+
+
+def score(model: nn.Module, val, test, device) -> dict[str, float]:
+    """:func:`score_probabilities` of ``model``'s road probabilities (:func:`predict`)."""
+    return score_probabilities(predict(model, val.images, device), predict(model, test.images, device),
+                               val, test)
+
+
+def mask_prior_scores(train, val, test) -> dict[str, float]:
+    """The scores (:func:`score_probabilities`) of a predictor that never looks at the image: every
+    pixel's road probability is the fraction of training scenes in which that pixel is road (the
+    mean training mask). A trivial baseline beside calling every pixel road (:func:`trivial_f1`).
+    """
+    prior = train.labels.double().mean(0)
+    return score_probabilities(prior.expand(len(val.labels), -1, -1), prior.expand(len(test.labels), -1, -1),
+                               val, test)
+
+
+def bootstrap_f1_difference(counts_a, counts_b, *, resamples: int = 1000, seed: int = 0
+                            ) -> tuple[float, float, float]:
+    """The test F1 of model a minus model b, mean over seeds, with a bootstrap interval over test scenes.
+
+    Args:
+        counts_a, counts_b: one N×4 tensor of per-scene counts per seed
+            (:func:`stnlib.metrics.image_counts`), in the same seed order, all on the same N scenes.
+        resamples, seed: the bootstrap's draws (:func:`stnlib.stats.bootstrap_interval`).
+
+    Returns:
+        ``(difference, low, high)``: F1 points, each F1 pooled over the (resampled) scenes. The
+        interval says how much the difference depends on which scenes the test split happened to
+        draw; the seeds' interval (:func:`stnlib.stats.compare`) says how much on the training run.
+    """
+    if len(counts_a) != len(counts_b) or not counts_a:
+        raise ValueError(f"counts_a and counts_b need one tensor per seed each, in the same order; got "
+                         f"{len(counts_a)} and {len(counts_b)}")
+    n = counts_a[0].shape[0]
+    if any(c.shape != (n, 4) for c in (*counts_a, *counts_b)):
+        raise ValueError("every counts tensor must be N×4 on the same N test scenes")
+
+    def difference(index) -> float:
+        index = torch.as_tensor(index)
+        return sum(M.pooled_f1(a[index]) - M.pooled_f1(b[index])
+                   for a, b in zip(counts_a, counts_b)) / len(counts_a)
+
+    low, high = _stats.bootstrap_interval(difference, n, resamples=resamples, seed=seed)
+    return difference(torch.arange(n)), low, high
 
 
 def trivial_f1(labels: torch.Tensor) -> float:
@@ -436,7 +489,8 @@ def check_round_trip(student, *, verbose: bool = True) -> bool:
 
 __all__ = [
     "PAPER_TABLE2", "SCORES", "HARD_SCENES", "Settings", "BUDGET_CHANGES", "SETTINGS", "start",
-    "positions_of", "load_splits", "build", "predict", "score", "trivial_f1",
+    "positions_of", "load_splits", "build", "predict", "score", "score_probabilities", "trivial_f1",
+    "mask_prior_scores", "bootstrap_f1_difference",
     "cpu_seconds_per_epoch", "without_decoder", "grid_displacement", "road_scores_reference",
     "check_road_scores", "SCORE_MISTAKES", "round_trip_reference", "coverage", "check_round_trip",
     "ROUND_TRIP_MISTAKES", "CheckError",

@@ -39,8 +39,8 @@ import torch
 from torch import nn
 
 from .. import _validate
-from ..transformer import SpatialTransformer
 from ..localization import blind_body
+from ..transformer import SpatialTransformer
 from .classifier import Classifier, count_parameters
 
 __all__ = ["SeriesCNN", "wang_localization", "cnn", "parameter_matched_cnn", "st_cnn", "warp_parameters",
@@ -152,7 +152,8 @@ def parameter_matched_cnn(params: int, length: int = 40, n_classes: int = 10, *,
         >>> from stnlib.models import count_parameters
         >>> target = count_parameters(st_cnn(40, 10))
         >>> model = parameter_matched_cnn(target, 40, 10)
-        >>> count_parameters(model) >= target > count_parameters(cnn(40, 10, channels=model.body.channels - 1))
+        >>> narrower = cnn(40, 10, channels=model.body.channels - 1)
+        >>> count_parameters(model) >= target > count_parameters(narrower)
         True
     """
     (params,) = _validate.size(params, "params", 1)

@@ -9,7 +9,7 @@ import torch
 from checks import assert_check
 from torch import nn
 
-from stnlib import data
+from stnlib import data, metrics
 from stnlib.data.samples import Samples
 from stnlib.lessons import l08_segmentation as L
 from stnlib.models.unet import UNet
@@ -204,3 +204,35 @@ def test_round_trip_check_accepts_the_reference_and_names_each_mistake():
                                  (detached, "no gradient")])
     for err, mistake in zip(run.errors, L.ROUND_TRIP_MISTAKES):
         assert err.hint == mistake.hint
+
+
+def test_mask_prior_scores_a_predictor_that_ignores_the_image():
+    from types import SimpleNamespace
+    # road always in the bottom half of the training scenes: the prior calls exactly that road
+    labels = torch.zeros(4, 4, 4, dtype=torch.long)
+    labels[:, 2:] = 1
+    train = SimpleNamespace(labels=labels)
+    val = SimpleNamespace(labels=labels[:2])
+    test = SimpleNamespace(labels=torch.cat([labels[:1], 1 - labels[:1]]))  # one scene right, one inverted
+    out = L.mask_prior_scores(train, val, test)
+    assert out["f1"] == pytest.approx(50.0)  # TP 8, FP 8, FN 8
+    assert out["val_max_f"] == pytest.approx(100.0)
+    assert out["max_f"] == pytest.approx(50.0)
+
+
+def test_bootstrap_f1_difference_is_the_pooled_difference_with_an_interval_over_scenes():
+    g = torch.Generator().manual_seed(0)
+    target = (torch.rand(30, 8, 8, generator=g) < 0.4).long()
+    good = [metrics.image_counts(target.double() * 0.8 + 0.1 * torch.rand(30, 8, 8, generator=g), target)
+            for _ in range(3)]
+    noisy = [metrics.image_counts(torch.rand(30, 8, 8, generator=g), target) for _ in range(3)]
+    diff, lo, hi = L.bootstrap_f1_difference(good, noisy, resamples=200)
+    expected = sum(metrics.pooled_f1(a) - metrics.pooled_f1(b) for a, b in zip(good, noisy)) / 3
+    assert diff == pytest.approx(expected)
+    assert 0 < lo < diff < hi
+    # a model against itself: the difference and its whole interval are 0
+    assert L.bootstrap_f1_difference(good, good, resamples=50) == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="one tensor per seed"):
+        L.bootstrap_f1_difference(good, noisy[:2])
+    with pytest.raises(ValueError, match="N×4"):
+        L.bootstrap_f1_difference(good, [c[:10] for c in noisy])

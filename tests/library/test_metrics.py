@@ -252,3 +252,32 @@ def test_a_threshold_is_applied_the_same_way_by_every_segmentation_score():
     for j, t in enumerate(ts.tolist()):
         counts = metrics.pixel_counts(probs, masks, threshold=t)
         assert counts == {k: int(c[k][j]) for k in ("tp", "fp", "fn", "tn")}, t
+
+
+def test_image_counts_sum_to_the_pooled_counts_and_resample_by_image():
+    g = torch.Generator().manual_seed(3)
+    prob = torch.rand(5, 6, 7, generator=g)
+    target = (torch.rand(5, 6, 7, generator=g) < 0.4).long()
+    for threshold in (0.3, 0.5, 0.7):
+        per = metrics.image_counts(prob, target, threshold=threshold)
+        assert per.shape == (5, 4) and per.dtype == torch.int64
+        assert (per.sum(1) == 42).all()
+        pooled = metrics.pixel_counts(prob, target, threshold=threshold)
+        assert per.sum(0).tolist() == [pooled[k] for k in ("tp", "fp", "fn", "tn")]
+        # pooled_f1 of all rows is segmentation_scores' F1; of one row, that image's own F1
+        assert metrics.pooled_f1(per) == pytest.approx(
+            metrics.segmentation_scores(prob, target, threshold=threshold)["f1"])
+        assert metrics.pooled_f1(per[2:3]) == pytest.approx(
+            metrics.segmentation_scores(prob[2:3], target[2:3], threshold=threshold)["f1"])
+    # the same image twice in a resample counts twice: pooling, not a mean of per-image F1
+    per = metrics.image_counts(prob, target)
+    twice = per[[0, 0, 1]]
+    tp, fp, fn = (2 * per[0, :3] + per[1, :3]).tolist()
+    assert metrics.pooled_f1(twice) == pytest.approx(200 * tp / (2 * tp + fp + fn))
+    # logits are accepted as well as probabilities, with the devkit's >= rule at the threshold
+    assert metrics.image_counts(torch.tensor([[[0.5, 0.49]]]), torch.tensor([[[1, 1]]])).tolist() == [[1, 0, 1, 0]]
+    assert metrics.pooled_f1(torch.zeros(3, 4, dtype=torch.long)) == 0.0
+    with pytest.raises(ValueError, match="K×4"):
+        metrics.pooled_f1(torch.zeros(3, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match="threshold"):
+        metrics.image_counts(prob, target, threshold=1.5)
