@@ -295,3 +295,38 @@ def test_pair_pixels_are_the_recorded_source_digits_at_the_recorded_theta(name):
         own, other = warp(k, k), warp(k, 1 - k)
         assert (parts[k] - own).abs().max() < 1.5 / 255  # the same pixels, to 8-bit rounding
         assert corr(parts[k], own).min() > 0.99 and corr(parts[k], other).mean() < 0.5
+
+
+@pytest.mark.parametrize("name", ["mnist-r", "mnist-rts", "mnist-rts-wang", "mnist-p", "mnist-e"])
+def test_single_digit_pixels_are_the_recorded_source_digit_at_the_recorded_warp(name):
+    # issue 25 (which image goes with which label), for the one-digit sets: each image is its
+    # recorded source digit resampled at the recorded warp, and its label is that digit's label
+    import torch.nn.functional as F
+
+    from stnlib import data
+    from stnlib.grids import affine_grid, projective_grid, tps_grid
+
+    s = data.load(name, "test", n=64, seed=3, cache=False)
+    images, labels = datasets.raw_digits("test")
+    idx = s.params["index"]
+    assert torch.equal(s.labels, labels[idx])
+    side = s.images.shape[-1]
+    src = datasets.as_float(images[idx])
+    if name == "mnist-p":
+        grid = projective_grid(s.params["theta"].float(), (side, side), align_corners=False)
+    elif name == "mnist-e":
+        disp = s.params["displacement"].float() / (src.shape[-1] / 2)  # pixels -> normalized
+        grid = tps_grid(disp, s.params["control_points"][0].float(), (side, side), align_corners=False)
+    else:
+        grid = affine_grid(s.params["theta"].float(), (side, side), align_corners=False)
+    own = F.grid_sample(src, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    other = own.roll(1, 0)  # the next sample's digit at the next sample's warp
+
+    def corr(a, b):
+        a, b = a.flatten(1) - a.flatten(1).mean(1, keepdim=True), b.flatten(1) - b.flatten(1).mean(1, keepdim=True)
+        return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
+
+    assert corr(s.images, own).min() > 0.98
+    assert corr(s.images, other).mean() < 0.5
+    if name != "mnist-e":  # the same pixels, to 8-bit rounding
+        assert (s.images - own).abs().max() < 1.5 / 255
