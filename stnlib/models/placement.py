@@ -20,7 +20,9 @@ authors' code (luuf/stn-placement; the CNN of Jaderberg et al. 2015's MNIST expe
 block 1 = conv 9×9 (64) → max-pool 2 → ReLU, block 2 = conv 7×7 (64) → max-pool 2 → ReLU, then
 one linear layer to the 10 logits; no padding in the convolutions. The localization net is three
 fully connected layers of 32 units (the authors' ``FCN_localization``) on the flattened map it
-reads, followed by the library's identity-initialized affine head
+reads, by default each followed by a batch normalization before its ReLU (``loc_norm``; see
+:func:`localization_body` for why: without it the ReLUs of a localization net that reads a
+feature map die under Adam), and then the library's identity-initialized affine head
 (:class:`~stnlib.localization.LocalizationNet`), so every placement starts as the plain CNN.
 Sampling is bilinear with ``border`` padding (the authors' choice for MNIST) and
 ``align_corners=False``.
@@ -41,12 +43,11 @@ import torch
 from torch import nn
 
 from .. import _validate
-from ..localization import fc_body
 from ..transformer import SpatialTransformer
 from .classifier import check_images
 
-__all__ = ["PlacementNet", "paper_blocks", "feature_shapes", "PLACEMENTS", "placement_name",
-           "build"]
+__all__ = ["PlacementNet", "paper_blocks", "feature_shapes", "localization_body", "LOC_NORMS",
+           "PLACEMENTS", "placement_name", "build"]
 
 #: the placements: no transformer, the transformer after block X, the shared-layer localization
 PLACEMENTS = ("CNN", "C", "SL")
@@ -68,6 +69,46 @@ def paper_blocks(in_channels: int = 1, channels=(64, 64), kernels=(9, 7)) -> nn.
         blocks.append(nn.Sequential(nn.Conv2d(c_in, c, k), nn.MaxPool2d(2), nn.ReLU()))
         c_in = c
     return nn.ModuleList(blocks)
+
+
+#: the localization body's normalizations: none (the authors' plain FCN), batch or layer norm
+LOC_NORMS = (None, "batch", "layer")
+
+
+def localization_body(in_features: int, *, hidden: int = 32, layers: int = 3,
+                      norm: str | None = "batch") -> nn.Sequential:
+    """The localization net's body: flatten → (linear → [norm] → ReLU) × ``layers``; N×… → N×``hidden``.
+
+    ``norm=None`` is the authors' ``FCN_localization`` (three fully connected layers of 32).
+    ``"batch"`` (the default) puts a batch normalization between each linear layer and its ReLU,
+    ``"layer"`` a layer normalization. Why: a feature map after block X has thousands of
+    non-negative entries (block 1 of a 28×28 digit: 64×10×10 = 6 400, mean ≈ 0.12, against the
+    input's 784 pixels), and Adam moves every weight of the first linear layer by about the same
+    step, so a few steps shift a unit's pre-activation by ≈ lr × (sum of its inputs), far past
+    zero: with the lesson-07 recipe (Adam 2e-3) about 90 % of STN-C1's first-layer units were
+    negative for every input after 80 steps, and θ stayed constant. Batch normalization re-centres
+    each unit over the batch, so no unit can be negative for every input.
+
+    Args:
+        in_features: the flattened map's width (C·H·W).
+        hidden: the width of every layer, and of the output.
+        layers: the number of linear layers (≥ 1).
+        norm: one of :data:`LOC_NORMS`.
+    """
+    _validate.size(in_features, "in_features", 1)
+    _validate.size(hidden, "hidden", 1)
+    _validate.size(layers, "layers", 1)
+    if norm not in LOC_NORMS:
+        raise ValueError(f"norm must be one of {LOC_NORMS}, got {norm!r}")
+    Norm = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}.get(norm)
+    mods, width = [nn.Flatten()], in_features
+    for _ in range(layers):
+        mods.append(nn.Linear(width, hidden))
+        if Norm is not None:
+            mods.append(Norm(hidden))
+        mods.append(nn.ReLU())
+        width = hidden
+    return nn.Sequential(*mods)
 
 
 def feature_shapes(blocks: nn.ModuleList, in_channels: int, in_size: int) -> list[tuple[int, int, int]]:
@@ -111,6 +152,9 @@ class PlacementNet(nn.Module):
         channels, kernels: the blocks' widths and kernel sizes (default the paper's (64, 64),
             (9, 7)).
         loc_hidden: width of the localization net's three fully connected layers (32).
+        loc_norm: the normalization between each of those layers and its ReLU, one of
+            :data:`LOC_NORMS` (``"batch"``; ``None``: the authors' plain layers); see
+            :func:`localization_body`.
         padding_mode: the sampler's padding (``"border"``, the authors' choice for MNIST).
         align_corners: the sampler's convention (``False``).
 
@@ -128,12 +172,15 @@ class PlacementNet(nn.Module):
 
     def __init__(self, placement: str = "CNN", depth: int = 0, *, in_channels: int = 1,
                  in_size: int = 28, n_classes: int = 10, channels=(64, 64), kernels=(9, 7),
-                 loc_hidden: int = 32, padding_mode: str = "border", align_corners: bool = False):
+                 loc_hidden: int = 32, loc_norm: str | None = "batch", padding_mode: str = "border",
+                 align_corners: bool = False):
         super().__init__()
         _validate.choice(placement, "placement", PLACEMENTS)
         (self.in_size,) = _validate.size(in_size, "in_size", 1)
         _validate.size(n_classes, "n_classes", 1)
         _validate.size(loc_hidden, "loc_hidden", 1)
+        if loc_norm not in LOC_NORMS:
+            raise ValueError(f"loc_norm must be one of {LOC_NORMS}, got {loc_norm!r}")
         self.in_channels = _validate.size(in_channels, "in_channels", 1)[0]
         self.blocks = paper_blocks(in_channels, channels, kernels)
         n_blocks = len(self.blocks)
@@ -157,8 +204,7 @@ class PlacementNet(nn.Module):
         if placement != "CNN":
             c_loc, h_loc, w_loc = self.shapes[depth]
             flat = c_loc * h_loc * w_loc
-            body = nn.Sequential(*fc_body(flat, hidden=loc_hidden), nn.Linear(loc_hidden, loc_hidden),
-                                 nn.ReLU())
+            body = localization_body(flat, hidden=loc_hidden, norm=loc_norm)
             self.transformer = SpatialTransformer(
                 c_loc, align_corners=align_corners, transform="affine", padding_mode=padding_mode,
                 loc_body=body, loc_features=loc_hidden)

@@ -1,8 +1,10 @@
 """Lesson 07's placement model: CNN / STN-CX / STN-SLX for every X (shapes, identity at
-initialization reproduces the plain CNN, what is warped, shared layers, errors)."""
+initialization reproduces the plain CNN, what is warped, shared layers, the localization body and
+its normalization, which keeps the ReLUs of a feature-map localization net alive, errors)."""
 
 import pytest
 import torch
+from torch import nn
 
 from stnlib.models import placement as P
 from stnlib.theta import affine_theta
@@ -104,7 +106,86 @@ def test_sl0_is_c0():
 def test_localization_is_under_the_lr_scale_prefix():
     m = P.build("STN-C1")
     names = [n for n, _ in m.named_parameters() if n.startswith("transformer.loc")]
-    assert len(names) == 8  # three FC layers and the head, weight and bias each
+    assert len(names) == 14  # three FC layers, their batch norms and the head, weight and bias each
+    plain = P.build("STN-C1", loc_norm=None)
+    assert len([n for n, _ in plain.named_parameters() if n.startswith("transformer.loc")]) == 8
+
+
+@pytest.mark.parametrize("norm, kind", [(None, None), ("batch", nn.BatchNorm1d), ("layer", nn.LayerNorm)])
+def test_localization_body_layers(norm, kind):
+    body = P.localization_body(6400, hidden=32, norm=norm)
+    linears = [m for m in body if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(6400, 32), (32, 32), (32, 32)]
+    assert sum(isinstance(m, nn.ReLU) for m in body) == 3
+    norms = [m for m in body if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm))]
+    assert len(norms) == (0 if norm is None else 3) and all(isinstance(m, kind) for m in norms)
+    for i, m in enumerate(body):  # a norm sits right between its linear layer and its ReLU
+        if isinstance(m, (nn.BatchNorm1d, nn.LayerNorm)):
+            assert isinstance(body[i - 1], nn.Linear) and isinstance(body[i + 1], nn.ReLU)
+    assert body(torch.rand(4, 64, 10, 10)).shape == (4, 32)
+    assert len([m for m in P.localization_body(10, layers=1) if isinstance(m, nn.Linear)]) == 1
+
+
+def _strokes(n, gen):
+    """Digit-like 28×28 images: thick random strokes inside a 5-pixel margin (values 0 or 1)."""
+    noise = torch.rand(n, 1, 28, 28, generator=gen)
+    noise[..., :5, :] = noise[..., -5:, :] = 0
+    noise[..., :, :5] = noise[..., :, -5:] = 0
+    return (nn.functional.avg_pool2d(noise, 5, stride=1, padding=2) > 0.62).float()
+
+
+def _pre_relu(model, x):
+    """The localization body's pre-ReLU activations: one N×hidden tensor per layer."""
+    out = []
+    hooks = [m.register_forward_hook(lambda mod, inp, o: out.append(inp[0].detach()))
+             for m in model.transformer.loc[0].body if isinstance(m, nn.ReLU)]
+    with torch.no_grad():
+        _, theta = model.transformed(x)
+    for h in hooks:
+        h.remove()
+    return out, theta
+
+
+def _after_adam_steps(steps=30, **kw):
+    """STN-C1 after ``steps`` Adam steps (lr 2e-3, lesson 07's recipe, batch 64) on stroke images,
+    labelled by which half (top / bottom, left / right) holds more ink: the fraction of each
+    localization layer's units that are positive for some test image, and θ's spread."""
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    model = P.PlacementNet("C", 1, **kw)
+    x = _strokes(256, gen)
+    y = ((x[..., :14, :].sum((1, 2, 3)) > x[..., 14:, :].sum((1, 2, 3))).long()
+         + 2 * (x[..., :14].sum((1, 2, 3)) > x[..., 14:].sum((1, 2, 3))).long())
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    for k in range(steps):
+        i = (k % 4) * 64
+        loss = nn.functional.cross_entropy(model(x[i:i + 64]), y[i:i + 64])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    acts, theta = _pre_relu(model.eval(), _strokes(256, gen))
+    return [(a > 0).any(0).float().mean().item() for a in acts], theta.std(0).amax().item()
+
+
+def test_localization_relus_on_block1_maps_are_alive_at_init():
+    torch.manual_seed(0)
+    for norm in P.LOC_NORMS:
+        acts, theta = _pre_relu(P.PlacementNet("C", 1, loc_norm=norm).eval(),
+                                _strokes(256, torch.Generator().manual_seed(1)))
+        assert (acts[0] > 0).any(0).float().mean() > 0.9  # most first-layer units fire for some input
+        torch.testing.assert_close(theta, affine_theta(0.0).expand(256, 2, 3))  # identity at init
+
+
+def test_localization_relus_stay_alive_under_adam_and_theta_moves():
+    # the default (batch norm): (nearly) every unit of every layer is positive for some input after
+    # 30 steps, and θ varies over the inputs (the lesson's "never moved" threshold is a spread of 0.01)
+    live, spread = _after_adam_steps()
+    assert min(live) >= 0.9
+    assert spread > 0.05
+    # the authors' plain layers on block 1's 6 400 non-negative features: most first-layer units
+    # are negative for every input after the same steps (dead ReLUs)
+    live, _ = _after_adam_steps(loc_norm=None)
+    assert live[0] < 0.6
 
 
 def test_errors():
@@ -122,3 +203,7 @@ def test_errors():
         P.build("STN-C1")(torch.rand(2, 1, 42, 42))
     with pytest.raises(ValueError, match="no spatial transformer"):
         P.build("CNN").transformed(torch.rand(1, 1, 28, 28))
+    with pytest.raises(ValueError, match="loc_norm must be one of"):
+        P.PlacementNet("C", 1, loc_norm="group")
+    with pytest.raises(ValueError, match="norm must be one of"):
+        P.localization_body(10, norm="instance")
