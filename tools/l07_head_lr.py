@@ -7,11 +7,10 @@ Trains one placement model of lesson 07 exactly as the notebook's ``standard`` r
 one-cycle, batch 64, 1 thread) with the θ head at HEAD_SCALE × the learning rate, and writes
 bench/l07-head-lr/NAME-hHEAD_SCALE-sSEED.json: the validation error after every epoch and the
 Figure-3 fit (slope, correlation) of the predicted against the applied angle, **on the validation
-split**. Nothing here reads the test split. The value was chosen for STN-C0 (the transformer on
-the input, which should learn the rotation) by its validation error, and is then used unchanged
-for every placement.
+split**. Nothing here reads the test split. (The notebook now tunes every placement itself over
+``Settings.head_lr_grid`` by the same rule, :func:`stnlib.lessons.l07_feature_maps.tune_head_lr`;
+this script runs one grid point alone, e.g. to try a wider grid.)
 """
-import dataclasses
 import json
 import sys
 import time
@@ -21,7 +20,6 @@ import torch
 
 from stnlib import equivariance as eq
 from stnlib.lessons import l07_feature_maps as L
-from stnlib.models import placement as pl
 from stnlib.train import seed_everything
 
 OUT = Path(__file__).resolve().parents[1] / "bench" / "l07-head-lr"
@@ -31,12 +29,12 @@ def main(name: str, head_scale: float, seed: int = 0) -> dict:
     torch.set_num_threads(1)
     ctx = L.start("standard", seed, "cpu")
     B = ctx.budget
-    B = dataclasses.replace(B, settings=dataclasses.replace(B.settings, head_lr_scale=head_scale))
     tr, va = L.load_split("mnist-rot-finnveden", B.n_train, B.settings.n_val, seed=seed)
     seed_everything(seed)
-    model = pl.build(name, in_size=28)
+    model = L.build(name, 28, B)
     t0 = time.process_time()
-    history = L.recipe(B).fit(model, tr, seed=seed, device="cpu", val_data=va, progress="log", desc=name)
+    history = L.recipe(B, head_lr_scale=head_scale).fit(model, tr, seed=seed, device="cpu", val_data=va,
+                                                        progress="log", desc=name)
     out = {"name": name, "head_lr_scale": head_scale, "seed": seed, "n_train": len(tr),
            "n_val": len(va), "epochs": B.epochs, "lr": B.lr, "cpu_s": time.process_time() - t0,
            "val_error": [r["val_error"] for r in history.rows]}

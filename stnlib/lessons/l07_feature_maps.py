@@ -30,6 +30,7 @@ with its typical wrong answers.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ from ..course.checking import CheckError, Mistake, check_function
 from ..equivariance import predicted_angle, rotation_shift, theta_on_map
 from ..equivariance import warp_map as warp  # the lesson's L.warp: one θ for the batch, bilinear
 from ..metrics import error
+from ..models import placement as _placement
 from ..models.placement import PlacementNet
 from ..theta import affine_theta, invert
 from ..train import evaluate
@@ -68,22 +70,26 @@ class Settings:
             ``"sgd"`` at a constant rate in ``full``).
         loc_lr_scale: the localization net's learning rate relative to the rest (1 with Adam, as
             lesson 03; 0.1 with the paper's SGD, our choice of "a lower learning rate").
-            ``standard``'s 1 was chosen on the validation split (bench/README.md, section 7).
-        head_lr_scale: the learning rate of the localization net's last layer, the θ head
-            (parameters ``transformer.loc.0.head.*``), relative to the rest: the head starts at
-            zero (the identity θ) and must move before any rotation is learned. ``standard``'s
-            value was chosen on the validation split for the input transformer STN-C0 alone and
-            is used unchanged for every placement, so the comparison between placements is not
-            tuned (bench/README.md, section 7). It is the rotation runs' value: the translation
-            runs use ``trans_head_lr_scale``.
-        n_val: training images held out for validation (reported beside the test error).
+        head_lr_grid: the learning rates of the localization net's last layer, the θ head
+            (parameters ``transformer.loc.0.head.*``), relative to the rest, that every
+            transformer model is tuned over (:func:`tune_head_lr`: one seed, the lowest
+            validation error after the last epoch wins; the CNN has no θ head). The head starts
+            at zero (the identity θ) and must move before any rotation is learned. One value:
+            nothing is tuned (``full``, the paper's single recipe).
+        n_val: training images held out for validation (the tuning above, and reported beside
+            the test error).
+        columns: Table 1's columns that are run (``standard``: rotation only; the translated
+            set's 42×42 digits cost about 4× as much and were still at 15-40 % error after
+            2 000 digits × 3 epochs, so that column is ``full`` only).
         trans_dataset: the translated set (``"mnist-trans-finnveden"``, 42×42; ``"mnist-tc"`` is
             the authors' 60×60 translated and cluttered set, about 4× the compute).
-        trans_n_train, trans_epochs: the translation runs' size (42×42 costs about 4× 28×28).
-        trans_head_lr_scale: the θ head's factor in the translation runs (``standard``: 1, chosen
-            on the translated set's validation split; bench/README.md, section 7).
+        trans_n_train, trans_epochs: the translation runs' size.
+        loc_norm: the localization body's normalization (:func:`stnlib.models.placement.localization_body`:
+            ``"batch"``; ``None``, the authors' plain layers, lets the ReLUs of STN-C1's localization
+            net die under Adam, and its θ never moves).
         test_passes: randomly transformed passes of the test set averaged (the paper: 10).
-        depth_models: the extra models of the depth comparison (X beyond 1).
+        depth_models: the extra models of the depth comparison (X beyond 1); empty: not run
+            (``standard``: 3 seeds of two more models, each tuned, do not fit its 15 minutes).
         misalign_n: test digits of the misalignment-by-depth experiment.
         angles: the rotations (degrees) of that experiment; shifts: its translations (pixels).
         angle_n: test digits of the predicted-vs-applied angle plot.
@@ -92,14 +98,15 @@ class Settings:
     optimizer: str = "adam"
     schedule: str = "onecycle"
     loc_lr_scale: float = 1.0
-    head_lr_scale: float = 100.0
+    head_lr_grid: tuple[float, ...] = (1.0, 10.0)
     n_val: int = 1000
+    columns: tuple[str, ...] = ("rotation",)
     trans_dataset: str = "mnist-trans-finnveden"
     trans_n_train: int | None = 2000
     trans_epochs: int = 3
-    trans_head_lr_scale: float = 1.0
+    loc_norm: str | None = "batch"
     test_passes: int = 1
-    depth_models: tuple[str, ...] = ("STN-C2", "STN-SL2")
+    depth_models: tuple[str, ...] = ()
     misalign_n: int = 256
     angles: tuple[float, ...] = (0.0, 15.0, 30.0, 45.0, 60.0, 90.0, 120.0, 150.0, 180.0)
     shifts: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 8)
@@ -110,18 +117,21 @@ class Settings:
 BUDGET_CHANGES = {
     "smoke": {"epochs": 1, "n_train": 256, "n_test": 256, "batch_size": 64, "seeds": (0,),
               "lr": 3e-3},
-    "standard": {"epochs": 5, "n_train": 8000, "n_test": 2000, "batch_size": 64, "seeds": (0,),
+    # 3 seeds × 4 models + the θ-head tuning (3 more runs) in ≈ 7 CPU-minutes of training
+    "standard": {"epochs": 4, "n_train": 6000, "n_test": 2000, "batch_size": 64, "seeds": (0, 1, 2),
                  "lr": 2e-3},
     # the paper: ≈ 150 000 iterations of 256 (≈ 640 epochs of 60 000), SGD 0.01; three seeds
     "full": {"epochs": 640, "n_train": None, "n_test": None, "batch_size": 256,
              "seeds": (0, 1, 2), "lr": 0.01},
 }
 SETTINGS = {
-    "smoke": Settings(n_val=128, trans_n_train=128, trans_epochs=1, misalign_n=16,
+    # smoke runs every code path of full (both columns, the depth models), on a few hundred digits
+    "smoke": Settings(n_val=128, columns=TABLE1_COLUMNS, trans_n_train=128, trans_epochs=1, misalign_n=16,
+                      depth_models=("STN-C2", "STN-SL2"),
                       angles=(0.0, 45.0, 90.0, 180.0), shifts=(0, 2, 4), angle_n=256),
     "standard": Settings(),
-    "full": Settings(optimizer="sgd", schedule="constant", loc_lr_scale=0.1, head_lr_scale=0.1,
-                     trans_head_lr_scale=0.1, n_val=5000,
+    "full": Settings(optimizer="sgd", schedule="constant", loc_lr_scale=0.1, head_lr_grid=(0.1,),
+                     columns=TABLE1_COLUMNS, depth_models=("STN-C2", "STN-SL2"), n_val=5000,
                      trans_dataset="mnist-tc", trans_n_train=None, trans_epochs=640, test_passes=10,
                      misalign_n=1000, angle_n=10000),
 }
@@ -204,15 +214,52 @@ def load_split(name: str, n_train: int | None, n_val: int, *, seed: int = 0):
     return full.subset(slice(n_val, None)), full.subset(slice(0, n_val))
 
 
-def recipe(budget, *, epochs: int | None = None, head_lr_scale: float | None = None):
+def recipe(budget, *, head_lr_scale: float, epochs: int | None = None):
     """Lesson 07's training recipe: the budget's, with the lesson's optimizer and schedule, the
     localization net at ``settings.loc_lr_scale`` of the learning rate and its θ head at
-    ``head_lr_scale`` (default ``settings.head_lr_scale``, the rotation runs' value); ``epochs``
-    (default: the budget's) for the translation runs."""
+    ``head_lr_scale`` of it (one of ``settings.head_lr_grid``, chosen by :func:`tune_head_lr`);
+    ``epochs`` (default: the budget's) for the translation runs."""
     S = budget.settings
     return budget.recipe(epochs=epochs or budget.epochs, optimizer=S.optimizer, schedule=S.schedule,
-                         loc_lr_scale=S.loc_lr_scale,
-                         head_lr_scale=S.head_lr_scale if head_lr_scale is None else head_lr_scale)
+                         loc_lr_scale=S.loc_lr_scale, head_lr_scale=head_lr_scale)
+
+
+def build(name: str, in_size: int, budget) -> PlacementNet:
+    """The placement model ``name`` (``"CNN"``, ``"STN-C1"`` …) for ``in_size``×``in_size`` inputs,
+    its localization body normalized as ``budget.settings.loc_norm``."""
+    return _placement.build(name, in_size=in_size, loc_norm=budget.settings.loc_norm)
+
+
+def tuning_name(name: str, head_lr_scale: float) -> str:
+    """The name of ``name``'s tuning run with the θ head at ``head_lr_scale`` × the rate."""
+    return f"{name}, θ head ×{head_lr_scale:g}"
+
+
+def tune_head_lr(exp, name: str, make, seed: int, grid, recipe_for) -> tuple[float, dict[float, float]]:
+    """Choose ``name``'s θ-head learning-rate factor on the validation split, the same rule for
+    every model: train ``make()`` with ``seed`` once per factor in ``grid`` (``recipe_for(h)``
+    gives the recipe) and keep the factor with the lowest validation error after the last
+    epoch (a tie: the first in ``grid``). The test split is not read.
+
+    The runs are ``exp``'s, named :func:`tuning_name`; the chosen one also becomes ``name``'s run
+    for ``seed`` (same data, seed and recipe as training it again, so it is not trained twice).
+    Needs ``exp`` to have a validation split.
+
+    Returns ``(chosen factor, {factor: validation error})``.
+    """
+    if exp.val_data is None:
+        raise ValueError("tune_head_lr needs an Experiment with a validation split (val_data)")
+    grid = tuple(grid)
+    if not grid:
+        raise ValueError("grid must hold at least one factor")
+    errors = {}
+    for h in grid:
+        run = exp.run(tuning_name(name, h), make, seed, recipe=recipe_for(h))
+        errors[h] = float(run.history.last["val_error"])
+    chosen = min(grid, key=lambda h: (errors[h], grid.index(h)))
+    best = exp.runs[tuning_name(name, chosen), seed]
+    exp.runs.setdefault((name, seed), dataclasses.replace(best, name=name))
+    return chosen, errors
 
 
 def test_error(model: nn.Module, name: str, *, n_test: int | None, passes: int, device) -> float:
@@ -432,7 +479,7 @@ def check_sl_forward(student, *, verbose: bool = True) -> bool:
 __all__ = [
     "PAPER_TABLE1", "PAPER_TABLE2", "TABLE1_COLUMNS", "Settings", "BUDGET_CHANGES", "SETTINGS",
     "start", "warp", "letter_w", "toy_network", "best_spatial_alignment",
-    "load_split", "recipe", "test_error", "angles_of",
+    "load_split", "recipe", "build", "tuning_name", "tune_head_lr", "test_error", "angles_of",
     "misalignment_reference",
     "check_misalignment", "MISALIGNMENT_MISTAKES", "SLPieces", "sl_forward_reference",
     "check_sl_forward", "SL_MISTAKES", "CheckError",

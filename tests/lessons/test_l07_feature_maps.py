@@ -32,6 +32,12 @@ def test_budgets():
     full = L.start("full").budget
     assert full.settings.optimizer == "sgd" and full.lr == 0.01 and full.batch_size == 256
     assert full.settings.test_passes == 10 and len(full.seeds) == 3
+    assert full.settings.columns == L.TABLE1_COLUMNS and full.settings.depth_models
+    standard = L.start("standard").budget
+    assert len(standard.seeds) >= 3  # a table needs 3 seeds per model
+    assert len(standard.settings.head_lr_grid) >= 2 and standard.settings.loc_norm == "batch"
+    smoke = L.start("smoke").budget.settings  # smoke runs every code path of full
+    assert smoke.columns == L.TABLE1_COLUMNS and smoke.depth_models == full.settings.depth_models
 
 
 @pytest.mark.parametrize("name", ["STN-C0", "STN-C1", "STN-SL1"])
@@ -40,8 +46,8 @@ def test_the_recipe_puts_the_theta_head_and_the_localization_body_in_their_own_g
 
     model = build(name)
     budget = L.start("smoke").budget
-    budget = dataclasses.replace(budget, settings=L.Settings(loc_lr_scale=0.5, head_lr_scale=30.0))
-    recipe = L.recipe(budget)
+    budget = dataclasses.replace(budget, settings=L.Settings(loc_lr_scale=0.5))
+    recipe = L.recipe(budget, head_lr_scale=30.0)
     assert (recipe.optimizer, recipe.schedule, recipe.epochs) == (budget.settings.optimizer,
                                                                   budget.settings.schedule, budget.epochs)
     groups = _param_groups(model, 1e-3, recipe.lr_scale(model))
@@ -58,7 +64,59 @@ def test_the_recipe_puts_the_theta_head_and_the_localization_body_in_their_own_g
     assert override.epochs == 7
     lr_of = {id(p): g["lr"] for g in _param_groups(model, 1e-3, override.lr_scale(model)) for p in g["params"]}
     assert [lr_of[id(p)] for p in loc.head.parameters()] == pytest.approx([2e-3] * 2)
-    assert L.start("full").budget.settings.head_lr_scale == L.start("full").budget.settings.loc_lr_scale
+    with pytest.raises(TypeError):
+        L.recipe(budget)  # the θ head's factor is always said (tuned per model)
+
+
+def test_build_uses_the_budgets_localization_norm():
+    budget = L.start("smoke").budget
+    model = L.build("STN-C1", 28, budget)
+    assert any(isinstance(m, torch.nn.BatchNorm1d) for m in model.transformer.loc[0].body)
+    plain = dataclasses.replace(budget, settings=dataclasses.replace(budget.settings, loc_norm=None))
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in L.build("STN-C1", 28, plain).transformer.loc[0].body)
+    assert L.build("CNN", 42, budget).in_size == 42
+
+
+class _History:
+    def __init__(self, val):
+        self.last = {"val_error": val}
+
+
+class _FakeExperiment:
+    """What tune_head_lr uses of an Experiment: val_data, runs and run(name, make, seed, recipe=)."""
+
+    def __init__(self, errors, val_data="validation split"):
+        self.errors, self.val_data, self.runs, self.calls = errors, val_data, {}, []
+
+    def run(self, name, make, seed, *, recipe):
+        from stnlib.course.experiment import Run
+
+        self.calls.append((name, seed, recipe))
+        run = Run(name, seed, make(), _History(self.errors[recipe]), {"error": 1.0}, 1.0, 0.1, False)
+        self.runs[name, seed] = run
+        return run
+
+
+def test_tune_head_lr_keeps_the_lowest_validation_error_and_adopts_that_run():
+    exp = _FakeExperiment({1.0: 8.0, 10.0: 7.5, 100.0: 9.0})
+    chosen, errors = L.tune_head_lr(exp, "STN-C1", lambda: torch.nn.Linear(1, 1), 3, (1.0, 10.0, 100.0),
+                                    lambda h: h)
+    assert chosen == 10.0 and errors == {1.0: 8.0, 10.0: 7.5, 100.0: 9.0}
+    assert [c[0] for c in exp.calls] == [L.tuning_name("STN-C1", h) for h in (1.0, 10.0, 100.0)]
+    assert all(c[1] == 3 for c in exp.calls)
+    adopted = exp.runs["STN-C1", 3]
+    assert adopted.name == "STN-C1"
+    assert adopted.model is exp.runs[L.tuning_name("STN-C1", 10.0), 3].model  # not trained again
+    assert L.tuning_name("STN-C1", 10.0) == "STN-C1, θ head ×10"
+    # a tie keeps the first in the grid; one value: that value
+    assert L.tune_head_lr(_FakeExperiment({1.0: 5.0, 10.0: 5.0}), "m", lambda: torch.nn.Linear(1, 1), 0,
+                          (10.0, 1.0), lambda h: h)[0] == 10.0
+    assert L.tune_head_lr(_FakeExperiment({0.1: 5.0}), "m", lambda: torch.nn.Linear(1, 1), 0, (0.1,),
+                          lambda h: h)[0] == 0.1
+    with pytest.raises(ValueError, match="validation split"):
+        L.tune_head_lr(_FakeExperiment({}, val_data=None), "m", None, 0, (1.0,), lambda h: h)
+    with pytest.raises(ValueError, match="at least one"):
+        L.tune_head_lr(_FakeExperiment({}), "m", None, 0, (), lambda h: h)
 
 
 # ----------------------------------------------------------------------------------------
