@@ -40,7 +40,7 @@ from .. import _validate
 from ..grids import identity as _identity
 from ..transformer import SpatialTransformer
 
-__all__ = ["seed_body", "seed_localization", "baseline", "stn", "tc_cnn", "tc_st_cnn",
+__all__ = ["seed_body", "seed_localization", "baseline", "stn", "body_hidden_for", "tc_cnn", "tc_st_cnn",
            "Standardize", "BoundedHead", "bound_theta", "randomize_head", "collapse_stn",
            "ACTIVATIONS"]
 
@@ -149,12 +149,45 @@ def stn(in_size: int = 40, n_classes: int = 10, *, out_size: int | None = None,
     return Classifier(seed_body(out_size, n_classes, in_channels=in_channels), transformer=st)
 
 
-def tc_cnn(in_size: int = 60, n_classes: int = 10):
+def body_hidden_for(params: int, in_size: int, n_classes: int = 10, *, in_channels: int = 1,
+                    channels: int = 32) -> int:
+    """The FC width of :func:`seed_body` (``in_size``) whose parameter count is closest to ``params``.
+
+    Table II's parameters are its two convolutions plus ``F·h + h`` (FC ``h``) and ``h·n + n``
+    (the logits), with F = channels × side²; solving for h gives the width that matches
+    another model's count (e.g. an ST-CNN's, so that a comparison is not one of sizes).
+
+    Example::
+
+        >>> body_hidden_for(399_202, 60)
+        72
+    """
+    (in_size,) = _validate.size(in_size, "in_size", 1)
+    fixed = sum(p.numel() for p in seed_body(in_size, n_classes, in_channels=in_channels,
+                                                 channels=channels, hidden=1).parameters())
+    side = _conv_side(_conv_side(in_size, 3) // 2, 3) // 2
+    per_unit = channels * side * side + 1 + n_classes
+    fixed -= per_unit  # the count at h = 1 holds one unit
+    if not isinstance(params, int) or isinstance(params, bool) or params < fixed + per_unit:
+        raise ValueError(f"params must be an int of at least {fixed + per_unit:,} (Table II on "
+                         f"{in_size}×{in_size} with one hidden unit), got {params!r}")
+    return max(1, round((params - fixed) / per_unit))
+
+
+def tc_cnn(in_size: int = 60, n_classes: int = 10, *, params: int | None = None):
     """The CNN of the translated-cluttered (TC) comparison: Table II on the 60×60 input.
 
-    ``in_size``: the input's side (60); ``n_classes``: the number of logits.
+    ``in_size``: the input's side (60); ``n_classes``: the number of logits. ``params``: fit
+    Table II's FC width so the network has about this many parameters
+    (:func:`body_hidden_for`; default: Table II's 256 units). Lesson 04 matches the CNN to
+    the ST-CNN's count, so that the two differ in the transformer, not in size.
     """
-    return baseline(in_size, n_classes)
+    if params is None:
+        return baseline(in_size, n_classes)
+    from .classifier import Classifier
+
+    hidden = body_hidden_for(params, in_size, n_classes)
+    return Classifier(seed_body(in_size, n_classes, hidden=hidden))
 
 
 def tc_st_cnn(in_size: int = 60, n_classes: int = 10, *, out_size: int | None = 30):

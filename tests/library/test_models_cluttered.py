@@ -117,3 +117,27 @@ def test_table_1_localization_pools_first_and_after_the_first_convolution():
     kinds = [type(m) for m in body if not isinstance(m, (nn.ReLU, nn.Identity))]
     assert kinds == [nn.MaxPool2d, nn.Conv2d, nn.MaxPool2d, nn.Conv2d, nn.Flatten, nn.Linear]
     assert all(m.kernel_size == 2 for m in body if isinstance(m, nn.MaxPool2d))
+
+
+class TestParameterMatchedCNN:
+    @pytest.mark.parametrize("in_size, hidden", [(40, 37), (48, 120), (60, 72), (60, 256)])
+    def test_body_hidden_for_inverts_the_parameter_count(self, in_size, hidden):
+        assert zoo.body_hidden_for(_params_by_hand_baseline(in_size, hidden=hidden), in_size) == hidden
+
+    @pytest.mark.parametrize("in_size, out_size", [(40, 20), (48, 24), (60, 30)])
+    def test_tc_cnn_matches_the_st_cnn_count_within_half_a_unit(self, in_size, out_size):
+        target = count_parameters(zoo.tc_st_cnn(in_size, out_size=out_size))
+        cnn = zoo.tc_cnn(in_size, params=target)
+        side = ((in_size - 2) // 2 - 2) // 2
+        per_unit = 32 * side * side + 1 + 10
+        assert abs(count_parameters(cnn) - target) <= per_unit / 2
+        assert count_parameters(cnn) != count_parameters(zoo.tc_cnn(in_size))  # Table II's 256 units differ
+        assert cnn.transformer is None and cnn(torch.rand(2, 1, in_size, in_size)).shape == (2, 10)
+
+    def test_default_tc_cnn_is_table_ii_and_too_few_parameters_is_an_error(self):
+        assert count_parameters(zoo.tc_cnn(60)) == _params_by_hand_baseline(60)
+        smallest = _params_by_hand_baseline(60, hidden=1)
+        assert zoo.body_hidden_for(smallest, 60) == 1
+        for bad in (smallest - 1, 1000.0, True):
+            with pytest.raises(ValueError, match="params must be an int of at least"):
+                zoo.body_hidden_for(bad, 60)
