@@ -34,8 +34,14 @@ def test_budgets_follow_the_paper_at_full_and_stay_small_at_smoke():
     full, smoke = L.BUDGET_CHANGES["full"], L.BUDGET_CHANGES["smoke"]
     assert full["epochs"] == 10 and full["n_train"] == 10_000 and full["seeds"] == (0, 1, 2)
     assert smoke["n_train"] <= 1024 and L.SETTINGS["smoke"].collapse_n_train <= 512
-    assert L.SETTINGS["standard"].collapse_seeds == (0, 1, 2)
-    assert L.SETTINGS["standard"].tc_out_size == 30
+    standard, full_settings = L.SETTINGS["standard"], L.SETTINGS["full"]
+    # a table has >= 3 seeds at standard, an initialization claim >= 5
+    assert len(L.BUDGET_CHANGES["standard"]["seeds"]) >= 3 and len(standard.tc_seeds) >= 3
+    assert len(standard.collapse_seeds) >= 5 and len(standard.late_seeds) >= 3
+    assert 1.0 in standard.late_lr_factors  # the late-collapse attempt runs at the full rate
+    for s in (standard, full_settings):  # the transformer downsamples to half the canvas's side
+        assert s.tc_out_size * 2 == s.tc_canvas
+    assert (full_settings.tc_canvas, full_settings.tc_pieces) == (60, 6)  # Jaderberg et al.'s TC at full
 
 
 OUTSIDE_MISTAKES = [
@@ -172,3 +178,35 @@ def test_replay_detector_fires_after_patience_bad_statistics():
     assert L.replay_detector(rows, patience=3, max_outside=0.5)[0] == 6
     assert L.replay_detector(rows, patience=2, max_outside=0.5)[0] == 2
     assert L.replay_detector(rows, patience=3, max_outside=0.95) == (None, "")
+
+
+def test_epoch_theta_averages_the_rows_logged_in_each_epoch():
+    rows = [{"step": 0, "outside": 0.0, "scale_mean": 1.0, "translation_mean": 0.0},
+            {"step": 2, "outside": 0.2, "scale_mean": 0.8, "translation_mean": 0.2},
+            {"step": 4, "outside": 1.0, "scale_mean": 3.0, "translation_mean": 2.0},
+            {"step": 8, "outside": 0.6, "scale_mean": 2.0, "translation_mean": 1.0}]
+    out = L.epoch_theta(rows, 4, 3)  # epochs: steps 0-3, 4-7, 8-11
+    assert out["outside"] == pytest.approx([0.1, 1.0, 0.6])
+    assert out["scale_mean"] == pytest.approx([0.9, 3.0, 2.0])
+    assert out["translation_mean"] == pytest.approx([0.1, 2.0, 1.0])
+    four = L.epoch_theta(rows, 4, 4)["outside"]
+    assert four[3] != four[3]  # an epoch without a row is nan
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        L.epoch_theta(rows, 0, 3)
+
+
+def test_late_verdict_tells_the_late_collapse_from_one_at_initialization():
+    learned_then_off = L.late_verdict([30, 60, 85, 12], [0.0, 0.01, 0.1, 0.9])
+    assert learned_then_off == ("learned, then drifted off the image", 4)
+    assert L.late_verdict([11, 10, 10], [0.7, 1.0, 1.0]) == ("drifted off before learning", 1)
+    # learning that comes only after the drift does not make it late
+    assert L.late_verdict([20, 40, 70], [0.1, 0.8, 0.2]) == ("drifted off before learning", 2)
+    # 0.5 is not above the limit
+    assert L.late_verdict([40, 80, 90], [0.0, 0.5, 0.3]) == ("learned, stayed on the image", None)
+    assert L.late_verdict([40, 55], [0.0, 0.6], learned=60) == ("drifted off before learning", 2)
+    assert L.late_verdict([40, 55], [0.0, 0.6], max_outside=0.7) == ("learned, stayed on the image", None)
+    assert L.late_verdict([12, 14], [0.0, 0.1]) == ("stayed on the image, never learned", None)
+    kinds = (learned_then_off, L.late_verdict([1], [1.0]), L.late_verdict([60], [0.0]), L.late_verdict([1], [0.0]))
+    assert [k for k, _ in kinds] == list(L.LATE_KINDS)
+    with pytest.raises(ValueError, match="one number per epoch"):
+        L.late_verdict([50, 60], [0.0])
