@@ -15,11 +15,14 @@ transformer that regresses **one θ per channel** (``per_channel=True`` of
 ========================= =========================================================
 piece                     here
 ========================= =========================================================
-classifier                :class:`~stnlib.models.classifier.FCN` (3 weight layers) or
-                          :class:`~stnlib.models.classifier.CNN` (2 conv + 2 max-pool +
-                          linear), the Table-1 bodies of lesson 03, with
-                          ``in_channels`` = 2 (no transformer, one transformer, one θ
-                          per channel) or 4 (2×ST) and 19 classes
+classifier                ``classifier="joint"``: :class:`~stnlib.models.classifier.FCN`
+                          (3 weight layers) or :class:`~stnlib.models.classifier.CNN`
+                          (2 conv + 2 max-pool + linear), the Table-1 bodies of lesson
+                          03, on all channels at once; ``classifier="shared"``:
+                          :class:`SharedDigitBody`, one digit net (FCN or small CNN)
+                          per channel with shared weights, then a head on all
+                          channels' features. ``in_channels`` = 2 (no transformer,
+                          one transformer, one θ per channel) or 4 (2×ST), 19 classes
 localization              lesson 03's: a 14×14 thumbnail FCN (ST-FCN) or the small
                           CNN of the PyTorch tutorial (ST-CNN), seeing both channels,
                           identity-initialized
@@ -27,9 +30,19 @@ transformer output        28×28 (``ADDITION_OUT``): a digit-sized window of the
                           42×42 canvas, as in tensorpack's reproduction (our choice:
                           the paper does not give it)
 size                      the classifier's width is fitted so that every model has
-                          about ``DEFAULT_ADDITION_PARAMS`` = 100k parameters (our
-                          choice; the paper says only "approximately the same")
+                          about ``params`` parameters (default
+                          ``DEFAULT_ADDITION_PARAMS`` = 100k; lesson 05 uses 300k with
+                          the shared classifier; the paper says only "approximately
+                          the same")
 ========================= =========================================================
+
+Why a shared classifier: the sum is the only label, so a classifier must learn
+both digits from it. With one FCN on both channels (100k parameters, or 974k)
+the models of lesson 05 stayed at the error of always answering the most
+frequent sum (about 91 %) within a CPU budget, or memorized the training pairs;
+one digit net read per channel sees every digit with the same weights, twice as
+many digit examples per pair, and left that plateau in the same budget (lesson
+05's companion module gives the scouting numbers).
 
 **Two digits in one image.** Wang (2018), §5.1: the two digits side by side
 in one 28×56 channel (``"mnist-two-digits"``). One localization net outputs
@@ -57,8 +70,8 @@ from .classifier import CNN, FCN, Classifier, check_images, count_parameters
 from .mnist import MNIST_MEAN_STD
 
 __all__ = [
-    "ADDITION_MODELS", "DEFAULT_ADDITION_PARAMS", "ADDITION_OUT",
-    "addition_transformer", "addition_model", "addition_parameter_table", "WANG_MODELS",
+    "ADDITION_MODELS", "DEFAULT_ADDITION_PARAMS", "ADDITION_OUT", "ADDITION_CLASSIFIERS",
+    "SharedDigitBody", "addition_transformer", "addition_model", "addition_parameter_table", "WANG_MODELS",
     "WangAdditionCNNBody", "wang_addition_model",
     "LEFT_RIGHT_BIAS", "IDENTITY_BIAS", "TWO_DIGIT_INITS", "PADDING_MODES",
     "two_digit_localization_body", "PairCNN", "TwoDigitCNNBody", "two_digit_cnn",
@@ -77,11 +90,91 @@ WANG_MODELS = ("Wang ST", "Wang CNN")
 DEFAULT_ADDITION_PARAMS = 100_000
 #: side of the transformers' output windows on the 42×42 canvas
 ADDITION_OUT = 28
+#: how an addition model's classifier reads its channels: ``"joint"`` (one FCN / CNN on all
+#: channels at once) or ``"shared"`` (:class:`SharedDigitBody`: one digit net, shared, per channel,
+#: then a head on all channels' features)
+ADDITION_CLASSIFIERS = ("joint", "shared")
 #: the pixel statistics of MNIST Wang (2018) standardizes his inputs with
 MNIST_MEAN, MNIST_STD = MNIST_MEAN_STD
 
 
 # --------------------------------------------------------------------------- MNIST addition
+
+
+class SharedDigitBody(nn.Module):
+    """One digit net applied to every channel with the same weights, then a head on all of them.
+
+    Each channel c of the N×C×S×S input goes alone through the same digit net
+    (``"fcn"``: flatten → linear w → ReLU → linear w → ReLU; ``"cnn"``: conv 5×5 8
+    stride 2 → ReLU → conv 3×3 16 stride 2 → ReLU → linear w → ReLU: strided
+    convolutions instead of max-pooling, and narrow, because on a CPU they cost
+    most of the time (one 1-channel 42×42 convolution with pooling costs ~10× the
+    FCN's step); its parameters are in the linear layers); the C
+    feature vectors are concatenated in channel order and a head (linear → ReLU →
+    linear) maps them to the logits. The net sees one digit at a time, as Wang (2018)'s
+    addition classifier does (:class:`PairCNN`); which channel a feature came from is
+    known to the head only.
+
+    Args:
+        channels: C (2 for a 2-channel input or a single / per-channel transformer,
+            4 behind two parallel transformers).
+        in_size: S, the side of each channel.
+        n_classes: the logits (19 sums).
+        kind: ``"fcn"`` or ``"cnn"``: the digit net.
+        width: w: the digit net's features (the FCN's hidden units, the CNN's linear layer).
+        head: the head's hidden units (default: w).
+
+    Shapes: N×C×S×S → N×n_classes; :meth:`features` gives N×C×w, the digit net's
+    features of each channel.
+
+    Example:
+        >>> import torch
+        >>> body = SharedDigitBody(2, 42, kind="fcn", width=16)
+        >>> body(torch.rand(3, 2, 42, 42)).shape, body.features(torch.rand(3, 2, 42, 42)).shape
+        (torch.Size([3, 19]), torch.Size([3, 2, 16]))
+    """
+
+    #: the CNN digit net's two convolutions' channels
+    conv_channels = (8, 16)
+
+    def __init__(self, channels: int, in_size: int, n_classes: int = 19, *, kind: str = "fcn",
+                 width: int = 128, head: int | None = None):
+        super().__init__()
+        _validate.size(channels, "channels", 1)
+        (self.in_size,) = _validate.size(in_size, "in_size", 1)
+        _validate.size(n_classes, "n_classes", 1)
+        _validate.choice(kind, "kind", ("fcn", "cnn"))
+        _validate.size(width, "width", 1)
+        if kind == "cnn" and in_size < 4:
+            raise ValueError(f"in_size must be at least 4 for the CNN (two stride-2 convolutions), "
+                             f"got {in_size}")
+        self.in_channels, self.kind, self.width = channels, kind, width
+        if kind == "fcn":
+            self.n_features = width
+            self.digit = nn.Sequential(nn.Flatten(), nn.Linear(in_size * in_size, width), nn.ReLU(),
+                                       nn.Linear(width, width), nn.ReLU())
+        else:
+            self.n_features = width
+            c1, c2 = self.conv_channels
+            side = (in_size + 1) // 2
+            side = (side + 1) // 2  # two stride-2 convolutions ("same" padding): ⌈S/4⌉
+            self.digit = nn.Sequential(
+                nn.Conv2d(1, c1, 5, stride=2, padding=2), nn.ReLU(),
+                nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Flatten(), nn.Linear(c2 * side * side, width), nn.ReLU())
+        self.hidden = head if head is not None else width
+        _validate.size(self.hidden, "head", 1)
+        self.head = nn.Sequential(nn.Linear(channels * self.n_features, self.hidden), nn.ReLU(),
+                                  nn.Linear(self.hidden, n_classes))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The digit net's features of each channel: N×C×S×S → N×C×F."""
+        check_images(x, self.in_channels, self.in_size)
+        N, C = x.shape[:2]
+        return self.digit(x.reshape(N * C, 1, self.in_size, self.in_size)).reshape(N, C, -1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).flatten(1))
 
 
 def _parse_addition(name: str) -> tuple[str, str | None]:
@@ -130,11 +223,14 @@ def addition_transformer(kind: str, *, loc: str = "fcn", in_size: int = 42,
 
 
 def _make_addition(base: str, kind: str | None, width: int, in_size: int, out_size: int,
-                   transform: str) -> nn.Module:
+                   transform: str, classifier: str = "joint") -> nn.Module:
     channels = 4 if kind == "parallel" else 2
     side = in_size if kind is None else out_size
-    body = (FCN(channels, side, 19, hidden=width) if base == "FCN"
-            else CNN(channels, side, 19, channels=(width, 2 * width), hidden=None))
+    if classifier == "shared":
+        body = SharedDigitBody(channels, side, 19, kind=base.lower(), width=width)
+    else:
+        body = (FCN(channels, side, 19, hidden=width) if base == "FCN"
+                else CNN(channels, side, 19, channels=(width, 2 * width), hidden=None))
     if kind is None:
         return Classifier(body)
     st = addition_transformer(kind, loc=base.lower(), in_size=in_size, out_size=out_size,
@@ -144,7 +240,7 @@ def _make_addition(base: str, kind: str | None, width: int, in_size: int, out_si
 
 def addition_model(name: str, *, params: int = DEFAULT_ADDITION_PARAMS, width: int | None = None,
                    in_size: int = 42, out_size: int = ADDITION_OUT,
-                   transform: str = "affine") -> Classifier:
+                   transform: str = "affine", classifier: str = "joint") -> Classifier:
     """One MNIST-addition model, its classifier sized so the whole has ≈ ``params`` parameters.
 
     Args:
@@ -154,6 +250,9 @@ def addition_model(name: str, *, params: int = DEFAULT_ADDITION_PARAMS, width: i
             units, CNN channels — is fitted to it).
         width: use this classifier width instead of fitting one.
         in_size, out_size, transform: see :func:`addition_transformer`.
+        classifier: ``"joint"`` (the FCN / CNN reads all channels at once) or
+            ``"shared"`` (:class:`SharedDigitBody`: one digit net per channel, shared
+            weights, then a head); see :data:`ADDITION_CLASSIFIERS`.
 
     Returns a :class:`~stnlib.models.classifier.Classifier` mapping
     N×2×in_size×in_size to N×19 logits.
@@ -167,37 +266,40 @@ def addition_model(name: str, *, params: int = DEFAULT_ADDITION_PARAMS, width: i
     """
     base, kind = _parse_addition(name)
     _validate.size(params, "params", 1)
+    _validate.choice(classifier, "classifier", ADDITION_CLASSIFIERS)
     if base == "Wang":
         return wang_addition_model(transformer=kind is not None)
     if width is None:
-        widths = range(2, 2049) if base == "FCN" else range(2, 257)
+        widths = range(2, 2049) if base == "FCN" or classifier == "shared" else range(2, 257)
         best, gap = None, None
         for w in widths:  # counts grow with the width: stop past the best
             g = abs(count_parameters(_make_addition(base, kind, w, in_size, out_size,
-                                                    transform)) - params)
+                                                    transform, classifier)) - params)
             if gap is None or g < gap:
                 best, gap = w, g
             elif g > gap:
                 break
         width = best
-    return _make_addition(base, kind, width, in_size, out_size, transform)
+    return _make_addition(base, kind, width, in_size, out_size, transform, classifier)
 
 
 def addition_parameter_table(*, params: int = DEFAULT_ADDITION_PARAMS,
-                             names=ADDITION_MODELS) -> str:
+                             names=ADDITION_MODELS, classifier: str = "joint") -> str:
     """A text table: classifier width, localization and total parameters of each addition model.
 
     ``params``: the parameter budget the classifiers' widths are fitted to; ``names``: the
-    models to list (:data:`ADDITION_MODELS`).
+    models to list (:data:`ADDITION_MODELS`); ``classifier``: see :func:`addition_model`.
     """
     lines = [f"{'model':20s} {'classifier':>16s} {'loc. net(s)':>11s} {'total':>8s}   "
              "θ per image"]
     for name in names:
-        m = addition_model(name, params=params)
+        m = addition_model(name, params=params, classifier=classifier)
         clf = m.body
         loc = count_parameters(m.transformer) if m.transformer is not None else 0
         width = (f"h={clf.hidden}" if isinstance(clf, FCN) else f"c={clf.channels[0]}"
-                 if isinstance(clf, CNN) else "Wang's")
+                 if isinstance(clf, CNN) else
+                 f"w={clf.width}"
+                 if isinstance(clf, SharedDigitBody) else "Wang's")
         kind = _parse_addition(name)[1]
         thetas = {None: "–", "single": "1 (both channels)", "per channel": "2 (one per channel)",
                   "parallel": "2 (one per transformer)"}[kind]

@@ -215,3 +215,89 @@ def test_pair_cnn_pairs_the_two_windows_of_the_same_image_in_order():
             torch.testing.assert_close(out[n:n + 1], net.head(torch.cat(f, 1)), rtol=0, atol=1e-12)
             torch.testing.assert_close(out[n:n + 1], net(V[n:n + 1]), rtol=0, atol=1e-12)
         assert (net(V.flip(1)) - out).abs().max() > 1e-6  # window 0 is the first digit
+
+
+# ------------------------------------------------ issue 24: the shared-digit classifier of MNIST addition
+
+class TestSharedDigitBody:
+    @pytest.mark.parametrize("kind", ["fcn", "cnn"])
+    def test_each_channel_goes_through_the_same_digit_net(self, kind):
+        torch.manual_seed(0)
+        body = A.SharedDigitBody(3, 28, kind=kind, width=8).double().eval()
+        x = torch.rand(4, 3, 28, 28, dtype=torch.float64)
+        with torch.no_grad():
+            f = body.features(x)
+            assert f.shape == (4, 3, body.n_features)
+            for c in range(3):  # channel c's features are the digit net's of channel c alone
+                torch.testing.assert_close(f[:, c], body.digit(x[:, c:c + 1]), rtol=0, atol=1e-12)
+            torch.testing.assert_close(body(x), body.head(f.flatten(1)), rtol=0, atol=1e-12)
+
+    def test_the_logits_read_every_channel_and_know_which_is_which(self):
+        torch.manual_seed(1)
+        body = A.SharedDigitBody(2, 42, kind="fcn", width=16).double().eval()
+        x = torch.rand(3, 2, 42, 42, dtype=torch.float64)
+        with torch.no_grad():
+            out = body(x)
+            for c in range(2):  # changing one channel only changes the logits
+                y = x.clone()
+                y[:, c] = torch.rand(3, 42, 42, dtype=torch.float64)
+                assert (body(y) - out).abs().max() > 1e-6
+                assert torch.equal(body.features(y)[:, 1 - c], body.features(x)[:, 1 - c])
+            assert (body(x.flip(1)) - out).abs().max() > 1e-6  # the head knows the channel's place
+
+    def test_widths_and_parameter_counts(self):
+        fcn = A.SharedDigitBody(2, 42, kind="fcn", width=10)
+        # digit net 42²·10 + 10 + 10·10 + 10, head 20·10 + 10 + 10·19 + 19
+        assert count_parameters(fcn) == 42 * 42 * 10 + 10 + 110 + 210 + 209
+        cnn = A.SharedDigitBody(4, 28, kind="cnn", width=4)
+        # conv 5×5 1→8 and 3×3 8→16, both stride 2 (28 → 14 → 7), linear 16·7·7 → 4, head 4·4 → 4 → 19
+        assert count_parameters(cnn) == (25 * 8 + 8) + (72 * 16 + 16) + (784 * 4 + 4) + (16 * 4 + 4) + (
+            4 * 19 + 19)
+        # 42 → 21 → 11
+        assert A.SharedDigitBody(2, 42, kind="cnn", width=4).digit[-2].in_features == 16 * 11 * 11
+        assert A.SharedDigitBody(2, 28, kind="fcn", width=10, head=7).hidden == 7
+
+    def test_errors(self):
+        with pytest.raises(ValueError, match="unknown kind 'rnn'"):
+            A.SharedDigitBody(2, 42, kind="rnn")
+        with pytest.raises(ValueError, match="x must be N×2×42×42"):
+            A.SharedDigitBody(2, 42)(torch.rand(2, 4, 42, 42))
+        with pytest.raises(ValueError, match="in_size must be at least 4 for the CNN"):
+            A.SharedDigitBody(2, 3, kind="cnn")
+        with pytest.raises(ValueError, match="unknown classifier 'both'"):
+            A.addition_model("FCN", classifier="both")
+
+
+class TestSharedAdditionModels:
+    @pytest.mark.parametrize("name", [n for n in A.ADDITION_MODELS if n not in A.WANG_MODELS])
+    @pytest.mark.parametrize("params", [300_000, 1_000_000])
+    def test_logits_and_parameter_budget(self, name, params):
+        m = A.addition_model(name, params=params, classifier="shared")
+        assert isinstance(m.body, A.SharedDigitBody)
+        assert m(torch.rand(3, 2, 42, 42)).shape == (3, 19)
+        assert abs(count_parameters(m) - params) < 0.03 * params
+        w = m.body.width
+        gaps = [abs(count_parameters(A.addition_model(name, width=v, classifier="shared")) - params)
+                for v in (w - 1, w, w + 1)]
+        assert gaps[1] == min(gaps)
+
+    @pytest.mark.parametrize("name, channels, side", [
+        ("FCN", 2, 42), ("CNN", 2, 42), ("ST-FCN", 2, 28), ("ST-FCN per channel", 2, 28),
+        ("2×ST-FCN", 4, 28), ("2×ST-CNN", 4, 28)])
+    def test_the_body_reads_what_the_transformer_outputs(self, name, channels, side):
+        m = A.addition_model(name, params=100_000, classifier="shared")
+        kind = "fcn" if "FCN" in name else "cnn"
+        assert (m.body.in_channels, m.body.in_size, m.body.kind) == (channels, side, kind)
+
+    def test_joint_is_the_default_and_unchanged(self):
+        from stnlib.models.classifier import FCN
+
+        assert isinstance(A.addition_model("FCN").body, FCN)
+        assert A.addition_model("FCN").body.hidden == A.addition_model("FCN", classifier="joint").body.hidden
+
+    def test_parameter_table_names_the_shared_widths(self):
+        table = A.addition_parameter_table(params=300_000, names=("FCN", "CNN", "2×ST-FCN"),
+                                           classifier="shared")
+        widths = {line.split()[0]: line.split()[1] for line in table.splitlines()[1:]}
+        assert widths["FCN"] == f"w={A.addition_model('FCN', params=300_000, classifier='shared').body.width}"
+        assert widths["CNN"] == f"w={A.addition_model('CNN', params=300_000, classifier='shared').body.width}"
