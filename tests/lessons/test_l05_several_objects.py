@@ -8,7 +8,8 @@ from checks import assert_check
 
 from stnlib.course.budgets import BUDGET_NAMES
 from stnlib.lessons import l05_several_objects as L
-from stnlib.models.addition import ADDITION_MODELS, LEFT_RIGHT_BIAS
+from stnlib.models.addition import ADDITION_MODELS, LEFT_RIGHT_BIAS, SharedDigitBody
+from stnlib.stats import compare
 from stnlib.transformer import SpatialTransformer
 
 
@@ -79,6 +80,11 @@ def test_budgets(name):
     assert set(S.two_configs) <= set(L.WANG_TABLE1)
     if name == "smoke":
         assert S.add_n_train <= 512 and S.two_n_train <= 512 and B.n_test <= 512
+    if name != "smoke":  # issue 24: >= 3 seeds per addition model, 5 per two-digit row (a claim about spread)
+        assert len(S.add_seeds) >= 3 and len(B.seeds) >= 5
+        assert {"FCN", "CNN", "ST-FCN", "2×ST-FCN"} <= set(S.add_models)  # the paper's four
+        assert {"left-right/zeros", "identity/zeros", "random/zeros", "CNN"} <= set(S.two_configs)
+        assert S.add_classifier == "shared"
     if name == "full":
         assert S.two_configs == L.TWO_DIGIT_CONFIGS and len(B.seeds) == 5
         assert S.add_models == ADDITION_MODELS and S.dropout and S.schedule == "constant"
@@ -92,6 +98,9 @@ def test_published_numbers_match_their_sources():
     assert sum(cnn) / 5 == pytest.approx(64.503, abs=0.01)
     assert L.PAPER_ADDITION == {"FCN": 47.7, "CNN": 14.7, "ST-FCN": 18.5, "2×ST-FCN": 5.8}
     assert L.WANG_TABLE1["left-right/zeros"] == (91.4, 0.51) and len(L.WANG_TABLE1) == 7
+    # issue 24: the paper column gets what Wang's report prints; his repository's means are labelled apart
+    assert L.WANG_ADDITION_REPORT == {"Wang ST": 6.5, "Wang CNN": 47.3}
+    assert L.WANG_ADDITION_MEAN_ERROR == {"Wang ST": 24.05, "Wang CNN": 35.5}
 
 
 @pytest.fixture(scope="module")
@@ -103,10 +112,10 @@ def smoke():
 def test_experiments_use_the_budgets_recipe_and_wangs_test_protocol(smoke):
     ctx, add, two = smoke
     B, S = ctx.budget, ctx.budget.settings
-    for exp, epochs in ((add, S.add_epochs), (two, S.two_epochs)):
+    for exp, epochs, batch in ((add, S.add_epochs, S.add_batch_size), (two, S.two_epochs, B.batch_size)):
         r = exp.recipe
         assert (r.epochs, r.lr, r.batch_size, r.schedule, r.loc_lr_scale) == (
-            epochs, B.lr, B.batch_size, S.schedule, S.loc_lr_scale)
+            epochs, B.lr, batch, S.schedule, S.loc_lr_scale)
     # addition: the test error, flagged against always answering the most frequent sum
     assert add.primary == "error" and not add.higher_is_better
     counts = torch.bincount(add.test_data.labels)
@@ -144,8 +153,11 @@ def test_models_of_the_tables():
     with pytest.raises(ValueError, match="config must be one of"):
         L.build_two_digits("left/zeros", S)
     assert L.build_addition("Wang CNN", S).transformer is None
-    n = sum(p.numel() for p in L.build_addition("2×ST-FCN", S).parameters())
-    assert abs(n - S.add_params) < 0.05 * S.add_params
+    for name in ("FCN", "CNN", "ST-FCN", "2×ST-FCN"):
+        model = L.build_addition(name, S)
+        n = sum(p.numel() for p in model.parameters())
+        assert abs(n - S.add_params) < 0.03 * S.add_params
+        assert isinstance(model.body, SharedDigitBody) and model.body.kind == name[-3:].lower()
 
 
 def fake_run(exp, name, seed, value, spread=0.1):
@@ -181,3 +193,38 @@ def test_a_two_digit_row_trains_once_and_is_scored_on_both_test_sets(smoke):
     assert all(0 <= v <= 100 for v in run.scores.values())
     assert run.at_chance == (run.scores["accuracy_wang"] - two.trivial < 0.1 * (100 - two.trivial))
     assert run.spread is not None and len(run.history) == ctx.budget.settings.two_epochs
+
+
+def test_same_direction_says_yes_no_or_not_separable():
+    # errors: lower is better; the paper has a ahead of b (18.5 < 47.7)
+    ahead = compare([60.0, 61.0, 59.0], [70.0, 72.0, 71.0], names=("ST-FCN", "FCN"), higher_is_better=False)
+    behind = compare([70.0, 72.0, 71.0], [60.0, 61.0, 59.0], names=("ST-FCN", "FCN"), higher_is_better=False)
+    tie = compare([60.0, 70.0, 65.0], [66.0, 64.0, 65.5], names=("ST-FCN", "FCN"), higher_is_better=False)
+    assert (ahead.verdict, behind.verdict) == ("ahead", "behind") and not tie.separable
+    assert L.same_direction(ahead, 18.5, 47.7) == "yes"
+    assert L.same_direction(behind, 18.5, 47.7) == "no"
+    assert L.same_direction(tie, 18.5, 47.7) == "not separable"
+    assert L.same_direction(ahead, None, 47.7) == "no paper value"
+    # accuracies: higher is better; Wang has left-right (91.4) ahead of identity (87.97)
+    acc = compare([40.0, 42.0, 41.0], [30.0, 31.0, 29.0], higher_is_better=True)
+    assert L.same_direction(acc, 91.4, 87.97) == "yes" and L.same_direction(acc, 87.97, 91.4) == "no"
+
+
+def test_two_digit_comparisons_cover_the_rows_trained():
+    standard = L.start("standard", 0, "cpu").budget.settings.two_configs
+    pairs = L.two_digit_comparisons(standard)
+    for pair in (("left-right/zeros", "identity/zeros"), ("identity/zeros", "random/zeros"),
+                 ("left-right/zeros", "CNN"), ("identity/zeros", "CNN"), ("random/zeros", "CNN")):
+        assert pair in pairs
+    assert all(a in standard and b in standard for a, b in pairs)
+    every = L.two_digit_comparisons(L.TWO_DIGIT_CONFIGS)
+    assert ("left-right/border", "identity/border") in every and ("random/border", "random/zeros") in every
+    assert len(every) == 6 + 3 + 6
+    assert L.two_digit_comparisons(["CNN"]) == []
+
+
+def test_addition_comparisons_hold_the_papers_order():
+    pairs = dict.fromkeys(L.ADDITION_COMPARISONS)
+    for pair in (("ST-FCN", "FCN"), ("2×ST-FCN", "ST-FCN"), ("2×ST-FCN", "FCN")):
+        assert pair in pairs and L.PAPER_ADDITION[pair[0]] < L.PAPER_ADDITION[pair[1]]
+    assert all(a in ADDITION_MODELS and b in ADDITION_MODELS for a, b in L.ADDITION_COMPARISONS)
