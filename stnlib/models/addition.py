@@ -106,7 +106,7 @@ class SharedDigitBody(nn.Module):
 
     Each channel c of the N×C×S×S input goes alone through the same digit net
     (``"fcn"``: flatten → linear w → ReLU → linear w → ReLU; ``"cnn"``: conv 5×5 8
-    stride 2 → ReLU → conv 3×3 16 stride 2 → ReLU → linear w → ReLU: strided
+    stride 2 → ReLU → conv 3×3 8 stride 2 → ReLU → linear w → ReLU: strided
     convolutions instead of max-pooling, and narrow, because on a CPU they cost
     most of the time (one 1-channel 42×42 convolution with pooling costs ~10× the
     FCN's step); its parameters are in the linear layers); the C
@@ -135,7 +135,7 @@ class SharedDigitBody(nn.Module):
     """
 
     #: the CNN digit net's two convolutions' channels
-    conv_channels = (8, 16)
+    conv_channels = (8, 8)
 
     def __init__(self, channels: int, in_size: int, n_classes: int = 19, *, kind: str = "fcn",
                  width: int = 128, head: int | None = None):

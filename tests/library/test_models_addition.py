@@ -250,11 +250,11 @@ class TestSharedDigitBody:
         # digit net 42²·10 + 10 + 10·10 + 10, head 20·10 + 10 + 10·19 + 19
         assert count_parameters(fcn) == 42 * 42 * 10 + 10 + 110 + 210 + 209
         cnn = A.SharedDigitBody(4, 28, kind="cnn", width=4)
-        # conv 5×5 1→8 and 3×3 8→16, both stride 2 (28 → 14 → 7), linear 16·7·7 → 4, head 4·4 → 4 → 19
-        assert count_parameters(cnn) == (25 * 8 + 8) + (72 * 16 + 16) + (784 * 4 + 4) + (16 * 4 + 4) + (
+        # conv 5×5 1→8 and 3×3 8→8, both stride 2 (28 → 14 → 7), linear 8·7·7 → 4, head 4·4 → 4 → 19
+        assert count_parameters(cnn) == (25 * 8 + 8) + (72 * 8 + 8) + (392 * 4 + 4) + (16 * 4 + 4) + (
             4 * 19 + 19)
         # 42 → 21 → 11
-        assert A.SharedDigitBody(2, 42, kind="cnn", width=4).digit[-2].in_features == 16 * 11 * 11
+        assert A.SharedDigitBody(2, 42, kind="cnn", width=4).digit[-2].in_features == 8 * 11 * 11
         assert A.SharedDigitBody(2, 28, kind="fcn", width=10, head=7).hidden == 7
 
     def test_errors(self):
