@@ -138,9 +138,11 @@ def draw_grid(ax, grid: torch.Tensor, in_size, *, align_corners: bool, step: int
     ax.set_xlim(-0.5, W - 0.5)
     ax.set_ylim(H - 0.5, -0.5)
     # where the output's top-left pixel reads: drawn last, on top of every line, with a dark
-    # edge and not clipped, so it stays visible on the frame and at the image's border
+    # edge; not clipped when it lies on the image or within a pixel of its border, so it stays
+    # visible on the frame; clipped beyond (far away it would stretch the figure's layout)
+    near = -1.5 <= px[0, 0] <= W + 0.5 and -1.5 <= py[0, 0] <= H + 0.5
     ax.plot(px[0, 0], py[0, 0], "o", color=frame_color, ms=7, mec="black", mew=1.2,
-            zorder=10, clip_on=False)
+            zorder=10, clip_on=not near)
 
 
 def plot_warp(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool, kernel: str = "bilinear",

@@ -144,3 +144,26 @@ def test_plot_transformer_windows_refuses_what_it_cannot_draw():
     per_channel.transformed = per_channel.transformer
     with pytest.raises(ValueError, match="one θ per channel"):
         plot.plot_transformer_windows({"pc": per_channel}, torch.rand(1, 2, 28, 28))
+
+
+def test_draw_grid_marker_far_off_the_image_is_clipped_and_layout_holds():
+    # a θ that sends the grid thousands of pixels away (a transformer that blew up) must not stretch
+    # the figure: the top-left marker is clipped once it is off the image, kept when on it
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from stnlib.grids import affine_grid
+    from stnlib.theta import affine_theta
+
+    fig, (near_ax, far_ax) = plt.subplots(1, 2, figsize=(4, 2))
+    plot.draw_grid(near_ax, affine_grid(affine_theta(scale=0.9)[None], (20, 20), align_corners=False),
+                   (20, 20), align_corners=False)
+    far = affine_theta(translation=(300.0, -200.0))[None]
+    plot.draw_grid(far_ax, affine_grid(far, (20, 20), align_corners=False), (20, 20), align_corners=False)
+    assert near_ax.lines[-1].get_clip_on() is False
+    assert far_ax.lines[-1].get_clip_on() is True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.tight_layout()
+    plt.close(fig)
