@@ -198,6 +198,14 @@ def image_counts(outputs: torch.Tensor, targets: torch.Tensor, *,
     per image so that a split can be resampled by images: a bootstrap over test scenes sums the
     rows of a resampled index and scores the pooled counts (:func:`pooled_f1`).
 
+    Args:
+        outputs: N×2×H×W logits or N×H×W road probabilities.
+        targets: N×H×W integer masks (1 road, 0 not).
+        threshold: the road probability from which a pixel counts as predicted road (>=).
+
+    Returns:
+        N×4 (TP, FP, FN, TN per image), int64, on the CPU.
+
     Example:
         >>> probs = torch.tensor([[[0.9, 0.2], [0.6, 0.1]], [[0.9, 0.9], [0.9, 0.9]]])  # two 2×2 images
         >>> masks = torch.tensor([[[1, 1], [0, 0]], [[1, 1], [1, 1]]])
@@ -216,8 +224,12 @@ def image_counts(outputs: torch.Tensor, targets: torch.Tensor, *,
 def pooled_f1(counts: torch.Tensor) -> float:
     """F1 in % of the counts of :func:`image_counts` pooled over their rows (images).
 
-    ``counts``: K×4 (TP, FP, FN, TN per image). 2TP / (2TP + FP + FN); 0 when there is no
-    road in either prediction or label (TP + FP + FN = 0 gives no F1, reported as 0).
+    Args:
+        counts: K×4 (TP, FP, FN, TN per image), e.g. a resampled subset of :func:`image_counts`.
+
+    Returns:
+        2TP / (2TP + FP + FN) in %, from the summed rows; 0 when there is no road in either
+        prediction or label (TP + FP + FN = 0).
 
     Example:
         >>> pooled_f1(torch.tensor([[1, 1, 1, 1], [4, 0, 0, 0]]))

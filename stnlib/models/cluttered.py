@@ -157,6 +157,16 @@ def body_hidden_for(params: int, in_size: int, n_classes: int = 10, *, in_channe
     (the logits), with F = channels × side²; solving for h gives the width that matches
     another model's count (e.g. an ST-CNN's, so that a comparison is not one of sizes).
 
+    Args:
+        params: the parameter count to match.
+        in_size: the input's side in pixels.
+        n_classes: the number of logits.
+        in_channels: the input's channels.
+        channels: the two convolutions' width (Table II: 32).
+
+    Returns:
+        h, the FC width (at least 1).
+
     Example::
 
         >>> body_hidden_for(399_202, 60)
