@@ -58,7 +58,7 @@ def init_identity(head: nn.Linear, identity: torch.Tensor | str) -> nn.Linear:
 
 
 def conv_body(in_channels: int, *, channels: int = 20, hidden: int = 50, ndim: int = 2,
-              downsample: int = 1) -> nn.Sequential:
+              downsample: int = 1, norm: str | None = None) -> nn.Sequential:
     """A small convolutional body for images (``ndim=2``) or time series (``ndim=1``).
 
     [max-pool ``downsample`` →] conv 5 → max-pool 2 → ReLU → conv 5 → max-pool 2 →
@@ -79,8 +79,15 @@ def conv_body(in_channels: int, *, channels: int = 20, hidden: int = 50, ndim: i
             localization net needs only the coarse pose, and at full resolution
             its 5×5 convolutions cost about as much as the classifier behind it.
             ``1`` (default): no first pool.
+        norm: ``"batch"`` puts a batch norm after each convolution and after the linear layer
+            (before their ReLU), for a body that reads feature maps rather than images: their
+            scale and sign are whatever the network's block makes them, and without it the
+            units can settle where θ hardly depends on the input (lesson 08's U-Net). ``None``
+            (default): the plain body.
     """
     _validate.size(in_channels, "in_channels", 1)
+    if norm not in (None, "batch"):
+        raise ValueError(f"norm must be None or 'batch', got {norm!r}")
     _validate.size(channels, "channels", 1)
     _validate.size(hidden, "hidden", 1)
     _validate.size(downsample, "downsample", 1)
@@ -91,12 +98,19 @@ def conv_body(in_channels: int, *, channels: int = 20, hidden: int = 50, ndim: i
         else (nn.Conv1d, nn.MaxPool1d, nn.AdaptiveAvgPool1d)
     )
     first = [Pool(downsample, ceil_mode=True)] if downsample > 1 else []
+    Norm = (nn.BatchNorm2d if ndim == 2 else nn.BatchNorm1d) if norm == "batch" else None
+
+    def normed(width: int, flat: bool = False) -> list[nn.Module]:
+        if Norm is None:
+            return []
+        return [nn.BatchNorm1d(width) if flat else Norm(width)]
+
     return nn.Sequential(
         *first,
-        Conv(in_channels, channels, 5, padding=2), Pool(2, ceil_mode=True), nn.ReLU(),
-        Conv(channels, channels, 5, padding=2), Pool(2, ceil_mode=True), nn.ReLU(),
+        Conv(in_channels, channels, 5, padding=2), *normed(channels), Pool(2, ceil_mode=True), nn.ReLU(),
+        Conv(channels, channels, 5, padding=2), *normed(channels), Pool(2, ceil_mode=True), nn.ReLU(),
         Adaptive(4), nn.Flatten(),
-        nn.Linear(channels * 4 ** ndim, hidden), nn.ReLU(),
+        nn.Linear(channels * 4 ** ndim, hidden), *normed(hidden, flat=True), nn.ReLU(),
     )
 
 

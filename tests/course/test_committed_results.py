@@ -89,7 +89,6 @@ DETERMINISTIC = re.compile(r"1-NN")
 OPEN_DEGENERATE = {
     "05": "two digits in one image: random/zeros is at chance in all 5 seeds at the standard budget",
     "06": "GunPoint: one of 5 ST-CNN seeds never moved",
-    "08": "the U-Net's transformer never moved in 4 of 10 runs (θ nearly one warp for every scene)",
 }
 
 
