@@ -105,14 +105,15 @@ class Recipe:
             {'transformer.loc.0.head': 10.0, 'transformer.loc.0': 0.1}
         """
         head = self.loc_lr_scale if self.head_lr_scale is None else self.head_lr_scale
-        nets = [name for name, m in model.named_modules() if isinstance(m, LocalizationNet)]
+        nets = [(name, m) for name, m in model.named_modules() if isinstance(m, LocalizationNet)]
         if not nets or (head == 1 and self.loc_lr_scale == 1):
             return None
         scales: dict[str, float] = {}
-        for name in nets:  # the head first: train() gives a parameter its first matching prefix
+        for name, net in nets:  # the head first: train() gives a parameter its first matching prefix
             prefix = f"{name}." if name else ""
             scales[f"{prefix}head"] = float(head)
-            scales[name] = float(self.loc_lr_scale)
+            if any(True for _ in net.body.parameters()):  # a blind_body has no parameter to scale
+                scales[name] = float(self.loc_lr_scale)
         return scales
 
     def fit(self, model: nn.Module, train_data, *, seed: int = 0, device=None, val_data=None,

@@ -88,7 +88,6 @@ DETERMINISTIC = re.compile(r"1-NN")
 #: test expects them to fail until their design is fixed and re-run
 OPEN_DEGENERATE = {
     "05": "two digits in one image: random/zeros is at chance in all 5 seeds at the standard budget",
-    "06": "GunPoint: one of 5 ST-CNN seeds never moved",
 }
 
 

@@ -132,3 +132,17 @@ def test_lr_scale_when_only_one_factor_differs_and_for_a_bare_localization_net()
         "transformer.loc.0.head": 1.0, "transformer.loc.0": 0.5}
     loc = model.transformer.loc[0]  # the localization net itself is the model: its names have no prefix
     assert Recipe(loc_lr_scale=0.5).lr_scale(loc) == {"head": 0.5, "": 0.5}
+
+
+def test_lr_scale_of_a_blind_localization_body_scales_only_the_head():
+    # a body without parameters (stnlib.localization.blind_body) leaves only the head to scale;
+    # a prefix with no parameter of its own would make train() refuse the recipe
+    from stnlib.models import timeseries as ts
+    from stnlib.recipe import Recipe
+
+    model = ts.st_cnn(40, 3, per_series=False)
+    assert Recipe(loc_lr_scale=0.3).lr_scale(model) == {"transformer.loc.0.head": 0.3}
+    assert Recipe(loc_lr_scale=0.3).lr_scale(ts.st_cnn(40, 3)) == {"transformer.loc.0.head": 0.3,
+                                                                   "transformer.loc.0": 0.3}
+    Recipe(epochs=1, batch_size=8, loc_lr_scale=0.3).fit(
+        model, (torch.randn(16, 1, 40), torch.randint(0, 3, (16,))), progress=False)
