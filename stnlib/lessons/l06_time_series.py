@@ -59,7 +59,7 @@ class Settings:
             transformer model, both data sets): 0.3. At the full rate one of five GunPoint ST-CNN
             seeds ended with a dead localization net (θ the same for every training series,
             spread 0.000); at 0.3 and 0.1 all five moved (spread 0.017-0.28 and 0.014-0.057 over
-            the training series; `/tmp/scout06.py`-style runs of 60 epochs, the test set unused).
+            the training series, in 60-epoch runs of the five seeds; the test set unused).
         cbf_draws: the draws of CBF's generator (``data.load("cbf", seed=k)``) over which the
             1-NN references are reported (mean and range); the models train and test on the
             first draw.
