@@ -98,36 +98,52 @@ def conv_body(in_channels: int, *, channels: int = 20, hidden: int = 50, ndim: i
         else (nn.Conv1d, nn.MaxPool1d, nn.AdaptiveAvgPool1d)
     )
     first = [Pool(downsample, ceil_mode=True)] if downsample > 1 else []
-    Norm = (nn.BatchNorm2d if ndim == 2 else nn.BatchNorm1d) if norm == "batch" else None
+    ConvNorm = nn.BatchNorm2d if ndim == 2 else nn.BatchNorm1d
 
-    def normed(width: int, flat: bool = False) -> list[nn.Module]:
-        if Norm is None:
-            return []
-        return [nn.BatchNorm1d(width) if flat else Norm(width)]
+    def normalized(Norm, width: int) -> list[nn.Module]:  # a batch norm after a layer, when asked for
+        return [Norm(width)] if norm == "batch" else []
 
     return nn.Sequential(
         *first,
-        Conv(in_channels, channels, 5, padding=2), *normed(channels), Pool(2, ceil_mode=True), nn.ReLU(),
-        Conv(channels, channels, 5, padding=2), *normed(channels), Pool(2, ceil_mode=True), nn.ReLU(),
+        Conv(in_channels, channels, 5, padding=2), *normalized(ConvNorm, channels), Pool(2, ceil_mode=True),
+        nn.ReLU(),
+        Conv(channels, channels, 5, padding=2), *normalized(ConvNorm, channels), Pool(2, ceil_mode=True),
+        nn.ReLU(),
         Adaptive(4), nn.Flatten(),
-        nn.Linear(channels * 4 ** ndim, hidden), *normed(hidden, flat=True), nn.ReLU(),
+        nn.Linear(channels * 4 ** ndim, hidden), *normalized(nn.BatchNorm1d, hidden), nn.ReLU(),
     )
 
 
-def fc_body(in_features: int, *, hidden: int = 32, pool_to: int | None = None) -> nn.Sequential:
-    """A fully connected body: [average-pool to a thumbnail →] flatten → linear → ReLU → linear → ReLU.
+#: the normalizations a localization body can put between a layer and its ReLU
+LOC_NORMS = (None, "batch", "layer")
+
+
+def fc_body(in_features: int, *, hidden: int = 32, pool_to: int | None = None, layers: int = 2,
+            norm: str | None = None) -> nn.Sequential:
+    """A fully connected body: [pool to a thumbnail →] flatten → (linear → [norm] → ReLU) × ``layers``.
 
     Args:
         in_features: the width of the flattened input (C·H·W, or C·t² with ``pool_to=t``).
-        hidden: the width of both linear layers, and of the output (N×``hidden``).
+        hidden: the width of every linear layer, and of the output (N×``hidden``).
         pool_to: average-pool the image to ``pool_to``×``pool_to`` first, so the
             body has the same size for every input size (ST-FCN of lesson 03).
+        layers: the number of linear layers (≥ 1).
+        norm: one of :data:`LOC_NORMS`: ``"batch"`` or ``"layer"`` puts that normalization
+            between each linear layer and its ReLU, for a body that reads a feature map (see
+            :func:`stnlib.models.placement.localization_body`); ``None``: plain layers.
     """
     _validate.size(in_features, "in_features", 1)
     _validate.size(hidden, "hidden", 1)
+    _validate.size(layers, "layers", 1)
+    if norm not in LOC_NORMS:
+        raise ValueError(f"norm must be one of {LOC_NORMS}, got {norm!r}")
+    Norm = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}.get(norm)
     pool = [] if pool_to is None else [nn.AdaptiveAvgPool2d(_validate.size(pool_to, "pool_to", 1)[0])]
-    return nn.Sequential(*pool, nn.Flatten(), nn.Linear(in_features, hidden), nn.ReLU(),
-                         nn.Linear(hidden, hidden), nn.ReLU())
+    mods, width = [*pool, nn.Flatten()], in_features
+    for _ in range(layers):
+        mods += [nn.Linear(width, hidden), *([Norm(hidden)] if Norm else []), nn.ReLU()]
+        width = hidden
+    return nn.Sequential(*mods)
 
 
 def tutorial_conv_body(in_size: int, *, in_channels: int = 1, channels=(8, 10), hidden: int = 32,

@@ -43,6 +43,7 @@ import torch
 from torch import nn
 
 from .. import _validate
+from ..localization import LOC_NORMS, fc_body
 from ..transformer import SpatialTransformer
 from .classifier import check_images
 
@@ -71,13 +72,10 @@ def paper_blocks(in_channels: int = 1, channels=(64, 64), kernels=(9, 7)) -> nn.
     return nn.ModuleList(blocks)
 
 
-#: the localization body's normalizations: none (the authors' plain FCN), batch or layer norm
-LOC_NORMS = (None, "batch", "layer")
-
-
 def localization_body(in_features: int, *, hidden: int = 32, layers: int = 3,
                       norm: str | None = "batch") -> nn.Sequential:
-    """The localization net's body: flatten → (linear → [norm] → ReLU) × ``layers``; N×… → N×``hidden``.
+    """The localization net's body: flatten → (linear → [norm] → ReLU) × ``layers``; N×… → N×``hidden``
+    (:func:`stnlib.localization.fc_body` with the authors' three layers and a normalization).
 
     ``norm=None`` is the authors' ``FCN_localization`` (three fully connected layers of 32).
     ``"batch"`` (the default) puts a batch normalization between each linear layer and its ReLU,
@@ -95,20 +93,7 @@ def localization_body(in_features: int, *, hidden: int = 32, layers: int = 3,
         layers: the number of linear layers (≥ 1).
         norm: one of :data:`LOC_NORMS`.
     """
-    _validate.size(in_features, "in_features", 1)
-    _validate.size(hidden, "hidden", 1)
-    _validate.size(layers, "layers", 1)
-    if norm not in LOC_NORMS:
-        raise ValueError(f"norm must be one of {LOC_NORMS}, got {norm!r}")
-    Norm = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}.get(norm)
-    mods, width = [nn.Flatten()], in_features
-    for _ in range(layers):
-        mods.append(nn.Linear(width, hidden))
-        if Norm is not None:
-            mods.append(Norm(hidden))
-        mods.append(nn.ReLU())
-        width = hidden
-    return nn.Sequential(*mods)
+    return fc_body(in_features, hidden=hidden, layers=layers, norm=norm)
 
 
 def feature_shapes(blocks: nn.ModuleList, in_channels: int, in_size: int) -> list[tuple[int, int, int]]:
