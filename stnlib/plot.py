@@ -486,9 +486,9 @@ def plot_transformer_windows(models, images: torch.Tensor, *, size: float = 0.8,
             ax.set_ylim(H - 1 + margin, -margin)
             for k in range(K):
                 draw_image(axes[r + 1 + k, j], V[j:j + 1, k * C:(k + 1) * C].clamp(0, 1))
-        axes[r, 0].set_title(title, fontsize=8, loc="left")
+        axes[r, 0].set_title(title, fontsize=10, loc="left")
         for k in range(K):
-            axes[r + 1 + k, 0].set_ylabel(f"ST {k + 1}", fontsize=7)
+            axes[r + 1 + k, 0].set_ylabel(f"ST {k + 1}", fontsize=10)
         r += 1 + K
     for ax in axes.flat:
         ax.set_xticks([])
