@@ -26,6 +26,12 @@ Two conditions are flagged the same way in every lesson (:class:`Run`):
 
 A model with a transformer that is at chance is **collapsed**; a model
 without one cannot collapse.
+
+A model at chance in **every** seed has not learned the task at this budget: its
+number is reported plainly, never beside a paper's value (a paper value would
+read as a replication). :meth:`Experiment.table` shows "–" in its paper column
+and :meth:`Experiment.record` records it without the paper value, saying why in
+the note (:data:`NO_PAPER_VALUE`).
 """
 
 from __future__ import annotations
@@ -52,6 +58,10 @@ MOVED_THRESHOLD = 0.01
 #: a model is "at chance" when it gets less than this fraction of the way from the trivial
 #: predictor's score to a perfect one
 CHANCE_FRACTION = 0.1
+
+#: what :meth:`Experiment.record` adds to the note of a model at chance in every seed, whose
+#: paper value it leaves out ("{paper}": the value left out)
+NO_PAPER_VALUE = "at chance in every seed: recorded without the paper's value ({paper}) beside it"
 
 #: how many test inputs the θ spread is measured on
 THETA_INPUTS = 512
@@ -388,6 +398,11 @@ class Experiment:
             raise KeyError(f"{name!r} was not trained with seed(s) {missing}")
         return [self.runs[name, s].scores[score] for s in seeds]
 
+    def at_chance_in_every_seed(self, name: str) -> bool:
+        """Whether every run of ``name`` is at chance (:attr:`Run.at_chance`, on the primary score)."""
+        seeds = self.seeds_of(name)
+        return all(self.runs[name, s].at_chance for s in seeds)
+
     def compare(self, a: str, b: str, score: str | None = None, *,
                 higher_is_better: bool | None = None, unit: str | None = None) -> stats.Comparison:
         """:func:`stnlib.stats.compare` of models ``a`` and ``b`` over the seeds both were trained with."""
@@ -421,7 +436,10 @@ class Experiment:
 
     def table(self, names: Sequence[str] | None = None, score: str | None = None, *,
               paper: Mapping[str, float] | None = None) -> str:
-        """A markdown table: model | mean [95 % interval] | per seed | θ spread | flags (| paper)."""
+        """A markdown table: model | mean [95 % interval] | per seed | θ spread | flags (| paper).
+
+        ``paper``: the paper's value per model; a model at chance in every seed gets "–" there.
+        """
         score = self.primary if score is None else score
         names = self.names() if names is None else list(names)
         head = f"| model | {score} (mean [95 % interval]) | per seed | θ spread | flags |"
@@ -439,24 +457,32 @@ class Experiment:
             row = (f"| {name} | {m:.2f}{interval} | {', '.join(f'{v:.2f}' for v in vals)} | {spread} "
                    f"| {', '.join(flags) or '–'} |")
             if paper is not None:
-                value = paper.get(name)
+                value = None if self.at_chance_in_every_seed(name) else paper.get(name)
                 row += " – |" if value is None else f" {value:.2f} |"
             rows.append(row)
         return "\n".join(rows)
 
     def record(self, key: str, name: str, score: str | None = None, *, paper=None, unit: str | None = None,
                higher_is_better: bool | None = None, note: str = "") -> dict:
-        """:func:`stnlib.course.record` the per-seed ``score`` of ``name`` (flags in the note)."""
+        """:func:`stnlib.course.record` the per-seed ``score`` of ``name`` (flags in the note).
+
+        A model at chance in every seed is recorded without ``paper`` (:data:`NO_PAPER_VALUE`
+        in the note says so, with the value left out).
+        """
         from .results import record
 
         primary = score is None or score == self.primary
         flags = "; ".join(self.flag_lines([name]))
-        note = "; ".join(x for x in (note, flags) if x)
+        failed = ""
+        if self.at_chance_in_every_seed(name):
+            failed = NO_PAPER_VALUE.format(paper="none" if paper is None else paper)
+            paper = None
+        note = "; ".join(x for x in (note, flags, failed) if x)
         return record(key, self.values(name, score), paper=paper,
                       unit=(self.unit if primary else "") if unit is None else unit,
                       higher_is_better=self.higher_is_better if primary and higher_is_better is None
                       else higher_is_better, seeds=self.seeds_of(name), note=note)
 
 
-__all__ = ["CHANCE_FRACTION", "MOVED_THRESHOLD", "Experiment", "Run", "majority_error", "theta_spread",
-           "transformer_theta"]
+__all__ = ["CHANCE_FRACTION", "MOVED_THRESHOLD", "NO_PAPER_VALUE", "Experiment", "Run", "majority_error",
+           "theta_spread", "transformer_theta"]

@@ -218,8 +218,30 @@ def test_compare_table_and_record(tmp_path, monkeypatch):
     assert "| at chance | – |" in lines[3]
     entry = exp.record("test error, constant", "constant", note="a note")
     assert entry["values"] == exp.values("constant") and entry["seeds"] == [0, 1, 2]
-    assert entry["note"] == "a note; at chance: constant (seeds 0, 1, 2)"
+    assert entry["note"] == ("a note; at chance: constant (seeds 0, 1, 2); at chance in every seed: "
+                             "recorded without the paper's value (none) beside it")
     assert entry["higher_is_better"] is False and entry["unit"] == "%"
+
+
+def test_a_model_at_chance_in_every_seed_gets_no_paper_value(tmp_path, monkeypatch):
+    monkeypatch.setenv("STN_RESULTS", str(tmp_path / "results.json"))
+    monkeypatch.setenv("STN_LESSON", "03")
+    exp = Experiment(progress=False, recipe=RECIPE, train_data=TRAIN, test_data=TEST)
+    for seed in (0, 1):
+        exp.run("MLP", Net, seed)
+        exp.run("constant", Constant, seed)
+    exp.runs["mixed", 0] = exp.runs["MLP", 0]       # one seed learned, one at chance
+    exp.runs["mixed", 1] = exp.runs["constant", 1]
+    assert exp.at_chance_in_every_seed("constant")
+    assert not exp.at_chance_in_every_seed("MLP") and not exp.at_chance_in_every_seed("mixed")
+    rows = exp.table(["MLP", "constant", "mixed"], paper={"MLP": 1.5, "constant": 2.5, "mixed": 3.5})
+    rows = rows.splitlines()[2:]
+    assert rows[0].endswith(" 1.50 |") and rows[1].endswith(" – |") and rows[2].endswith(" 3.50 |")
+    failed = exp.record("test error, constant", "constant", paper=2.5)
+    assert failed["paper"] is None
+    assert failed["note"].endswith("at chance in every seed: recorded without the paper's value (2.5) beside it")
+    learned = exp.record("test error, mixed", "mixed", paper=3.5)
+    assert learned["paper"] == 3.5 and "every seed" not in learned["note"]
 
 
 def test_device_comes_from_the_argument_then_the_lesson():
