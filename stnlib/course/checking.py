@@ -195,6 +195,12 @@ RAISED_HINTS = (
     ("can't call numpy() on Tensor that requires grad", ".numpy() leaves autograd: stay in torch"),
     ("only one element tensors can be converted", ".item() / float() on a tensor works for one "
      "value only and cuts the autograd graph; use tensor operations"),
+    ("a leaf Variable that requires grad is being used in an in-place operation",
+     "a parameter (a leaf tensor that requires grad) cannot be changed in place while autograd "
+     "records: put the change inside `with torch.no_grad():`"),
+    ("as parameter '", "a module's weight and bias are nn.Parameter: change their values in place "
+     "inside `with torch.no_grad():` (e.g. head.bias.copy_(values)) instead of assigning a plain "
+     "tensor"),
 )
 
 
@@ -216,9 +222,13 @@ def your_line(err: BaseException) -> str | None:
     return f"line {found.lineno}: {text}" if text else None
 
 
-def raised(where: str, err: Exception) -> CheckError:
-    """The :class:`CheckError` for a student's function that raised ``err``."""
-    hint = next((h for piece, h in RAISED_HINTS if piece in str(err)), None)
+def raised(where: str, err: Exception, hints: Sequence[tuple[str, str]] = ()) -> CheckError:
+    """The :class:`CheckError` for a student's function that raised ``err``.
+
+    Its hint is that of the first ``(piece, hint)`` of ``hints`` (the exercise's own), then of
+    :data:`RAISED_HINTS`, whose piece occurs in ``err``'s message.
+    """
+    hint = next((h for piece, h in (*hints, *RAISED_HINTS) if piece in str(err)), None)
     return CheckError(f"{where}: your function raised {type(err).__name__}: {err}", hint=hint,
                       your_line=your_line(err))
 
@@ -277,7 +287,7 @@ def check_function(student: Callable, reference: Callable, cases: Sequence[Case]
                    verbose: bool = True, output: str = "your output",
                    mistakes: Sequence[Mistake] = (),
                    describe: Callable[[Mapping[str, Any], str, tuple[int, ...]], str | None]
-                   | None = None) -> bool:
+                   | None = None, raised_hints: Sequence[tuple[str, str]] = ()) -> bool:
     """Run ``student`` and ``reference`` on every ``(label, kwargs)`` case and compare.
 
     Compares outputs with :func:`compare_tensors` and, for the inputs named
@@ -287,7 +297,9 @@ def check_function(student: Callable, reference: Callable, cases: Sequence[Case]
     with one short message: the case, the first entry that differs named by
     its input (``describe(case, what, index)``, ``what`` = ``"output"`` or the
     input of ``wrt``; the index where it returns None) and, when the output is
-    that of one of the typical ``mistakes``, its hint.
+    that of one of the typical ``mistakes``, its hint. A student's function that raises gets
+    the hint of the first ``(piece, hint)`` of ``raised_hints`` (then of :data:`RAISED_HINTS`)
+    whose piece is in the error's message.
     """
     if not callable(student):
         raise TypeError(f"pass the function itself to the check, e.g. check({name}), "
@@ -303,7 +315,7 @@ def check_function(student: Callable, reference: Callable, cases: Sequence[Case]
         except NotImplementedError:
             return not_written_yet(name, verbose=verbose)
         except Exception as err:
-            raise raised(where, err) from None
+            raise raised(where, err, raised_hints) from None
         try:
             compare_tensors(actual, expected, name=output, rtol=rtol, atol=atol,
                             describe=(lambda index, c=case, d=desc: d(c, "output", index))

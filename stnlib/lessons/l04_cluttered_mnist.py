@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..course import lesson as _lesson
-from ..course.checking import CheckError, Mistake, check_function, not_written_yet
+from ..course.checking import RAISED_HINTS, CheckError, Mistake, check_function, not_written_yet, your_line
 from ..course.experiment import Experiment, Run, majority_error
 from ..data.samples import Samples
 from ..diagnostics import CollapseDetector, ThetaCollapseError, outside_fraction
@@ -427,6 +427,9 @@ OUTSIDE_MISTAKES = (
             wrong=_wrong(lambda b: b.all(-1).flatten(1).float().mean(1))),
     Mistake("a position on the edge, |x| = 1, is still inside the input: use `> 1`, not `>= 1`",
             wrong=_wrong(_pixels, compare=lambda g: g.abs() >= 1)),
+    Mistake("you counted only the positions beyond +1 (the right and the bottom edge): a position "
+            "below −1 is outside too; compare the absolute value, `grid.abs() > 1`",
+            wrong=_wrong(_pixels, compare=lambda g: g > 1)),
     Mistake("the course's transformers use align_corners=False; your grid was built with True",
             wrong=_wrong(_pixels, align_corners=True)),
     Mistake("out_size is (H, W) and affine_grid's size is (N, 1, H, W): you swapped H and W",
@@ -443,7 +446,7 @@ def check_outside_fraction(student, *, verbose: bool = True) -> bool:
     """Lesson 04, exercise 1: ``outside_fraction(theta, out_size)``, N fractions in [0, 1].
 
     Names the usual mistakes (:data:`OUTSIDE_MISTAKES`): averaging over x and y instead of
-    ``any``, ``all``, ``>= 1``, ``align_corners=True``, swapped (H, W), counts instead of
+    ``any``, ``all``, ``>= 1``, ``abs()`` forgotten, ``align_corners=True``, swapped (H, W), counts instead of
     fractions, and a batch mean instead of one number per image.
     """
     return check_function(student, outside_fraction_reference, _outside_cases(),
@@ -474,26 +477,35 @@ def check_fix(fix, *, settings: Settings | None = None, budget=None, device=None
     n = settings.fix_steps * budget.batch_size
     train_set = canvas_data("train", n + 256, seed=0, source=source)
     val_set, train_set = train_set.subset(slice(0, 256)), train_set.subset(slice(256, None))
+    fixed = []  # what fix did to the model, read before any training step
     try:
         exp = collapse_experiment(None, train_set, val_set, val_set, epochs=1, budget=budget, device=device)
-        run = run_condition(exp, "collapsing recipe", 0, every=1, patience=5, fix=_checked(fix))
+        run = run_condition(exp, "collapsing recipe", 0, every=1, patience=5,
+                            fix=_checked(fix, fixed))
     except NotImplementedError:
         return not_written_yet("fix", verbose=verbose)
-    last = run.theta_history[-1]
+    start = fixed[0]
+    first, last = run.theta_history[0], run.theta_history[-1]
+    steps = last["step"] + 1
     if run.detected or last["outside"] >= 0.5:
-        raise CheckError(
-            f"your fix did not prevent the collapse: after {last['step'] + 1} steps "
-            f"{100 * last['outside']:.0f}% of the output is read from outside the input "
-            f"(mean scale √|det θ| = {last['scale_mean']:.2f}, |t| = "
-            f"{last['translation_mean']:.2f})", hint=_fix_hint(run.model))
+        raise CheckError(f"your fix did not prevent the collapse: {_collapse_verdict(run, last)}",
+                         hint=_fix_hint(start, first))
     if verbose:
-        print(f"✓ no collapse in {last['step'] + 1} steps: {100 * last['outside']:.0f}% of the "
+        note = ""
+        if start["kind"] in ("theta 0", "bias random", "weights random", "random"):
+            note = (f"; note: θ did not start at the identity (first mean scale √|det θ| "
+                    f"{first['scale_mean']:.2f}, the identity's 1): zero weights and the identity "
+                    "bias start it there")
+        print(f"✓ no collapse in {steps} steps: {100 * last['outside']:.0f}% of the "
               f"output read from outside the input, scale {last['scale_mean']:.2f}, validation "
-              f"accuracy {run.accuracy:.2f} (chance: 0.1)")
+              f"accuracy {run.accuracy:.2f} (chance: 0.1){note}")
     return True
 
 
-def _checked(fix):
+def _checked(fix, fixed: list):
+    """``fix`` as :func:`run_condition` applies it: one short message for what goes wrong inside,
+    and :func:`_fix_start` of the model it returns appended to ``fixed`` (for the hint: what the
+    answer did to the model, before training changes it)."""
     if not callable(fix):
         raise TypeError(f"pass your function itself, check_fix(fix), got {type(fix).__name__}")
 
@@ -503,27 +515,104 @@ def _checked(fix):
         except (NotImplementedError, CheckError):
             raise
         except Exception as err:  # noqa: BLE001 - one short message for any mistake inside fix
-            raise CheckError(f"fix(model) raised {type(err).__name__}: {err}") from None
+            hint = next((h for piece, h in RAISED_HINTS if piece in str(err)), None)
+            raise CheckError(f"fix(model) raised {type(err).__name__}: {err}", hint=hint,
+                             your_line=your_line(err)) from None
         if not isinstance(out, nn.Module) or not hasattr(out, "transformer"):
             raise CheckError(f"fix must return the model it was given (an ST classifier), got "
                              f"{type(out).__name__}")
+        fixed.append(_fix_start(out))
         return out
     return apply
 
 
-def _fix_hint(model) -> str:
+#: the affine identity, θ's six numbers in the head's bias order
+_IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def _fix_start(model) -> dict:
+    """What a fix did to the collapsing model, read before training.
+
+    ``kind``: ``"naive bound"`` (tanh over the identity bias), ``"bounded"`` (θ bounded by
+    tanh, started at the identity), ``"identity"`` (zero weights, identity bias), ``"theta 0"``
+    (zero weights, zero bias), ``"bias random"`` (zero weights, the bias neither 0 nor the
+    identity), ``"weights random"`` (identity bias, weights not zero) or ``"random"`` (neither);
+    ``border`` (border padding), ``scaled`` (gradient hooks on the localization net, a lower
+    learning rate), ``frozen`` (no localization parameter is trained).
+    """
     st = model.transformer
     head = st.loc[0].head
-    linear = head.linear if isinstance(head, zoo.BoundedHead) else head
-    random_start = bool(linear.weight.detach().abs().sum() > 0)
-    if isinstance(head, zoo.BoundedHead) and head.start == "naive":
+    bounded = isinstance(head, zoo.BoundedHead)
+    linear = head.linear if bounded else head
+    weight, bias = linear.weight.detach(), linear.bias.detach()
+    zero_w = bool(weight.abs().max() == 0)
+    identity = torch.tensor(_IDENTITY, dtype=bias.dtype, device=bias.device)
+    if bounded:
+        identity = torch.atanh(identity / head.bound.to(bias))
+    id_b, zero_b = bool(torch.allclose(bias, identity, atol=1e-6)), bool(bias.abs().max() == 0)
+    if bounded and head.start == "naive":
+        kind = "naive bound"
+    elif zero_w and id_b:
+        kind = "bounded" if bounded else "identity"
+    elif zero_w and zero_b:
+        kind = "theta 0"
+    elif zero_w:
+        kind = "bias random"
+    elif id_b:
+        kind = "weights random"
+    else:
+        kind = "random"
+    params = list(st.loc.parameters())
+    return {"kind": kind, "border": st.padding_mode == "border",
+            "scaled": any(getattr(p, "_backward_hooks", None) for p in params),
+            "frozen": bool(params) and not any(p.requires_grad for p in params)}
+
+
+def _collapse_verdict(run: CollapseRun, last: dict) -> str:
+    """What the run shows, in words: where the detector fired and why, and the last θ."""
+    steps = last["step"] + 1
+    state = (f"mean scale √|det θ| = {last['scale_mean']:.2f}, |t| = {last['translation_mean']:.2f}")
+    if last["outside"] >= 0.5:
+        return (f"after {steps} steps {100 * last['outside']:.0f}% of the output is read from outside "
+                f"the input ({state})")
+    fired = next(r for r in run.theta_history if r["step"] == run.fired_at)
+    detector = CollapseDetector(max_outside=0.5)
+    why = "; ".join(detector.problems({k: v for k, v in fired.items() if k != "step"}))
+    return (f"the collapse detector fired at step {run.fired_at + 1} ({why}); after {steps} steps "
+            f"{state}, {100 * last['outside']:.0f}% read from outside")
+
+
+def _fix_hint(start: dict, first: dict) -> str:
+    """The hint for a fix that did not prevent the collapse, from what it did to the model."""
+    kind = start["kind"]
+    if kind == "naive bound":
         return ("a tanh over the identity bias starts at tanh(1) ≈ 0.76, and a translation "
                 "bounded by 1 still lets the grid slide half off the input: start the bias at "
                 "atanh(identity / bound) with a bound above 1")
-    if st.padding_mode == "border" and random_start:
+    if kind == "theta 0":
+        return ("θ = 0 (zero weights and a zero bias) sends every output pixel to the same point, "
+                "the input's centre, so the transformer's output is one flat value (scale 0). "
+                "Zeroing the weights is right; the bias must be the identity (1, 0, 0, 0, 1, 0)")
+    if kind == "bias random":
+        return (f"the weights are zero but the bias is still PyTorch's random start, so θ starts "
+                f"as one random matrix (mean scale {first['scale_mean']:.2f}, the identity's is 1): "
+                "set the bias to the identity (1, 0, 0, 0, 1, 0)")
+    if kind == "weights random":
+        return ("the bias is the identity but the weights are still random, so θ = W·f + b "
+                "depends on each image from the first step and drifts off: zero the weights too "
+                "(init_identity(head, \"affine\") does both)")
+    if kind == "random" and start["frozen"]:
+        return ("a frozen localization net keeps its random start (θ ≈ 0 plus random shifts) for "
+                "the whole run: zero its weights and set its bias to the identity instead")
+    if kind == "random" and start["scaled"]:
+        return ("scaling the localization net's gradients (a lower learning rate) only slows θ "
+                "down; the head still starts at random (θ ≈ 0 plus random shifts): zero its "
+                "weights and set its bias to the identity")
+    if kind == "random" and start["border"]:
         return ("border padding only repeats the edge pixels, which are black on this canvas; "
                 "the grid still leaves the input. Start θ at the identity instead")
-    if random_start and not isinstance(head, zoo.BoundedHead):
+    if kind == "random":
         return ("the localization head still starts at random (θ ≈ 0 plus random shifts): "
                 "zero its weights and set its bias to the identity, or bound θ")
-    return "start θ at the identity and keep it from leaving the input (a bounded θ)"
+    return ("θ starts at the identity but drifts off the input while it trains: also lower the "
+            "localization net's learning rate or bound θ")

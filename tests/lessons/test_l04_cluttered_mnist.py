@@ -57,6 +57,8 @@ OUTSIDE_MISTAKES = [
     (lambda theta, out_size: (_grid(theta, out_size).abs() > 1).any(-1).flatten(1).float().sum(1),
      "not their count"),
     (lambda theta, out_size: good_outside(theta, out_size).mean(), "one fraction per image"),
+    (lambda theta, out_size: (_grid(theta, out_size) > 1).any(-1).flatten(1).float().mean(1),
+     "compare the absolute value"),  # abs() forgotten: only the right and bottom edges count
 ]
 
 
@@ -97,6 +99,37 @@ def typo(model):
     return model
 
 
+def theta_zero(model):  # zero weights AND zero bias: θ = 0, every output pixel reads one point
+    head = model.transformer.loc[0].head
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
+    return model
+
+
+def weights_left_random(model):  # the identity bias, the random weights kept
+    with torch.no_grad():
+        model.transformer.loc[0].head.bias.copy_(torch.tensor([1.0, 0, 0, 0, 1, 0]))
+    return model
+
+
+def bias_left_random(model):  # zero weights, PyTorch's random bias kept
+    with torch.no_grad():
+        model.transformer.loc[0].head.weight.zero_()
+    return model
+
+
+def lower_lr_only(model):  # tensorpack's trick: the localization net's gradients × 0.1, random start
+    for p in model.transformer.loc.parameters():
+        p.register_hook(lambda g: 0.1 * g)
+    return model
+
+
+def zeroed_without_no_grad(model):
+    model.transformer.loc[0].head.weight.zero_()
+    return model
+
+
 def test_fix_check_passes_a_real_fix_and_names_the_mistakes(lesson_ctx):
     budget, settings = lesson_ctx.budget, lesson_ctx.budget.settings
     check = functools.partial(L.check_fix, settings=settings, budget=budget, device="cpu")
@@ -106,8 +139,44 @@ def test_fix_check_passes_a_real_fix_and_names_the_mistakes(lesson_ctx):
         (border_only, "border padding only repeats the edge"),
         (lambda model: None, "must return the model"),
         (typo, re.compile(r"fix\(model\) raised AttributeError")),
+        # issue 26: the verdict and the hint describe the answer given
+        (theta_zero, re.compile(r"(?s)the collapse detector fired at step \d+ \(mean scale .* < 0\.05: the "
+                                r"transformer zooms into a tiny patch\).*Hint: θ = 0 .*sends every output "
+                                r"pixel to the same point.*the bias must be the identity")),
+        (weights_left_random, "Hint: the bias is the identity but the weights are still random"),
+        (lower_lr_only, "Hint: scaling the localization net's gradients (a lower learning rate) only slows"),
+        (zeroed_without_no_grad, re.compile(r"(?s)raised RuntimeError.*in your code: .*weight\.zero_\(\).*"
+                                            r"Hint: .*inside `with torch.no_grad\(\):`")),
     ])
-    assert "✓ no collapse" in run.passed
+    assert "✓ no collapse" in run.passed and "note" not in run.passed
+    theta0 = run.errors[4]
+    assert "still starts at random" not in str(theta0)  # issue 26: it does not; θ = 0 is not random
+
+
+def test_fix_check_says_when_a_passing_fix_did_not_start_at_the_identity(lesson_ctx, capsys):
+    # zero weights and a random bias: no collapse in the short run here, but θ starts as a small
+    # zoom; the pass says so, and an identity start does not get the note
+    budget, settings = lesson_ctx.budget, lesson_ctx.budget.settings
+    assert L.check_fix(bias_left_random, settings=settings, budget=budget, device="cpu") is True
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("✓ no collapse") and "note: θ did not start at the identity" in line
+
+
+def test_fix_start_reads_what_the_fix_did_before_training():
+    from stnlib.models import cluttered as zoo
+
+    def fixed(fix):
+        return L._fix_start(fix(zoo.collapse_stn((0.1, 0.3))))
+
+    assert fixed(identity_fix)["kind"] == "identity"
+    assert fixed(theta_zero)["kind"] == "theta 0"
+    assert fixed(bias_left_random)["kind"] == "bias random"
+    assert fixed(weights_left_random)["kind"] == "weights random"
+    assert fixed(lambda m: m) == {"kind": "random", "border": False, "scaled": False, "frozen": False}
+    assert fixed(lower_lr_only)["scaled"] and fixed(border_only)["border"]
+    assert fixed(lambda m: zoo.bound_theta(m.transformer) and m)["kind"] == "weights random"  # W kept
+    assert fixed(lambda m: zoo.bound_theta(identity_fix(m).transformer) and m)["kind"] == "bounded"
+    assert fixed(lambda m: zoo.bound_theta(m.transformer, start="naive") and m)["kind"] == "naive bound"
 
 
 def off_the_input(model):  # θ starts at the identity shifted by 3: the whole grid reads outside U
