@@ -421,12 +421,15 @@ def coverage(theta: torch.Tensor, size) -> torch.Tensor:
     return scatter_decode(ones, grid, tuple(size), align_corners=False) > 0.5
 
 
-def _wrong_round_trip(kind):
+def _wrong_round_trip(kind, corners=None):
+    """A wrong round trip: ``kind`` names the mistake; ``corners`` (for ``kind="corners"``) the
+    calls that use ``align_corners=True``, a subset of ``("grid", "sample", "decoder")``."""
+    corners = set(corners or (("grid", "sample", "decoder") if kind == "corners" else ()))
+
     def wrong(U, theta):
         size = tuple(U.shape[2:])
-        corners = kind == "corners"
-        grid = affine_grid(theta, size, align_corners=corners)
-        V = sample(U, grid, padding_mode="border", align_corners=corners)
+        grid = affine_grid(theta, size, align_corners="grid" in corners)
+        V = sample(U, grid, padding_mode="border", align_corners="sample" in corners)
         if kind == "gather back":
             back = affine_grid(invert(theta), size, align_corners=False)
             return sample(V, back, padding_mode="zeros", align_corners=False)
@@ -437,8 +440,66 @@ def _wrong_round_trip(kind):
             return scatter_decode(V, grid, size, align_corners=False, skip=U)
         if kind == "zeros":
             V = sample(U, grid, padding_mode="zeros", align_corners=False)
-        return scatter_decode(V, grid, size, align_corners=corners)
+        return scatter_decode(V, grid, size, align_corners="decoder" in corners)
     return wrong
+
+
+def _encoded(U, theta):
+    """V = the encoder's output, sample(U, T_θ(G)), as the reference computes it."""
+    grid = affine_grid(theta, tuple(U.shape[2:]), align_corners=False)
+    return sample(U, grid, padding_mode="border", align_corners=False)
+
+
+def _calls_decoder(student, case) -> bool:
+    """Whether ``student(**case)`` calls :func:`stnlib.decoder.scatter_decode` (under any name in
+    its module, or through ``stnlib.decoder``); every name is restored afterwards."""
+    from .. import decoder
+
+    original, calls = decoder.scatter_decode, []
+
+    def spy(*args, **kwargs):
+        calls.append(True)
+        return original(*args, **kwargs)
+
+    names = getattr(student, "__globals__", {})
+    bound = [k for k, v in names.items() if v is original]
+    try:
+        for k in bound:
+            names[k] = spy
+        decoder.scatter_decode = spy
+        student(**{k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in case.items()})
+    except Exception:  # noqa: BLE001 - only whether it decodes matters here
+        pass
+    finally:
+        decoder.scatter_decode = original
+        for k in bound:
+            names[k] = original
+    return bool(calls)
+
+
+def _returns_v(case, actual) -> bool:
+    return isinstance(actual, torch.Tensor) and actual.shape == case["U"].shape and bool(
+        torch.allclose(actual.detach().double(), _encoded(case["U"], case["theta"]).double(),
+                       rtol=1e-6, atol=1e-9))
+
+
+#: what a round trip that returns the encoder's V unchanged is told: without a decoder, and with
+#: one that scatters along a grid that does not move
+UNDECODED_HINT = ("you returned V, the encoder's output, without decoding it: V lives in the warped "
+                  "frame. Scatter it back along the grid it was sampled at, "
+                  "scatter_decode(V, grid, (H, W), align_corners=False)")
+IDENTITY_GRID_HINT = ("your decoder scattered V along a grid that does not move (the identity), so "
+                      "every V_i lands on pixel i and D = V: scatter along the encoder's own grid "
+                      "T_θ(G), the grid sample(U, grid, ...) read at")
+_CORNER_CALLS = {"grid": "affine_grid", "sample": "sample", "decoder": "scatter_decode"}
+
+
+def _corners_mistake(where: tuple[str, ...]) -> Mistake:
+    calls = [_CORNER_CALLS[w] for w in where]
+    said = calls[0] if len(calls) == 1 else ", ".join(calls[:-1]) + " and " + calls[-1]
+    return Mistake(f"align_corners=True in {said}: the course's transformers use align_corners=False "
+                   "in all three, the grid (affine_grid), the sampler (sample) and the decoder "
+                   "(scatter_decode)", wrong=_wrong_round_trip("corners", where))
 
 
 def _round_trip_cases():
@@ -470,6 +531,9 @@ ROUND_TRIP_MISTAKES = (
             "U-Net", wrong=_wrong_round_trip("zeros")),
     Mistake("align_corners=True: the course's transformers use align_corners=False, for the grid, "
             "the sampler and the decoder", wrong=_wrong_round_trip("corners")),
+    # align_corners=True in one or two of the three calls
+    *(_corners_mistake(where) for where in (("grid",), ("sample",), ("decoder",), ("grid", "sample"),
+                                            ("grid", "decoder"), ("sample", "decoder"))),
 )
 
 
@@ -477,11 +541,19 @@ def check_round_trip(student, *, verbose: bool = True) -> bool:
     """Lesson 08, exercise 2: ``round_trip(U, theta)`` → decode(encode(U)), N×C×H×W.
 
     Names the usual mistakes (:data:`ROUND_TRIP_MISTAKES`): sampling back with the inverse θ, the
-    inverse θ's grid in the decoder, holes filled with U, zero padding, ``align_corners=True``.
+    inverse θ's grid in the decoder, holes filled with U, zero padding, ``align_corners=True`` in
+    any of the three calls; and V returned as it is, without a decoder (:data:`UNDECODED_HINT`)
+    or decoded along the identity grid (:data:`IDENTITY_GRID_HINT`; both give D = V, told apart
+    by whether the function calls ``scatter_decode``).
     """
+    mistakes = (*ROUND_TRIP_MISTAKES,
+                Mistake(UNDECODED_HINT, test=lambda case, actual, expected: _returns_v(case, actual)
+                        and not _calls_decoder(student, case)),
+                Mistake(IDENTITY_GRID_HINT, test=lambda case, actual, expected: _returns_v(case, actual)
+                        and _calls_decoder(student, case)))
     return check_function(student, round_trip_reference, _round_trip_cases(), name="round_trip",
                           rtol=1e-6, atol=1e-9, verbose=verbose, output="your decoded map",
-                          mistakes=ROUND_TRIP_MISTAKES, wrt=("U",),
+                          mistakes=mistakes, wrt=("U",),
                           describe=lambda case, what, index: (
                               f"image {index[0]}, channel {index[1]}, pixel (row {index[2]}, "
                               f"column {index[3]})" if len(index) == 4 else None))
@@ -493,5 +565,5 @@ __all__ = [
     "mask_prior_scores", "bootstrap_f1_difference",
     "cpu_seconds_per_epoch", "without_decoder", "grid_displacement", "road_scores_reference",
     "check_road_scores", "SCORE_MISTAKES", "round_trip_reference", "coverage", "check_round_trip",
-    "ROUND_TRIP_MISTAKES", "CheckError",
+    "ROUND_TRIP_MISTAKES", "UNDECODED_HINT", "IDENTITY_GRID_HINT", "CheckError",
 ]

@@ -9,8 +9,10 @@ import torch
 from checks import assert_check
 from torch import nn
 
-from stnlib import data, metrics
+from stnlib import data, decoder, metrics
 from stnlib.data.samples import Samples
+from stnlib.decoder import scatter_decode
+from stnlib.grids import affine_grid
 from stnlib.lessons import l08_segmentation as L
 from stnlib.models.unet import UNet
 from stnlib.theta import affine_theta
@@ -204,6 +206,65 @@ def test_round_trip_check_accepts_the_reference_and_names_each_mistake():
                                  (detached, "no gradient")])
     for err, mistake in zip(run.errors, L.ROUND_TRIP_MISTAKES):
         assert err.hint == mistake.hint
+
+
+# issue 26: the likeliest mistakes of exercise 2, written as a student writes them in the notebook
+# (scatter_decode and affine_grid imported at the top, sample from stnlib.sampler)
+
+def encoder_only(U, theta):  # V returned without a decoder
+    from stnlib.sampler import sample
+
+    grid = affine_grid(theta, tuple(U.shape[2:]), align_corners=False)
+    return sample(U, grid, padding_mode="border", align_corners=False)
+
+
+def identity_grid_decoder(U, theta):  # decoded along the identity grid: D = V
+    from stnlib.sampler import sample
+
+    size = tuple(U.shape[2:])
+    V = sample(U, affine_grid(theta, size, align_corners=False), padding_mode="border", align_corners=False)
+    identity = affine_grid(affine_theta(0.0, dtype=U.dtype).expand(U.shape[0], 2, 3), size, align_corners=False)
+    return scatter_decode(V, identity, size, align_corners=False)
+
+
+def identity_grid_module_decoder(U, theta):  # the same, through the module: decoder.scatter_decode
+    from stnlib.sampler import sample
+
+    size = tuple(U.shape[2:])
+    V = sample(U, affine_grid(theta, size, align_corners=False), padding_mode="border", align_corners=False)
+    identity = affine_grid(affine_theta(0.0, dtype=U.dtype).expand(U.shape[0], 2, 3), size, align_corners=False)
+    return decoder.scatter_decode(V, identity, size, align_corners=False)
+
+
+def corners_everywhere(U, theta):
+    from stnlib.sampler import sample
+
+    size = tuple(U.shape[2:])
+    grid = affine_grid(theta, size, align_corners=True)
+    return scatter_decode(sample(U, grid, padding_mode="border", align_corners=True), grid, size,
+                          align_corners=True)
+
+
+def corners_in_the_grid_only(U, theta):
+    from stnlib.sampler import sample
+
+    size = tuple(U.shape[2:])
+    grid = affine_grid(theta, size, align_corners=True)
+    return scatter_decode(sample(U, grid, padding_mode="border", align_corners=False), grid, size,
+                          align_corners=False)
+
+
+def test_round_trip_check_names_the_likeliest_mistakes_each_with_its_hint():
+    run = assert_check(L.check_round_trip, L.round_trip_reference, name="round_trip", mistakes=[
+        (encoder_only, "Hint: you returned V, the encoder's output, without decoding it"),
+        (identity_grid_decoder, "Hint: your decoder scattered V along a grid that does not move (the identity)"),
+        (identity_grid_module_decoder, "Hint: your decoder scattered V along a grid that does not move"),
+        (corners_everywhere, "Hint: align_corners=True: the course's transformers use align_corners=False"),
+        (corners_in_the_grid_only, "Hint: align_corners=True in affine_grid: the course's"),
+    ])
+    assert [e.hint for e in run.errors[:2]] == [L.UNDECODED_HINT, L.IDENTITY_GRID_HINT]
+    # the spy that tells them apart leaves every name as it was
+    assert scatter_decode is decoder.scatter_decode and globals()["scatter_decode"] is scatter_decode
 
 
 def test_mask_prior_scores_a_predictor_that_ignores_the_image():
