@@ -8,13 +8,14 @@ kernel, on an image of ``fit_size``² pixels for ``fit_steps`` Adam steps.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable
 
 import torch
 
 from .. import sampler
 from ..course import lesson as _lesson
-from ..course.checking import Mistake, check_function, not_written_yet
+from ..course.checking import CheckError, Mistake, check_function, matches, not_written_yet
 
 LESSON = "01"
 
@@ -239,6 +240,51 @@ def _gather_rounded_taps(U, x, y, kernel="bilinear"):
                                          kernel=dataclasses.replace(k, base=torch.round))
 
 
+def _gather_masked(lo_x=0, hi_x=0, lo_y=0, hi_y=0):
+    """The solution's gather with its validity mask shifted: a tap tx counts when
+    ``lo_x ≤ tx ≤ W − 1 + hi_x`` (likewise ty, H); taps are clamped into the image to be read."""
+    from ..kernels import get_kernel
+
+    def wrong(U, x, y, kernel="bilinear"):
+        k = get_kernel(kernel)
+        N, C, H, W = U.shape
+        tx, ty = k.taps(x), k.taps(y)
+        wx, wy = k(x[..., None] - tx), k(y[..., None] - ty)
+        vx, vy = (tx >= lo_x) & (tx <= W - 1 + hi_x), (ty >= lo_y) & (ty <= H - 1 + hi_y)
+        ix, iy = tx.clamp(0, W - 1).long(), ty.clamp(0, H - 1).long()
+        index = iy[..., :, None] * W + ix[..., None, :]
+        weight = wy[..., :, None] * wx[..., None, :] * (vy[..., :, None] & vx[..., None, :])
+        values = U.reshape(N, C, H * W).gather(2, index.reshape(N, 1, -1).expand(N, C, -1))
+        return (values.view(N, C, *index.shape[1:]) * weight[:, None]).sum((-1, -2))
+    return wrong
+
+
+def _mask_said(axis: str, lo: int, hi: int) -> list[str]:
+    t, line, last = ("tx", "column", "W") if axis == "x" else ("ty", "row", "H")
+    out = []
+    if lo == 1:
+        out.append(f"`{t} > 0` leaves out {line} 0")
+    if lo == -1:
+        out.append(f"`{t} >= -1` lets the tap at {line} −1, outside the image, read the border")
+    if hi == -1:
+        out.append(f"`{t} < {last} − 1` leaves out the last {line}, {last} − 1")
+    if hi == 1:
+        out.append(f"`{t} <= {last}` lets the tap at {line} {last}, outside the image, read the border")
+    return out
+
+
+def _mask_mistakes() -> list[Mistake]:
+    """One mistake per off-by-one validity mask (either end of either axis, or several)."""
+    out = []
+    for lo_x, hi_x, lo_y, hi_y in itertools.product((0, 1, -1), repeat=4):
+        said = _mask_said("x", lo_x, hi_x) + _mask_said("y", lo_y, hi_y)
+        if said:
+            out.append(Mistake(f"off by one in the validity mask: {'; '.join(said)}. A tap is inside "
+                               "when 0 ≤ tx ≤ W − 1 and 0 ≤ ty ≤ H − 1, both ends included",
+                               _gather_masked(lo_x, hi_x, lo_y, hi_y)))
+    return out
+
+
 GATHER_MISTAKES = [
     Mistake("taps outside the image must read 0 (zero padding): give them weight 0 (or mask "
             "them out) instead of clamping them to the border",
@@ -246,6 +292,7 @@ GATHER_MISTAKES = [
                 U, torch.stack([x * 2 / (U.shape[-1] - 1) - 1, y * 2 / (U.shape[-2] - 1) - 1],
                                -1).to(U.dtype), align_corners=True, kernel=kernel,
                 padding_mode="border")),
+    *_mask_mistakes(),
     Mistake("taps outside the image must read 0 (zero padding): your values differ only where "
             "the kernel reaches outside the image", test=_reads_outside),
     Mistake("x and y are swapped: x is the column (0 … W−1), y the row (0 … H−1); U[n, c, y, x]",
@@ -256,6 +303,36 @@ GATHER_MISTAKES = [
     Mistake("use the kernel argument (kernels.get_kernel(kernel)): your function always samples "
             "bilinearly", lambda U, x, y, kernel="bilinear": gather_reference(U, x, y, "bilinear")),
 ]
+
+
+def _index_hint(student: Callable, H: int, W: int) -> str:
+    """The hint for a gather that indexed outside U (an IndexError or gather's RuntimeError).
+
+    Runs ``student`` on a square image with every tap inside, with the one-tap nearest kernel
+    (then with the bilinear one): there a swapped row and column index no longer leaves the
+    image and reads U[n, c, x, y]; a gather that forgot to clamp its taps reads the right values.
+    """
+    g = torch.Generator().manual_seed(8)
+    U = torch.rand(1, 2, 6, 6, generator=g, dtype=torch.float64)
+    x, y = (1.1 + 2.8 * torch.rand(1, 2, 3, generator=g, dtype=torch.float64) for _ in range(2))
+    swapped = unclamped = False
+    for kernel in ("nearest", "bilinear"):
+        try:
+            out = student(U=U.clone(), x=x.clone(), y=y.clone(), kernel=kernel)
+        except Exception:  # noqa: BLE001 - the hint stays the general one
+            continue
+        swapped |= matches(out, gather_reference(U, y, x, kernel), rtol=1e-6, atol=1e-9)
+        unclamped |= matches(out, gather_reference(U, x, y, kernel), rtol=1e-6, atol=1e-9)
+    if swapped:
+        return (f"x and y are swapped in your index: on this {H}×{W} image (H = {H} rows, W = {W} "
+                f"columns) a column number ran past the {H} rows. x is the column, y the row: "
+                "U[n, c, y, x], and a flat index is y · W + x")
+    if unclamped:
+        return ("a tap outside the image was used as an index: clamp the taps into it "
+                "(tx.clamp(0, W − 1), ty.clamp(0, H − 1)) before indexing, and give those outside "
+                "weight 0")
+    return ("an index ran outside U: rows go with y and H, columns with x and W (U[n, c, y, x]), "
+            "and taps outside the image must be clamped into it before indexing")
 
 
 def check_gather_sample(student: Callable, *, verbose: bool = True) -> bool:
@@ -275,10 +352,15 @@ def check_gather_sample(student: Callable, *, verbose: bool = True) -> bool:
                         (f"{kernel}, pixel centres", {"U": U, "x": xi, "y": yi, "kernel": kernel})]
         grad_cases.append((f"{kernel}, random positions",
                            {"U": U, "x": x, "y": y, "kernel": kernel}))
-    if not check_function(student, gather_reference, value_cases, name="gather_sample",
-                          rtol=1e-6, atol=1e-9, verbose=False, mistakes=GATHER_MISTAKES,
-                          describe=_describe_gather):
-        return not_written_yet("gather_sample", verbose=verbose)
+    try:
+        if not check_function(student, gather_reference, value_cases, name="gather_sample",
+                              rtol=1e-6, atol=1e-9, verbose=False, mistakes=GATHER_MISTAKES,
+                              describe=_describe_gather):
+            return not_written_yet("gather_sample", verbose=verbose)
+    except CheckError as err:
+        if err.hint is None and "your function raised" in err.message and "out of bounds" in err.message:
+            raise err.with_hint(_index_hint(student, *U.shape[-2:])) from None
+        raise
     check_function(student, gather_reference, grad_cases, name="gather_sample",
                    wrt=("U", "x", "y"), rtol=1e-6, atol=1e-9, verbose=False,
                    describe=_describe_gather)

@@ -96,6 +96,59 @@ def detached(U, x, y, kernel="bilinear"):
     return gather_sample(U, x.detach(), y.detach(), kernel)
 
 
+def masked(lo_x=0, hi_x=0, lo_y=0, hi_y=0):
+    """gather_sample whose validity mask is ``lo ≤ t ≤ size − 1 + hi`` (0, 0: the right one)."""
+    def gather_sample(U, x, y, kernel="bilinear"):
+        k = kernels.get_kernel(kernel)
+        N, C, H, W = U.shape
+        tx, ty = k.taps(x), k.taps(y)
+        wx, wy = k(x[..., None] - tx), k(y[..., None] - ty)
+        vx, vy = (tx >= lo_x) & (tx <= W - 1 + hi_x), (ty >= lo_y) & (ty <= H - 1 + hi_y)
+        ix, iy = tx.clamp(0, W - 1).long(), ty.clamp(0, H - 1).long()
+        index = iy[..., :, None] * W + ix[..., None, :]
+        weight = wy[..., :, None] * wx[..., None, :] * (vy[..., :, None] & vx[..., None, :])
+        vals = U.reshape(N, C, H * W).gather(2, index.reshape(N, 1, -1).expand(N, C, -1))
+        return (vals.view(N, C, *index.shape[1:]) * weight[:, None]).sum((-1, -2))
+    return gather_sample
+
+
+def indexed(swap=False, clamp=True):
+    """gather_sample by advanced indexing, U[n, :, row, column]; ``swap``: U[n, :, x, y];
+    ``clamp=False``: the taps are not clamped into the image before indexing."""
+    def gather_sample(U, x, y, kernel="bilinear"):
+        k = kernels.get_kernel(kernel)
+        N, C, H, W = U.shape
+        tx, ty = k.taps(x), k.taps(y)
+        wx, wy = k(x[..., None] - tx), k(y[..., None] - ty)
+        vx, vy = (tx >= 0) & (tx <= W - 1), (ty >= 0) & (ty <= H - 1)
+        ix, iy = (tx.clamp(0, W - 1), ty.clamp(0, H - 1)) if clamp else (tx, ty)
+        ix, iy = ix.long(), iy.long()
+        n = torch.arange(N).view(N, 1, 1, 1, 1)
+        rows, cols = (ix, iy) if swap else (iy, ix)
+        vals = U.permute(0, 2, 3, 1)[n, rows[..., :, None], cols[..., None, :]]  # N×H'×W'×T×T×C
+        weight = wy[..., :, None] * wx[..., None, :] * (vy[..., :, None] & vx[..., None, :])
+        return (vals * weight[..., None]).sum((-2, -3)).permute(0, 3, 1, 2)
+    return gather_sample
+
+
+def test_gather_sample_check_names_an_off_by_one_mask_and_an_index_past_the_image():
+    # issue 26: an off-by-one in the validity mask and a swapped row / column index
+    assert L01.check_gather_sample(masked(), verbose=False) and L01.check_gather_sample(indexed(), verbose=False)
+    run = assert_check(L01.check_gather_sample, gather_sample, name="gather_sample", mistakes=[
+        (masked(hi_x=-1, hi_y=-1), re.compile(r"Hint: off by one in the validity mask: `tx < W − 1` leaves "
+                                              r"out the last column, W − 1; `ty < H − 1` leaves out the last row")),
+        (masked(hi_x=-1), re.compile(r"Hint: off by one in the validity mask: `tx < W − 1` leaves out the last "
+                                     r"column, W − 1\. A tap is inside when")),
+        (masked(lo_x=1, lo_y=1), "`tx > 0` leaves out column 0; `ty > 0` leaves out row 0"),
+        (masked(hi_x=1, hi_y=1), "`tx <= W` lets the tap at column W, outside the image, read the border"),
+        (masked(lo_y=-1), "Hint: off by one in the validity mask: `ty >= -1` lets the tap at row −1"),
+        (indexed(swap=True), re.compile(r"(?s)raised IndexError: index \d+ is out of bounds.*in your code: line "
+                                        r"\d+: vals = .*Hint: x and y are swapped in your index: on this 5×9")),
+        (indexed(clamp=False), "Hint: a tap outside the image was used as an index: clamp the taps"),
+    ])
+    assert all("\n" not in e.message for e in run.errors)
+
+
 def test_gather_sample_check_knows_its_mistakes():
     run = assert_check(L01.check_gather_sample, gather_sample, name="gather_sample", mistakes=[
         (clamped_taps, "Hint: taps outside the image must read 0"),
