@@ -296,6 +296,10 @@ def _wrong_misalignment(kind):
     def wrong(gamma, images, theta):
         a = gamma(warp(images, theta))
         b = gamma(images)
+        if kind in ("forward", "forward, moved norm"):  # T_g Γ f against Γ T_g f
+            moved = warp(b, theta)
+            d = (a - moved).flatten(1).norm(dim=1)
+            return d / (moved if kind == "forward, moved norm" else b).flatten(1).norm(dim=1)
         if kind == "no inverse":
             back = warp(a, theta)
         elif kind == "not back":
@@ -369,6 +373,27 @@ MISALIGNMENT_MISTAKES = (
     Mistake("relative misalignment: divide by ‖Γ f‖", wrong=_wrong_misalignment("absolute")),
     Mistake("one value per image: flatten each image's map (x.flatten(1)) and take the norm "
             "along dim=1, not over the whole batch", wrong=_wrong_misalignment("batch")),
+    Mistake("you warped Γ f FORWARD and compared T_g(Γ f) with Γ T_g f: eq. (1) warps the moved "
+            "image's feature map BACK, T_g⁻¹(Γ T_g f) = warp(Γ(warp(f, θ)), invert(θ)), and compares "
+            "it with Γ f (the two differ where the warp moves content off or onto the map)",
+            wrong=_wrong_misalignment("forward")),
+    Mistake("you warped Γ f FORWARD and compared T_g(Γ f) with Γ T_g f, divided by ‖T_g Γ f‖: eq. "
+            "(1) warps the moved image's feature map BACK, T_g⁻¹(Γ T_g f), compares it with Γ f "
+            "and divides by ‖Γ f‖", wrong=_wrong_misalignment("forward, moved norm")),
+    Mistake("norm(dim=1) of an N×C×H×W map is the norm over the channels at each pixel: flatten "
+            "each image's map first, x.flatten(1).norm(dim=1), for one value per image",
+            test=lambda case, actual, expected: isinstance(actual, torch.Tensor)
+            and actual.shape == (case["images"].shape[0], *case["images"].shape[2:])),
+    Mistake("return a tensor of shape (N,), one value per image: keepdim=True or an [:, None] "
+            "leaves an extra axis", test=lambda case, actual, expected: isinstance(actual, torch.Tensor)
+            and actual.dim() > 1 and actual.numel() == expected.numel()),
+)
+#: hints for what misalignment raises, by a piece of the error's message
+MISALIGNMENT_RAISED = (
+    ("Expected a batch of 2D affine matrices", "θ is one 2×3 matrix for the whole batch: use "
+     "L.warp(f, theta), which applies it to every image (torch's affine_grid wants N×2×3)"),
+    ("batch size mismatch", "θ is one 2×3 matrix for the whole batch: pass it to L.warp as it is, "
+     "which applies it to every image (θ[None] is a batch of one)"),
 )
 
 
@@ -378,11 +403,14 @@ def check_misalignment(student, *, verbose: bool = True) -> bool:
     ``gamma`` maps N×1×H×W images to feature maps of the same size; T_g f = ``warp(f, θ)`` and
     T_g⁻¹ = ``warp(·, invert(θ))``. Names the usual mistakes (:data:`MISALIGNMENT_MISTAKES`): no
     inverse, no warp back, warping the input back instead, the wrong norm in the denominator,
-    squared norms, no division, one value for the whole batch.
+    squared norms, no division, one value for the whole batch, Γ f warped forward instead of
+    Γ T_g f warped back, the norm over the channels only, an extra axis; and what a batch of
+    θ raises (:data:`MISALIGNMENT_RAISED`).
     """
     return check_function(student, misalignment_reference, _misalignment_cases(),
                           name="misalignment", rtol=1e-4, atol=1e-6, verbose=verbose,
                           output="your misalignment", mistakes=MISALIGNMENT_MISTAKES,
+                          raised_hints=MISALIGNMENT_RAISED,
                           describe=lambda case, what, index: f"image {index[0]}" if index else None)
 
 
@@ -459,6 +487,23 @@ SL_MISTAKES = (
             wrong=_wrong_sl("inverse")),
     Mistake("align_corners=True: the course's transformers use align_corners=False",
             wrong=_wrong_sl("corners")),
+    Mistake("these are block 2's features (N×64×2×2): the head, pieces.head, turns them into the "
+            "10 logits", test=lambda case, actual, expected: isinstance(actual, torch.Tensor)
+            and actual.shape == (case["x"].shape[0], 64, 2, 2)),
+)
+#: STN-SL1's shapes, said once for every shape error of exercise 2
+SL_SHAPES = ("x N×1×28×28 → blocks[0] → N×64×10×10 → localization → θ N×2×3; V = warp(x, θ) → "
+             "blocks[0] → blocks[1] → N×64×2×2 → head → N×10")
+#: hints for what sl_forward raises, by a piece of the error's message (the first that fits)
+SL_RAISED = (
+    ("U must have 64 channels", "the localization net reads block 1's features, "
+     f"pieces.blocks[0](x), not the image x: {SL_SHAPES}"),
+    ("x256 and 6400x32", f"the localization net reads block 1's features, not block 2's: {SL_SHAPES}"),
+    ("x6400 and 256x10", f"the head reads block 2's output: run blocks[1] after blocks[0]: {SL_SHAPES}"),
+    ("to have 64 channels, but got 1 channels", "block 2 reads block 1's output (64 channels), not "
+     f"an image: blocks[1](blocks[0](V)): {SL_SHAPES}"),
+    ("shapes cannot be multiplied", f"a layer got the wrong map: {SL_SHAPES}"),
+    ("channels, but got", f"a layer got the wrong map: {SL_SHAPES}"),
 )
 
 
@@ -467,11 +512,12 @@ def check_sl_forward(student, *, verbose: bool = True) -> bool:
 
     ``pieces`` (:class:`SLPieces`) has ``blocks``, ``head`` and ``localization``. Names the usual
     mistakes (:data:`SL_MISTAKES`): warping the feature map (STN-C1), not warping, zero padding,
-    the inverse θ, ``align_corners=True``.
+    the inverse θ, ``align_corners=True``, no head; and the shape errors of a layer fed the
+    wrong map (:data:`SL_RAISED`).
     """
     return check_function(student, sl_forward_reference, _sl_cases(), name="sl_forward",
                           rtol=1e-4, atol=1e-5, verbose=verbose, output="your logits",
-                          mistakes=SL_MISTAKES,
+                          mistakes=SL_MISTAKES, raised_hints=SL_RAISED,
                           describe=lambda case, what, index: (f"image {index[0]}, logit of class "
                                                               f"{index[1]}") if len(index) == 2 else None)
 
@@ -481,6 +527,6 @@ __all__ = [
     "start", "warp", "letter_w", "toy_network", "best_spatial_alignment",
     "load_split", "recipe", "build", "tuning_name", "tune_head_lr", "test_error", "angles_of",
     "misalignment_reference",
-    "check_misalignment", "MISALIGNMENT_MISTAKES", "SLPieces", "sl_forward_reference",
-    "check_sl_forward", "SL_MISTAKES", "CheckError",
+    "check_misalignment", "MISALIGNMENT_MISTAKES", "MISALIGNMENT_RAISED", "SLPieces",
+    "sl_forward_reference", "check_sl_forward", "SL_MISTAKES", "SL_RAISED", "CheckError",
 ]

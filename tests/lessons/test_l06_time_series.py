@@ -153,10 +153,30 @@ HEAD_MISTAKES = [
 ]
 
 
+def in_place_without_no_grad(head):  # autograd refuses to change a leaf tensor in place
+    head.weight.zero_()
+    head.bias.copy_(torch.tensor([1.0, 0.0, 1.0, 0.0]).repeat(head.out_features // 4))
+    return head
+
+
+def plain_tensor_assigned(head):  # a tensor where an nn.Parameter must stay
+    with torch.no_grad():
+        head.weight.zero_()
+    head.bias = torch.tensor([1.0, 0.0, 1.0, 0.0]).repeat(head.out_features // 4)
+    return head
+
+
 def test_head_check_names_the_mistake():
     run = assert_check(L.check_warp_head_init, good_init, name="init_warp_head", mistakes=[
-        *HEAD_MISTAKES, (lambda head: head.bais.zero_(), "your function raised AttributeError")])
-    for err in run.errors[:-1]:
+        *HEAD_MISTAKES, (lambda head: head.bais.zero_(), "your function raised AttributeError"),
+        # issue 26: the RuntimeError / TypeError of a parameter changed the wrong way gets its hint
+        (in_place_without_no_grad, re.compile(r"(?s)raised RuntimeError: a leaf Variable.*in your code: line \d+: "
+                                              r"head\.weight\.zero_\(\).*Hint: .*inside `with torch\.no_grad\(\):`")),
+        (plain_tensor_assigned, re.compile(r"(?s)raised TypeError: cannot assign.*Hint: a module's weight and bias "
+                                           r"are nn\.Parameter: change their values in place")),
+    ])
+    assert run.errors[-3].hint is None  # the typo: no hint is known
+    for err in run.errors[:-3]:
         assert "init_warp_head, case" in err.message
         assert "parameter" in err.message  # names the entry: input n, parameter k (scale s …)
 

@@ -9,6 +9,7 @@ from checks import assert_check
 
 from stnlib.lessons import l07_feature_maps as L
 from stnlib.models.placement import PlacementNet, build
+from stnlib.theta import invert
 
 
 def test_the_w_m_toy():
@@ -127,9 +128,32 @@ def off(gamma, images, theta):  # an unknown mistake
     return 1.1 * L.misalignment_reference(gamma, images, theta)
 
 
+def forward_warped(gamma, images, theta):  # T_g(Γ f) against Γ T_g f: the map warped forward
+    moved = L.warp(gamma(images), theta)
+    return (gamma(L.warp(images, theta)) - moved).flatten(1).norm(dim=1) / gamma(images).flatten(1).norm(dim=1)
+
+
+def channel_norm(gamma, images, theta):  # norm(dim=1) without flatten: a norm per pixel
+    back, plain = L.warp(gamma(L.warp(images, theta)), invert(theta)), gamma(images)
+    return (back - plain).norm(dim=1) / plain.norm(dim=1)
+
+
+def kept_dim(gamma, images, theta):
+    return L.misalignment_reference(gamma, images, theta)[:, None]
+
+
+def batched_theta(gamma, images, theta):  # θ[None]: a batch of one θ for three images
+    return L.misalignment_reference(gamma, images, theta[None])
+
+
+def torch_grid(gamma, images, theta):  # torch's affine_grid with the one 2×3 θ
+    grid = torch.nn.functional.affine_grid(theta, images.shape, align_corners=False)
+    return torch.nn.functional.grid_sample(images, grid, align_corners=False).flatten(1).norm(dim=1)
+
+
 def test_misalignment_check_accepts_the_reference_and_names_each_mistake():
     run = assert_check(L.check_misalignment, L.misalignment_reference, name="misalignment",
-                       mistakes=[*((m.wrong, f"Hint: {m.hint}") for m in L.MISALIGNMENT_MISTAKES),
+                       mistakes=[*((m.wrong, f"Hint: {m.hint}") for m in L.MISALIGNMENT_MISTAKES if m.wrong),
                                  (off, None)])
     assert "✓" in run.passed
     unknown = run.errors[-1]  # no hint, but the case it fails on
@@ -137,17 +161,58 @@ def test_misalignment_check_accepts_the_reference_and_names_each_mistake():
     assert not any(m.hint in str(unknown) for m in L.MISALIGNMENT_MISTAKES)
 
 
+def test_misalignment_check_names_the_forward_warped_map_and_shape_errors():
+    # issue 26: the forward-warped map, and shape errors, each in one line with its hint
+    run = assert_check(L.check_misalignment, L.misalignment_reference, name="misalignment", mistakes=[
+        (forward_warped, "Hint: you warped Γ f FORWARD and compared T_g(Γ f) with Γ T_g f: eq. (1) warps"),
+        (channel_norm, "Hint: norm(dim=1) of an N×C×H×W map is the norm over the channels"),
+        (kept_dim, "Hint: return a tensor of shape (N,), one value per image"),
+        (batched_theta, "Hint: θ is one 2×3 matrix for the whole batch: pass it to L.warp as it is"),
+        (torch_grid, "Hint: θ is one 2×3 matrix for the whole batch: use L.warp(f, theta)"),
+    ])
+    assert "has shape (3, 16, 16), expected (3,)" in run.errors[1].message
+    assert all("\n" not in e.message for e in run.errors)
+
+
 def broken(x, pieces):
     return pieces.head(pieces.blocks[1](x))  # forgot block 1 on the warped input
 
 
+def sl_parts(theta_from="b0", warped_through=("b0", "b1"), head=True):
+    """STN-SL1 put together wrong: θ from ``theta_from`` ("x", "b0" or "b1"), the warped input
+    through ``warped_through``, then the head (or not)."""
+    def sl_forward(x, pieces):
+        b = {"b0": pieces.blocks[0], "b1": pieces.blocks[1]}
+        features = {"x": x, "b0": b["b0"](x), "b1": b["b1"](b["b0"](x))}[theta_from]
+        out = L.warp(x, pieces.localization(features), padding_mode="border")
+        for name in warped_through:
+            out = b[name](out)
+        return pieces.head(out) if head else out
+    return sl_forward
+
+
 def test_sl_check_accepts_the_reference_and_names_each_mistake():
     run = assert_check(L.check_sl_forward, L.sl_forward_reference, name="sl_forward",
-                       mistakes=[*((m.wrong, f"Hint: {m.hint}") for m in L.SL_MISTAKES),
+                       mistakes=[*((m.wrong, f"Hint: {m.hint}") for m in L.SL_MISTAKES if m.wrong),
                                  (broken, "sl_forward")])
     assert len(str(run.errors[-1]).splitlines()) <= 4  # an error in one short message
+    assert L.check_sl_forward(sl_parts(), verbose=False) is True  # the helper below, put together right
 
     def via_model(x, pieces):
         return pieces.net(x)  # the library's PlacementNet("SL", 1) does the same
 
     assert L.check_sl_forward(via_model) is True
+
+
+def test_sl_check_says_which_layer_got_the_wrong_map():
+    # issue 26: a shape error is one line (the error, the student's line) with the hint for it
+    run = assert_check(L.check_sl_forward, L.sl_forward_reference, name="sl_forward", mistakes=[
+        (sl_parts(theta_from="x"), "Hint: the localization net reads block 1's features, pieces.blocks[0](x), "
+                                   "not the image x"),
+        (sl_parts(theta_from="b1"), "Hint: the localization net reads block 1's features, not block 2's"),
+        (sl_parts(warped_through=("b0",)), "Hint: the head reads block 2's output: run blocks[1] after blocks[0]"),
+        (sl_parts(warped_through=("b1",)), "Hint: block 2 reads block 1's output (64 channels), not an image"),
+        (sl_parts(head=False), "Hint: these are block 2's features (N×64×2×2): the head"),
+    ])
+    for err in run.errors[:4]:
+        assert "your function raised" in err.message and err.your_line and L.SL_SHAPES in err.hint
