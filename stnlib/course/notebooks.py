@@ -11,18 +11,22 @@ writes ``lessons/NN_name.ipynb``:
   lines (the task) stay, the code is replaced by ``raise NotImplementedError``;
   a markdown cell tagged ``solution`` becomes "*Your answer here.*";
 * cells tagged ``teacher`` are dropped;
-* after an exercise cell whose stored solution output has a figure (and
-  after the cell right after it, if that one draws with the exercise's
-  function), a markdown cell "*Example output*" shows the solution's figure
-  as a cell attachment: the student sees what to expect, and the lesson
-  still carries no code-cell outputs;
+* after every code cell whose stored solution output has a figure (an
+  exercise, the cell that draws with it, a demo or an experiment), a
+  markdown cell "*Example output*" shows the solution's figures as cell
+  attachments, the PNGs exactly as stored: the student sees what each cell
+  should draw, and the lesson still carries no code-cell outputs;
 * in the cell tagged ``stored-outputs-note`` the sentence "The outputs stored
   in this notebook …" becomes one that says the student copy has no outputs
   and that the solution's are in ``solutions/``;
 * every exercise cell gets the tag ``raises-exception`` (nbval then expects
   the ``NotImplementedError``), outputs and execution counts are cleared,
   ``# NBVAL_CHECK_OUTPUT`` comments (meaningless without stored outputs) are
-  dropped and run metadata (papermill, execution times, widget state) is removed.
+  dropped and run metadata (papermill, execution times, widget state) is removed;
+* the notebook's ``language_info`` is written in full, as the IPython kernel
+  reports it (:data:`LANGUAGE_INFO`): JupyterLab writes its kernel's
+  ``language_info`` into a notebook it opens, and a notebook that differs
+  opens already marked unsaved.
 
 ``stn-course make-lessons --check`` writes nothing and exits non-zero when
 ``lessons/`` differs from what the solutions generate.
@@ -54,6 +58,19 @@ NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 NBVAL_MARKERS = ("# NBVAL_CHECK_OUTPUT", "# NBVAL_IGNORE_OUTPUT")
 #: notebook-level metadata a lesson keeps (everything else is run state)
 KEEP_NB_METADATA = ("kernelspec", "language_info")
+#: the notebook's ``language_info`` as the IPython kernel reports it (``IPythonKernel.language_info``);
+#: JupyterLab puts its kernel's into a notebook it opens and marks the tab unsaved when they differ.
+#: ``version`` is the course's Python (the one ``.ci/run`` and the set-up use): a student on another
+#: Python sees the tab marked unsaved once the kernel starts, and saving it is harmless.
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+    "version": "3.11.7",
+}
 #: cell-level metadata a lesson keeps
 KEEP_CELL_METADATA = ("tags", "editable", "deletable", "jupyter", "slideshow")
 
@@ -176,8 +193,9 @@ def make_lesson(nb, *, name: str = "notebook", keep_solutions: bool = False):
     lesson = copy.deepcopy(nb)
     lesson.metadata = nbformat.NotebookNode(
         {k: nb.metadata[k] for k in KEEP_NB_METADATA if k in nb.metadata})
+    if nb.metadata.get("language_info", {}).get("name", "python") == "python":
+        lesson.metadata["language_info"] = copy.deepcopy(LANGUAGE_INFO)
     cells = []
-    exercise_names: set[str] = set()  # what the exercise cell just before defines
     for index, cell in enumerate(nb.cells):
         tags = _tags(cell)
         if TEACHER_TAG in tags:
@@ -186,8 +204,6 @@ def make_lesson(nb, *, name: str = "notebook", keep_solutions: bool = False):
         cell = copy.deepcopy(cell)
         where = f"{name}, cell {index}"
         exercise = False
-        draws_with_exercise = bool(exercise_names) and cell.cell_type == "code" and any(
-            re.search(rf"\b{re.escape(n)}\s*\(", cell.source) for n in exercise_names)
         defined = _defined_names(cell.source) if cell.cell_type == "code" else set()
         if SOLUTION_TAG in tags:
             if cell.cell_type == "code":
@@ -233,12 +249,8 @@ def make_lesson(nb, *, name: str = "notebook", keep_solutions: bool = False):
             cell.outputs = []
             cell.execution_count = None
         cells.append(cell)
-        if images and (exercise or draws_with_exercise):
+        if images:
             cells.append(example_output_cell(images, key=f"cell{index}"))
-        if exercise:
-            exercise_names = defined or {"?"}
-        elif not (cell.cell_type == "code" and "check_" in cell.source):  # a check cell between
-            exercise_names = set()
     lesson.cells = cells
     return lesson
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import nbformat
 import pytest
 from nbtools import code, markdown, notebook, write
@@ -111,7 +113,7 @@ def figure_output(png=PNG):
                                                         "text/plain": "<Figure>"})
 
 
-def test_exercise_figures_become_example_output_attachments():
+def test_every_stored_figure_becomes_an_example_output_attachment():
     nb = notebook(
         markdown("# Lesson 99"),
         code("def draw(x):\n    ### BEGIN SOLUTION\n    plt.plot(x)\n    ### END SOLUTION\n\n"
@@ -133,6 +135,7 @@ def test_exercise_figures_become_example_output_attachments():
                      ("code", "draw([3, 4])  # draws with the student's function"),
                      ("markdown", notebooks.EXAMPLE_OUTPUT),
                      ("code", "plt.plot([5])  # draws with the library"),
+                     ("markdown", notebooks.EXAMPLE_OUTPUT),
                      ("code", "def other(x):")]
     first = lesson.cells[2]
     assert first.attachments == {"cell1_1.png": {"image/png": PNG},
@@ -140,6 +143,7 @@ def test_exercise_figures_become_example_output_attachments():
     assert "![example output](attachment:cell1_1.png)" in first.source
     assert "![example output](attachment:cell1_2.png)" in first.source
     assert lesson.cells[5].attachments == {"cell3_1.png": {"image/png": PNG}}
+    assert lesson.cells[7].attachments == {"cell4_1.png": {"image/png": PNG}}
     assert all(c.outputs == [] for c in lesson.cells if c.cell_type == "code")
     # the same solution gives the same text (ids are deterministic)
     assert notebooks.render(lesson) == notebooks.render(notebooks.make_lesson(nb, name="99_x.ipynb"))
@@ -159,3 +163,42 @@ def test_the_stored_outputs_note_is_rewritten_for_the_student_copy():
         notebooks.make_lesson(notebook(markdown(note)), name="99_x.ipynb")
     with pytest.raises(notebooks.MarkerError, match="has no \"The outputs stored"):
         notebooks.make_lesson(notebook(markdown("# hi", notebooks.STORED_NOTE_TAG)), name="9.ipynb")
+
+
+SOLUTIONS = sorted((Path(__file__).resolve().parents[2] / "solutions").glob(notebooks.NOTEBOOK_GLOB))
+
+
+def _stored_pngs(nb):
+    return [png if isinstance(png, str) else "".join(png)
+            for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            for png in [o.get("data", {}).get("image/png")] if png]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name[:2])
+def test_every_figure_of_the_solution_is_in_the_student_copy(path):
+    """The course's rule: a student copy shows, as the expected output, every figure the solution draws."""
+    solution = nbformat.read(path, as_version=4)
+    lesson = notebooks.make_lesson(solution, name=path.name)
+    shown = [a["image/png"] for c in lesson.cells if c.cell_type == "markdown"
+             for a in c.get("attachments", {}).values()]
+    stored = [png.replace("\n", "") for png in _stored_pngs(solution)]
+    assert shown == stored, (f"{path.name}: {len(stored)} stored figures, {len(shown)} shown, "
+                             f"{sum(p not in shown for p in stored)} missing")
+    for index, cell in enumerate(lesson.cells):  # each right after the cell that draws it
+        if cell.get("attachments"):
+            assert lesson.cells[index - 1].cell_type == "code", f"{path.name}, cell {index}"
+
+
+def test_language_info_is_what_the_kernel_reports_so_a_fresh_lesson_is_not_unsaved():
+    """JupyterLab writes its kernel's ``language_info`` into the notebook it opens; when the stored
+    one differs the tab opens marked unsaved (a lesson stored only ``{"name": "python"}``)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    lesson = notebooks.make_lesson(solution_notebook())
+    info = dict(lesson.metadata["language_info"])
+    kernel = dict(IPythonKernel.language_info)
+    assert info.pop("version").count(".") == 2 and kernel.pop("version")
+    assert info == kernel
+    text = notebooks.render(lesson)
+    assert text.endswith("}\n") and '"nbformat_minor": 5' in text
+    assert all(c.get("id") for c in lesson.cells), "JupyterLab adds missing cell ids (a change)"
