@@ -59,6 +59,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "stats": ("stnlib/stats.py", ["tests/library/test_stats.py"]),
     "recipe": ("stnlib/recipe.py", ["tests/library/test_recipe.py"]),
     "experiment": ("stnlib/course/experiment.py", ["tests/course/test_experiment.py"]),
+    "metrics": ("stnlib/metrics.py", ["tests/library/test_metrics.py",
+                                       "tests/library/test_metrics_behaviour.py"]),
 }
 
 
