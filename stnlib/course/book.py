@@ -183,7 +183,7 @@ def report_table(entries: list[dict]) -> list[str]:
 
 def report_page(results: dict[str, Path], lessons: dict[str, tuple[str, str]]) -> str:
     """The replication report as MyST markdown; ``results``: budget name -> results file."""
-    from .results import load_results
+    from .results import load_results, note_lines
 
     out = ["# Replication report", "",
            "Every number a lesson compares with a paper, as its run recorded it "
@@ -208,7 +208,7 @@ def report_page(results: dict[str, Path], lessons: dict[str, tuple[str, str]]) -
                                     (None, (f"lesson {lesson}", "")))
             page = f"The lesson: {{doc}}`lessons/{stem}`." if stem else "(no notebook in solutions/)"
             out += [f"### {title}", "", page, "", *report_table(by_lesson[lesson]), ""]
-            notes = [f"- {r['key']}: {r['note']}" for r in by_lesson[lesson] if r.get("note")]
+            notes = note_lines(by_lesson[lesson], with_lesson=False)
             if notes:
                 out += ["Notes:", "", *notes, ""]
         if budget == "standard":

@@ -189,15 +189,13 @@ def report(path: str | os.PathLike | None = None, *, lessons: Sequence[str] | No
     lines = [f"# Replication table ({file.parent.name})", ""] if title else []
     lines += ["| lesson | quantity | paper | ours | budget | seeds |",
              "|---|---|---|---|---|---|"]
-    notes = []
     for r in rows:
         arrow = {True: " ↑", False: " ↓"}.get(r.get("higher_is_better"), "")
         seeds = ", ".join(map(str, r["seeds"])) if r.get("seeds") else f"n={len(r['values'])}"
         paper = _fmt(r.get("paper"), r.get("unit", ""))
         lines.append(f"| {r['lesson']} | {r['key']}{arrow} | {paper} | {_fmt_entry(r)} "
                      f"| {r['budget']} | {seeds} |")
-        if r.get("note"):
-            notes.append(f"- {r['lesson']}, {r['key']}: {r['note']}")
+    notes = note_lines(rows)
     if not rows:
         lines.append("| – | (nothing recorded yet) | | | | |")
     lines += ["", "↓ lower is better, ↑ higher is better; ours is the mean (± std) over the seeds."]
@@ -206,6 +204,67 @@ def report(path: str | os.PathLike | None = None, *, lessons: Sequence[str] | No
     if notes:
         lines += ["", "Notes:", *notes]
     return "\n".join(lines) + "\n"
+
+
+def note_lines(rows: Sequence[dict], *, with_lesson: bool = True) -> list[str]:
+    """The notes of ``rows`` (recorded entries) as markdown items, each note said once.
+
+    A note shared by several rows (one recipe for every model of a table) is one item
+    naming its rows: ``- 07, rows "A"; "B": the recipe``.
+    """
+    by_note: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        if r.get("note"):
+            by_note.setdefault((r["lesson"], r["note"]), []).append(r["key"])
+    out = []
+    for (lesson, note), keys in by_note.items():
+        where = f"{lesson}, " if with_lesson else ""
+        names = keys[0] if len(keys) == 1 else "rows " + "; ".join(f'"{k}"' for k in keys)
+        out.append(f"- {where}{names}: {note}")
+    return out
+
+
+def summary(lessons: Sequence[str], *, comparisons: Sequence[object] = (), path=None,
+            paper_only: bool = False) -> str:
+    """A lesson's ending: what its run measured, on one screen (plain text, for ``print``).
+
+    One line per number recorded for ``lessons`` (ours, and the paper's where it has
+    one; ``paper_only``: only the numbers compared with a paper, the others counted),
+    then ``comparisons`` (e.g. :meth:`Experiment.compare` results, printed one a line
+    with their verdicts), then where the full replication table (recipes, notes) is:
+    ``stn-course report`` and the course site's replication report.
+
+    ``path``: a ``results.json`` or a run folder (default: the current results file).
+    """
+    file = resolve_results_file(path)
+    wanted = {lesson_id(x) for x in lessons}
+    rows = [r for r in load_results(file)["results"] if r["lesson"] in wanted]
+    budgets_seen = sorted({r["budget"] for r in rows})
+    seed_sets = {tuple(r.get("seeds") or ()) for r in rows}
+    common = ", seeds " + ", ".join(map(str, next(iter(seed_sets)))) if (
+        len(seed_sets) == 1 and next(iter(seed_sets))) else ""
+    lines = [f"What this run measured (budget {', '.join(budgets_seen) or '–'}{common}):"]
+    shown = [r for r in rows if r.get("paper") is not None] if paper_only else rows
+    for r in shown:
+        arrow = {True: " ↑", False: " ↓"}.get(r.get("higher_is_better"), "")
+        paper = "" if r.get("paper") is None else f" (paper {_fmt(r['paper'], r.get('unit', ''))})"
+        seeds = "" if common or not r.get("seeds") else f" [seeds {', '.join(map(str, r['seeds']))}]"
+        lines.append(f"  {r['key']}{arrow}: {_fmt_entry(r)}{paper}{seeds}")
+    if not rows:
+        lines.append("  nothing recorded")
+    elif len(shown) < len(rows):
+        lines.append(f"  and {len(rows) - len(shown)} more numbers without a paper value "
+                     "(printed above, and in the full table)")
+    if comparisons:
+        lines.append("Comparisons (means, 95 % intervals, paired difference, verdict):")
+        lines += [f"  {c}" for c in comparisons]
+    try:
+        folder = file.parent.resolve().relative_to(course_root().resolve())
+    except ValueError:
+        folder = file.parent
+    lines.append(f"The full table, with each number's recipe: `stn-course report {folder}` "
+                 "(the course site's replication report shows the committed `standard` run).")
+    return "\n".join(lines)
 
 
 def clear_lesson_results(path: Path, lesson: str) -> None:

@@ -124,3 +124,34 @@ def test_the_same_key_in_two_lessons_is_two_entries_and_the_report_keeps_each_le
     assert [line.split(" | ")[1] for line in body] == ["b later", "test error, CNN", "test error, CNN",
                                                        "a first"]
     assert [line.split(" | ")[0] for line in body] == ["| 03", "| 03", "| 07", "| 07"]
+
+
+def test_a_note_shared_by_several_rows_is_said_once(results):
+    recipe = "adam lr 0.002, 4 epochs"
+    for name in ("CNN", "ST-CNN", "ST-FCN"):
+        course.record(f"test error, {name}", 3.0, lesson="07", budget="smoke", note=recipe)
+    course.record("slope, ST-CNN", 0.5, lesson="07", budget="smoke", note="orthogonal fit")
+    text = course.report(results)
+    assert text.count(recipe) == 1 and text.count("orthogonal fit") == 1
+    assert '- 07, rows "test error, CNN"; "test error, ST-CNN"; "test error, ST-FCN": ' + recipe in text
+    assert "- 07, slope, ST-CNN: orthogonal fit" in text
+
+
+def test_summary_fits_one_screen_and_points_to_the_full_table(results):
+    for i in range(4):
+        course.record(f"test error, model {i}", [2.0 + i, 3.0 + i], paper=1.0 + i, unit="%",
+                      lesson="07", budget="smoke", seeds=[0, 1], higher_is_better=False,
+                      note="a long recipe note " * 10)
+    course.record("misalignment, block 1", [0.8, 0.8], lesson="07", budget="smoke", seeds=[0, 1])
+    course.record("elsewhere", 9.0, lesson="06", budget="smoke")
+    verdict = "ST-CNN 2.5 % [1, 4] vs CNN 3.5 % [2, 5]; difference -1.0 [-2, 0]: not separable"
+    text = course.results.summary(["07"], comparisons=[verdict], path=results)
+    lines = text.splitlines()
+    assert lines[0] == "What this run measured (budget smoke, seeds 0, 1):"
+    assert lines[1] == "  test error, model 0 ↓: 2.5% ± 0.707 (paper 1%)"
+    assert "  misalignment, block 1: 0.8 ± 0" in lines and "elsewhere" not in text
+    assert f"  {verdict}" in lines and "recipe note" not in text  # notes stay in the full table
+    assert "stn-course report" in lines[-1] and len(lines) <= 12
+    only = course.results.summary(["07"], path=results, paper_only=True).splitlines()
+    assert "misalignment" not in "\n".join(only)
+    assert "  and 1 more numbers without a paper value (printed above, and in the full table)" in only
