@@ -278,7 +278,7 @@ def collapse_experiment(ctx, train_set: Samples, val_set: Samples, test_set: Sam
 
 
 def run_condition(exp: Experiment, condition: str, seed: int, *, every: int = 2, patience: int = 10,
-                  max_outside: float = 0.5, fix=None) -> CollapseRun:
+                  max_outside: float = 0.5, fix=None, name: str | None = None) -> CollapseRun:
     """Train the collapse model under ``condition`` (a key of :data:`CONDITIONS`) in ``exp``.
 
     The model is trained by ``exp.run(condition, ...)`` (:func:`collapse_experiment`), with the
@@ -287,7 +287,8 @@ def run_condition(exp: Experiment, condition: str, seed: int, *, every: int = 2,
     every ``every`` steps; they are replayed through
     :class:`~stnlib.diagnostics.CollapseDetector` (``patience``, ``max_outside``) afterwards,
     so every run trains to its end. ``fix``: a function applied to the model before training
-    (the exercise).
+    (the exercise); ``name``: the run's name in ``exp`` and on its progress bar (default:
+    ``condition``; the exercise's check trains "your fix").
 
     Returns:
         the :class:`CollapseRun`; a ``(condition, seed)`` trains once per experiment.
@@ -295,8 +296,9 @@ def run_condition(exp: Experiment, condition: str, seed: int, *, every: int = 2,
     if condition not in CONDITIONS:
         raise ValueError(f"condition must be one of {', '.join(map(repr, CONDITIONS))}, "
                          f"got {condition!r}")
-    if (condition, seed) in exp.runs:
-        raise ValueError(f"{condition!r} with seed {seed} was already trained in this experiment; its θ "
+    name = condition if name is None else name
+    if (name, seed) in exp.runs:
+        raise ValueError(f"{name!r} with seed {seed} was already trained in this experiment; its θ "
                          "statistics are logged while it trains: use a new collapse_experiment")
     options = dict(CONDITIONS[condition])
     loc_scale = options.pop("lr_scale", 1.0)
@@ -311,7 +313,7 @@ def run_condition(exp: Experiment, condition: str, seed: int, *, every: int = 2,
 
     monitor = theta_monitor("affine", every=every, out_size=(32, 32),
                             detector=CollapseDetector(patience=10 ** 9))
-    run = exp.run(condition, make, seed, recipe=exp.recipe.replace(loc_lr_scale=loc_scale), on_step=monitor)
+    run = exp.run(name, make, seed, recipe=exp.recipe.replace(loc_lr_scale=loc_scale), on_step=monitor)
     fired, message = replay_detector(monitor.history, patience, max_outside)
     return CollapseRun(condition, run, monitor.history, fired is not None, fired, message)
 
@@ -481,7 +483,7 @@ def check_fix(fix, *, settings: Settings | None = None, budget=None, device=None
     try:
         exp = collapse_experiment(None, train_set, val_set, val_set, epochs=1, budget=budget, device=device)
         run = run_condition(exp, "collapsing recipe", 0, every=1, patience=5,
-                            fix=_checked(fix, fixed))
+                            fix=_checked(fix, fixed), name="your fix")
     except NotImplementedError:
         return not_written_yet("fix", verbose=verbose)
     start = fixed[0]

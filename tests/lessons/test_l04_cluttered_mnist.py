@@ -205,6 +205,8 @@ def test_fix_check_rejects_a_quiet_detector_when_most_of_the_output_is_read_outs
         L.check_fix(off_the_input, settings=settings, budget=budget, device="cpu", verbose=False)
     (run,) = runs
     assert not run.detected and run.theta_history[-1]["outside"] == 1.0  # the run the check judged
+    # it trains the student's fix: named so on its progress bar, not "collapsing recipe" (issue 26)
+    assert run.run.name == "your fix" and run.condition == "collapsing recipe"
     assert err.value.message.startswith("your fix did not prevent the collapse: after 3 steps 100% of the "
                                         "output is read from outside the input")
     # the same run length with the real fix passes: the verdict comes from the answer given
