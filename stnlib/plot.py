@@ -141,8 +141,16 @@ def draw_grid(ax, grid: torch.Tensor, in_size, *, align_corners: bool, step: int
     # edge; not clipped when it lies on the image or within a pixel of its border, so it stays
     # visible on the frame; clipped beyond (far away it would stretch the figure's layout)
     near = -1.5 <= px[0, 0] <= W + 0.5 and -1.5 <= py[0, 0] <= H + 0.5
-    ax.plot(px[0, 0], py[0, 0], "o", color=frame_color, ms=7, mec="black", mew=1.2,
+    ms, mew = 7.0, 1.2
+    ax.plot(px[0, 0], py[0, 0], "o", color=frame_color, ms=ms, mec="black", mew=mew,
             zorder=10, clip_on=not near)
+    if near and ax.get_title():
+        # the marker may sit up to a pixel above the frame and reaches ms / 2 + mew points above
+        # its centre: lift the title clear of it (it was drawn over the title)
+        fig = ax.get_figure()
+        pixel_pt = ax.get_position().height * fig.get_figheight() * 72 / H
+        above = max(0.0, -0.5 - py[0, 0]) * pixel_pt
+        ax.set_title(ax.get_title(), fontsize=ax.title.get_fontsize(), pad=above + ms / 2 + mew + 3)
 
 
 def plot_warp(U: torch.Tensor, grid: torch.Tensor, *, align_corners: bool, kernel: str = "bilinear",

@@ -167,3 +167,20 @@ def test_draw_grid_marker_far_off_the_image_is_clipped_and_layout_holds():
         warnings.simplefilter("error")
         fig.tight_layout()
     plt.close(fig)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.07])  # the identity, and the corner a pixel above the frame
+def test_the_corner_marker_stays_clear_of_the_panel_title(shift):
+    """Lesson 02's explorer drew the red top-left marker over the title "input U with …" (issue 26)."""
+    th = theta.affine_theta(translation=(0.0, shift))[None]
+    grid = grids.affine_grid(th, (28, 28), align_corners=False)
+    fig = plt.figure(figsize=(6.4, 3.4))
+    ax = fig.subplots(1, 2)[0]
+    plot.draw_image(ax, torch.rand(1, 28, 28), "input U with the sampling grid T_θ(G)")
+    plot.draw_grid(ax, grid, (28, 28), align_corners=False)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    marker, title = ax.lines[-1].get_window_extent(renderer), ax.title.get_window_extent(renderer)
+    assert marker.y1 < title.y0, (marker, title)  # display coordinates: y grows upwards
+    assert title.y0 - marker.y1 < 20  # and the title is not sent far away
+    plt.close(fig)
