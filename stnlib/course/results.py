@@ -144,10 +144,19 @@ def record(key: str, value, paper=None, *, unit: str = "", lesson: str | None = 
     return entry
 
 
+#: a recorded value nearer 0 than this prints as "< 1e-09" (or "> -1e-09"): floating-point round-off
+#: of a quantity that is 0 in exact arithmetic (a translation's misalignment), whose digits change
+#: with the machine
+ROUND_OFF = 1e-9
+
+
 def _fmt(x: float | None, unit: str = "") -> str:
     if x is None:
         return "–"
-    text = f"{x:.3g}" if abs(x) < 1e4 else f"{x:.4g}"
+    if 0 < abs(x) < ROUND_OFF:
+        text = f"< {ROUND_OFF:.0e}" if x > 0 else f"> -{ROUND_OFF:.0e}"
+    else:
+        text = f"{x:.3g}" if abs(x) < 1e4 else f"{x:.4g}"
     if not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"

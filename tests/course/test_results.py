@@ -155,3 +155,13 @@ def test_summary_fits_one_screen_and_points_to_the_full_table(results):
     only = course.results.summary(["07"], path=results, paper_only=True).splitlines()
     assert "misalignment" not in "\n".join(only)
     assert "  and 1 more numbers without a paper value (printed above, and in the full table)" in only
+
+
+def test_round_off_residues_print_as_a_bound(results, capsys):
+    # a value that is 0 in exact arithmetic prints the same on every machine; its digits are not shown
+    for key, value in (("residue", 1.75e-15), ("negative residue", -3e-12), ("small", 4.78e-06),
+                       ("zero", 0.0)):
+        course.record(key, value, lesson="07")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["recorded [07] residue: < 1e-09", "recorded [07] negative residue: > -1e-09",
+                     "recorded [07] small: 4.78e-06", "recorded [07] zero: 0"]
