@@ -30,6 +30,7 @@ import dataclasses
 import math
 import os
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -280,6 +281,27 @@ def _progress_mode(progress: bool | str) -> str:
                      f"or False or 'off' (silent), got {progress!r}")
 
 
+def _in_jupyter_kernel() -> bool:
+    """Whether this code runs in a Jupyter kernel (IPython's ZMQ shell), asked at the call."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _bar_class():
+    """tqdm's notebook bar (a widget) in a Jupyter kernel, its text bar elsewhere.
+
+    Decided at every call: ``tqdm.auto`` decides once, when first imported, from whether
+    ``ipykernel`` has been imported by then, so a script (or a test session) that imports
+    ``ipykernel`` before ``tqdm.auto`` got widget bars printed as text.
+    """
+    if _in_jupyter_kernel():
+        from tqdm.notebook import tqdm
+    else:
+        from tqdm.std import tqdm
+    return tqdm
+
+
 def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_size: int = 64,
           device=None, seed: int = 0, val_data=None, weight_decay: float = 0.0,
           schedule: str = "onecycle", lr_scale: Mapping[str, float] | None = None,
@@ -401,9 +423,7 @@ def train(model: nn.Module, train_data, *, epochs: int, lr: float = 3e-3, batch_
                                        history, device)
     bar = None
     if mode == "bar" and start_epoch < epochs:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=(epochs - start_epoch) * steps_per_epoch, desc=desc, unit="batch")
+        bar = _bar_class()(total=(epochs - start_epoch) * steps_per_epoch, desc=desc, unit="batch")
     try:
         spent = sum(r["seconds"] for r in history.rows)
         for epoch in range(start_epoch, epochs):

@@ -153,11 +153,19 @@ def test_fix_check_passes_a_real_fix_and_names_the_mistakes(lesson_ctx):
     assert "still starts at random" not in str(theta0)  # issue 26: it does not; θ = 0 is not random
 
 
+def near_identity(model):  # zero weights and a bias a little off the identity: a slight zoom out
+    with torch.no_grad():
+        model.transformer.loc[0].head.weight.zero_()
+        model.transformer.loc[0].head.bias.copy_(torch.tensor([0.9, 0.0, 0.0, 0.0, 0.9, 0.0]))
+    return model
+
+
 def test_fix_check_says_when_a_passing_fix_did_not_start_at_the_identity(lesson_ctx, capsys):
-    # zero weights and a random bias: no collapse in the short run here, but θ starts as a small
-    # zoom; the pass says so, and an identity start does not get the note
+    # zero weights and a bias near the identity: no collapse, but θ did not start at the identity;
+    # the pass says so, and an identity start does not get the note. (A random bias is no good
+    # here: whether it collapses within the short run depends on the machine's round-off.)
     budget, settings = lesson_ctx.budget, lesson_ctx.budget.settings
-    assert L.check_fix(bias_left_random, settings=settings, budget=budget, device="cpu") is True
+    assert L.check_fix(near_identity, settings=settings, budget=budget, device="cpu") is True
     line = capsys.readouterr().out.splitlines()[-1]
     assert line.startswith("✓ no collapse") and "note: θ did not start at the identity" in line
 

@@ -56,6 +56,19 @@ def test_bar_mode_draws_a_bar_over_every_batch(bar, capsys):
     assert err.startswith("\rtoy:") and "6/6" in err  # 2 epochs × 3 batches
 
 
+def test_the_bar_is_text_outside_a_kernel_even_after_ipykernel_was_imported(capsys):
+    # tqdm.auto would pick its notebook bar for good once ipykernel is imported (as a test of the
+    # lessons' language_info does); outside a kernel, train draws the text bar whatever was imported
+    import ipykernel.zmqshell  # noqa: F401
+    from tqdm import std
+
+    assert tr._bar_class() is std.tqdm and not tr._in_jupyter_kernel()
+    tr.train(toy_model(), toy_data(), epochs=1, batch_size=32, desc="toy", progress="bar")
+    out, err = capsys.readouterr()
+    assert [ln.split("  ")[0] for ln in out.splitlines()] == ["toy: epoch 1/1"]
+    assert err.startswith("\rtoy:") and "3/3" in err
+
+
 def test_the_environment_no_longer_changes_the_progress(monkeypatch, capsys):
     monkeypatch.setenv("STN_PROGRESS", "log")  # what `stn-course run` sets for the course
     tr.train(toy_model(), toy_data(), epochs=2, batch_size=32, progress=False)
