@@ -61,6 +61,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "experiment": ("stnlib/course/experiment.py", ["tests/course/test_experiment.py"]),
     "metrics": ("stnlib/metrics.py", ["tests/library/test_metrics.py",
                                        "tests/library/test_metrics_behaviour.py"]),
+    "train": ("stnlib/train.py", ["tests/library/test_train.py", "tests/library/test_train_options.py",
+                                   "tests/library/test_train_behaviour.py"]),
 }
 
 
