@@ -52,7 +52,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "budgets": ("stnlib/course/budgets.py", ["tests/course/test_budgets.py",
                                               "tests/course/test_budgets_behaviour.py"]),
     "checking": ("stnlib/course/checking.py", ["tests/course/test_checking.py",
-                                                "tests/course/test_checking_behaviour.py"]),
+                                                "tests/course/test_checking_behaviour.py",
+                                                "tests/course/test_checking_mutation.py"]),
     # test_runner.py executes notebooks (minutes): run the runner with --only on its pure helpers, e.g.
     # python tools/mutation.py runner --only 'stnlib.course.runner.x__failing_cell*'
     "runner": ("stnlib/course/runner.py", ["tests/course/test_runner_behaviour.py"]),
