@@ -62,6 +62,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "experiment": ("stnlib/course/experiment.py", ["tests/course/test_experiment.py"]),
     "metrics": ("stnlib/metrics.py", ["tests/library/test_metrics.py",
                                        "tests/library/test_metrics_behaviour.py"]),
+    "timeseries": ("stnlib/models/timeseries.py", ["tests/library/test_models_timeseries.py",
+                                                   "tests/library/test_models_timeseries_behaviour.py",
+                                                   "tests/library/test_recipe.py",
+                                                   "tests/library/test_seeds.py",
+                                                   "tests/library/test_warp.py"]),
     "train": ("stnlib/train.py", ["tests/library/test_train.py", "tests/library/test_train_options.py",
                                    "tests/library/test_train_behaviour.py"]),
 }
