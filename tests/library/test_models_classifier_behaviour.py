@@ -178,3 +178,30 @@ def test_cnn_accepts_the_smallest_size_and_rejects_other_shapes():
         C.FCN(1, 5)(torch.rand(1, 1, 5, 6))
     with pytest.raises(ValueError, match=re.escape("images must be N×1×5×5, got shape (2, 1, 4, 5)")):
         C.check_images(torch.rand(2, 1, 4, 5), 1, 5, "images")
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: C.CNN(0), ValueError, "in_channels must be positive, got (0,)"),
+    (lambda: C.CNN((1, 1)), TypeError, "in_channels must be an int or a sequence of 1 ints, got (1, 1)"),
+    (lambda: C.CNN(1, 0), ValueError, "in_size must be positive, got (0,)"),
+    (lambda: C.CNN(1, (8, 8)), TypeError, "in_size must be an int or a sequence of 1 ints, got (8, 8)"),
+    (lambda: C.CNN(1, 8, 0), ValueError, "n_classes must be positive, got (0,)"),
+    (lambda: C.CNN(1, 8, (2, 2)), TypeError, "n_classes must be an int or a sequence of 1 ints, got (2, 2)"),
+    (lambda: C.CNN(1, 8, 2, channels=(2,)), TypeError, "channels must be an int or a sequence of 2 ints, got (2,)"),
+    (lambda: C.CNN(1, 8, 2, channels=(2, 0)), ValueError, "channels must be positive, got (2, 0)"),
+    (lambda: C.CNN(1, 8, 2, hidden=0), ValueError, "hidden must be positive, got (0,)"),
+    (lambda: C.CNN(1, 8, 2, hidden=(3, 3)), TypeError, "hidden must be an int or a sequence of 1 ints, got (3, 3)"),
+    (lambda: C.FCN(0), ValueError, "in_channels must be positive, got (0,)"),
+    (lambda: C.FCN((1, 1)), TypeError, "in_channels must be an int or a sequence of 1 ints, got (1, 1)"),
+    (lambda: C.FCN(1, 0), ValueError, "in_size must be positive, got (0,)"),
+    (lambda: C.FCN(1, (8, 8)), TypeError, "in_size must be an int or a sequence of 1 ints, got (8, 8)"),
+    (lambda: C.FCN(1, 8, 0), ValueError, "n_classes must be positive, got (0,)"),
+    (lambda: C.FCN(1, 8, (2, 2)), TypeError, "n_classes must be an int or a sequence of 1 ints, got (2, 2)"),
+    (lambda: C.FCN(1, 8, 2, hidden=0), ValueError, "hidden must be positive, got (0,)"),
+    (lambda: C.FCN(1, 8, 2, hidden=(3, 3)), TypeError, "hidden must be an int or a sequence of 1 ints, got (3, 3)"),
+    (lambda: C.check_images(torch.rand(2, 1, 4), 1, 4), ValueError, "x must be a 4-D tensor"),
+])
+def test_every_size_argument_is_named_in_its_error(make, error, message):
+    with pytest.raises(error, match="^" + re.escape(message)):
+        make()
+

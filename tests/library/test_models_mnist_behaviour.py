@@ -176,6 +176,8 @@ def test_the_tutorials_classifier_written_out(in_size):
 def test_the_tutorials_classifier_rejects_small_or_other_inputs():
     with pytest.raises(ValueError, match="^in_size must be at least 16, got 15$"):
         M.TutorialBody(15)
+    with pytest.raises(ValueError, match=re.escape("in_size must be positive, got (0,)")):
+        M.TutorialBody(0)
     with pytest.raises(ValueError, match=re.escape("x must be N×1×16×16, got shape (1, 1, 17, 16)")):
         M.TutorialBody(16)(torch.rand(1, 1, 17, 16))
     assert M.TutorialBody().in_size == 28 and M.TutorialBody().head[-1].out_features == 10
