@@ -155,7 +155,7 @@ def test_the_cnn_is_its_blocks_and_head():
     h = block_by_hand(net.blocks[1], block_by_hand(net.blocks[0], X))
     torch.testing.assert_close(net(X), head_by_hand(net, h))
     assert net(X).shape == (3, 3) and net.last_theta is None and net.last_output is None
-    with pytest.raises(ValueError, match=re.escape("this PlacementNet has no spatial transformer (placement='CNN')")):
+    with pytest.raises(ValueError, match="^" + re.escape("this PlacementNet has no spatial transformer (placement='CNN')") + "$"):
         net.transformed(X)
     assert repr(net).startswith("PlacementNet(\n  name='CNN', in_size=12\n")
 
@@ -207,3 +207,22 @@ def test_the_smallest_input_the_blocks_take():
         make("C", 1)(torch.rand(2, 1, 11, 12, dtype=torch.float64))
     with pytest.raises(ValueError, match=re.escape("x must be N×1×12×12, got shape (2, 2, 12, 12)")):
         make("CNN", 0).feature_maps(torch.rand(2, 2, 12, 12, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("name", ["in_channels", "in_size", "n_classes", "loc_hidden"])
+def test_every_size_argument_is_named_in_its_error(name):
+    with pytest.raises(ValueError, match="^" + re.escape(f"{name} must be positive, got (0,)") + "$"):
+        P.PlacementNet("C", 1, **{**SMALL, name: 0})
+    with pytest.raises(TypeError, match="^" + re.escape(
+            f"{name} must be an int or a sequence of 1 ints, got (3, 3)") + "$"):
+        P.PlacementNet("C", 1, **{**SMALL, name: (3, 3)})
+
+
+def test_paper_blocks_and_placement_name_their_arguments():
+    with pytest.raises(ValueError, match="^" + re.escape("in_channels must be positive, got (0,)") + "$"):
+        P.paper_blocks(0)
+    with pytest.raises(TypeError, match="^" + re.escape(
+            "in_channels must be an int or a sequence of 1 ints, got (1, 1)") + "$"):
+        P.paper_blocks((1, 1))
+    with pytest.raises(ValueError, match="^" + re.escape("unknown placement 'X'; expected one of 'CNN', 'C', 'SL'")):
+        P.PlacementNet("X", 0)
