@@ -57,6 +57,7 @@ def test_st_cnn_warps_with_its_options_and_builds_the_cnn_for_out_size():
     assert [m.out_channels for m in st.loc[0].body if isinstance(m, nn.Conv2d)] == [3, 3]
     assert not isinstance(st.loc[0].body[0], nn.MaxPool2d)
     assert (model.body.in_channels, model.body.in_size, model.body.channels, model.body.hidden) == (2, 12, (2, 3), 4)
+    assert model.body.head[-1].out_features == 3
     x = torch.rand(3, 2, 16, 16, dtype=torch.float64)
     grid = F.affine_grid(THETA.expand(3, 2, 3), [3, 2, 12, 12], align_corners=True)
     V = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
@@ -148,7 +149,21 @@ def test_parameter_table_lines():
         loc = C.count_parameters(m.transformer) if m.transformer is not None else 0
         assert line == (f"{name:13s} {M.body_width(m):>7s} {C.count_parameters(m.body):8,d} {loc:9,d} "
                         f"{C.count_parameters(m):8,d}")
-    assert "(input 42×42)" in M.parameter_table(42, params=5_000).splitlines()[0]
+    wide = M.parameter_table(42, params=5_000).splitlines()
+    assert wide[0].endswith("(input 42×42)") and M.parameter_table(params=5_000).splitlines() == table
+    m = M.build_model("ST-CNN Aff", in_size=42, params=5_000)
+    assert wide[6].split()[-1] == f"{C.count_parameters(m):,d}"
+
+
+def test_build_model_searches_the_documented_width_ranges(monkeypatch):
+    searched = []
+    monkeypatch.setattr(M, "_fit_width", lambda make, target, widths: searched.append((target, widths)) or 4)
+    M.build_model("FCN", params=123)
+    M.build_model("ST-FCN TPS")
+    M.build_model("CNN")
+    M.build_model("ST-CNN Proj")
+    assert searched == [(123, range(4, 1025)), (30_000, range(4, 1025)), (30_000, range(2, 257)),
+                        (30_000, range(2, 257))]
 
 
 def tutorial_by_hand(body: M.TutorialBody, x: torch.Tensor) -> torch.Tensor:
