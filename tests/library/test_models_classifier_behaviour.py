@@ -143,8 +143,8 @@ def test_a_baseline_classifier_is_its_body_and_keeps_no_theta():
     model = C.Classifier(body, standardize=(1.0, 2.0))
     torch.testing.assert_close(model(x), body.linear(((x - 1.0) / 2.0).flatten(1)))
     assert model.last_theta is None and model.last_output is None and model.transformer is None
-    with pytest.raises(ValueError, match=re.escape(
-            "this Classifier has no spatial transformer (transformer=None)")):
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "this Classifier has no spatial transformer (transformer=None)") + "$"):
         model.transformed(x)
 
 
@@ -199,7 +199,8 @@ def test_cnn_accepts_the_smallest_size_and_rejects_other_shapes():
     (lambda: C.FCN(1, 8, (2, 2)), TypeError, "n_classes must be an int or a sequence of 1 ints, got (2, 2)"),
     (lambda: C.FCN(1, 8, 2, hidden=0), ValueError, "hidden must be positive, got (0,)"),
     (lambda: C.FCN(1, 8, 2, hidden=(3, 3)), TypeError, "hidden must be an int or a sequence of 1 ints, got (3, 3)"),
-    (lambda: C.check_images(torch.rand(2, 1, 4), 1, 4), ValueError, "x must be a 4-D tensor"),
+    (lambda: C.check_images(torch.rand(2, 1, 4), 1, 4), ValueError, "x must be a 4-D tensor N×C×H×W, got shape (2, 1, 4)"),
+    (lambda: C.check_images([1], 1, 4, "images"), TypeError, "images must be a torch.Tensor N×C×H×W, got list"),
 ])
 def test_every_size_argument_is_named_in_its_error(make, error, message):
     with pytest.raises(error, match="^" + re.escape(message)):

@@ -134,7 +134,7 @@ def test_the_defaults_are_the_papers_network():
     assert [type(m) for m in st.loc[0].body][:3] == [nn.Flatten, nn.Linear, nn.BatchNorm1d]
     assert st.loc[0].body[1].out_features == 32
     blocks = P.paper_blocks()
-    assert [(b[0].out_channels, b[0].kernel_size) for b in blocks] == [(64, (9, 9)), (64, (7, 7))]
+    assert [(b[0].in_channels, b[0].out_channels, b[0].kernel_size) for b in blocks] == [(1, 64, (9, 9)), (64, 64, (7, 7))]
     assert [type(m) for m in blocks[0]] == [nn.Conv2d, nn.MaxPool2d, nn.ReLU]
     assert blocks[0][1].kernel_size == 2
 
