@@ -257,3 +257,44 @@ def test_collapse_stn_with_identity_start_warps_the_standardized_input_as_the_id
     V, theta = model.transformed(x)
     torch.testing.assert_close(V, x)
     assert math.isclose(theta[0, 0, 0].item(), 1.0)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: K.seed_body(0), ValueError, "in_size must be positive, got (0,)"),
+    (lambda: K.seed_localization(0), ValueError, "in_size must be positive, got (0,)"),
+    (lambda: K.body_hidden_for(10_000, 0), ValueError, "in_size must be positive, got (0,)"),
+    (lambda: K.seed_localization(40, activation="tanh"), ValueError,
+     "unknown activation 'tanh'; expected one of 'relu', 'linear'"),
+    (lambda: K.stn(40, out_size=0), ValueError, "out_size must be positive, got (0, 0)"),
+    (lambda: K.BoundedHead(nn.Linear(3, 6), start="zero"), ValueError,
+     "unknown start 'zero'; expected one of 'identity', 'naive'"),
+])
+def test_the_size_and_choice_arguments_are_named(make, error, message):
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        make()
+
+
+def test_defaults_of_the_localization_and_bound_theta():
+    body, _ = K.seed_localization()
+    assert [m for m in body if isinstance(m, nn.Conv2d)][0].in_channels == 1
+    st = K.bound_theta(K.stn(28).transformer)
+    assert st.loc[0].head.start == "identity" and st.loc[0].head.bound.tolist() == [1.5, 1.5, 1.0, 1.5, 1.5, 1.0]
+
+
+def test_body_hidden_for_uses_table_ii_s_sizes_and_the_class_count():
+    for in_size, n in ((22, 10), (31, 3), (45, 7)):  # sizes where a 4×4 convolution would give another side
+        count = sum(p.numel() for p in K.seed_body(in_size, n, hidden=9).parameters())
+        assert K.body_hidden_for(count, in_size, n) == 9
+    count = sum(p.numel() for p in K.seed_body(40, 3, hidden=12).parameters())
+    cnn = K.tc_cnn(40, 3, params=count)
+    assert cnn.body[-3].out_features == 12 and cnn.body[-1].out_features == 3
+
+
+def test_normalizing_after_the_warp_keeps_the_transformer_and_the_classifier():
+    torch.manual_seed(0)
+    model = K.collapse_stn((0.25, 0.5), normalize_after=True, identity_init=True, in_size=32, out_size=32)
+    assert model.transformer is not None
+    x = torch.rand(2, 1, 32, 32)
+    assert model(x).shape == (2, 10)
+    body = nn.Sequential(*list(model.body)[1:])
+    torch.testing.assert_close(model(x), body((x - 0.25) / 0.5), rtol=1e-5, atol=1e-5)  # identity warp
