@@ -285,9 +285,9 @@ def test_body_hidden_for_uses_table_ii_s_sizes_and_the_class_count():
     for in_size, n in ((22, 10), (31, 3), (45, 7)):  # sizes where a 4×4 convolution would give another side
         count = sum(p.numel() for p in K.seed_body(in_size, n, hidden=9).parameters())
         assert K.body_hidden_for(count, in_size, n) == 9
-    count = sum(p.numel() for p in K.seed_body(40, 3, hidden=12).parameters())
-    cnn = K.tc_cnn(40, 3, params=count)
-    assert cnn.body[-3].out_features == 12 and cnn.body[-1].out_features == 3
+    count = sum(p.numel() for p in K.seed_body(40, 3, hidden=300).parameters())
+    cnn = K.tc_cnn(40, 3, params=count)  # with 10 classes' units the fit would say 299
+    assert cnn.body[-3].out_features == 300 and cnn.body[-1].out_features == 3
 
 
 def test_normalizing_after_the_warp_keeps_the_transformer_and_the_classifier():
