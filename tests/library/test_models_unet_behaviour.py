@@ -141,13 +141,14 @@ def test_defaults():
 
 
 @pytest.mark.parametrize("in_size, position, pool", [(16, 1, None), (32, 1, 2), (64, 1, 4), (64, 2, 2),
-                                                     (48, 1, 3), (96, 1, 6)])
+                                                     (48, 1, 3), (96, 1, 6), (136, 1, 9), (272, 2, 9)])
 def test_the_localization_net_pools_its_map_to_at_most_16(in_size, position, pool):
     net = U.UNet(4, base=2, in_size=in_size, position=position, loc_channels=3, loc_hidden=7)
     body = net.transformer.loc[0].body
     first = body[0]
     assert (first.kernel_size if isinstance(first, nn.MaxPool2d) else None) == pool
     assert [m.out_channels for m in body if isinstance(m, nn.Conv2d)] == [3, 3]
+    assert [m.out_features for m in body if isinstance(m, nn.Linear)] == [7]
     assert net.transformer.loc[0].head.in_features == 7
 
 
@@ -199,7 +200,7 @@ def test_the_edges_that_are_accepted():
 def test_errors_of_a_unet_without_transformer_and_of_bad_input():
     net = make(3)
     for call in (lambda: net.transformed(X), lambda: net.sampling_grid(THETA[None])):
-        with pytest.raises(ValueError, match=re.escape("this UNet has no spatial transformer (position=None)")):
+        with pytest.raises(ValueError, match="^" + re.escape("this UNet has no spatial transformer (position=None)") + "$"):
             call()
     with pytest.raises(ValueError, match=re.escape("x must be N×3×16×16, got shape (2, 3, 16, 8)")):
         net(X[..., :8])
@@ -213,3 +214,19 @@ def test_conv_bn_relu_is_what_it_says():
     x = torch.randn(3, 2, 6, 6, dtype=torch.float64)
     torch.testing.assert_close(block(x), cbr(block, x))
     assert block[0].out_channels == 5 and block[1].num_features == 5
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"position": 1, "transform": "projective"}, ValueError,
+     "unknown transform 'projective'; expected one of 'affine', 'tps'"),
+    ({"position": 1, "hole_fill": "zeros"}, ValueError, "unknown hole_fill 'zeros'; expected one of 'encoder', 'dtn'"),
+    ({"position": 1, "decoder": 1}, TypeError, "decoder must be True or False (pass it explicitly), got 1"),
+])
+def test_choice_and_flag_arguments_are_named(kwargs, error, message):
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        U.UNet(4, base=2, in_size=32, **kwargs)
+
+
+def test_a_three_dimensional_input_is_named_with_its_layout():
+    with pytest.raises(ValueError, match="^" + re.escape("x must be a 4-D tensor N×C×H×W, got shape (3, 16, 16)") + "$"):
+        make(3)(X[0])
