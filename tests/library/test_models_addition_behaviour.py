@@ -323,3 +323,38 @@ def test_addition_parameter_table_lines():
                         f"{C.count_parameters(m):8,d}   {theta}")
     shared = A.addition_parameter_table(params=20_000, names=("CNN",), classifier="shared").splitlines()[1]
     assert shared.split()[1] == f"w={A.addition_model('CNN', params=20_000, classifier='shared').body.width}"
+
+
+def test_small_canvases_get_a_localization_net_of_their_size():
+    # below 28 px the tutorial's localization body has no adaptive pooling: its size depends on the input
+    m = A.addition_model("ST-CNN", width=3, in_size=24, out_size=20)
+    assert m(torch.rand(2, 2, 24, 24)).shape == (2, 19)
+    assert [x for x in m.transformer.loc[0].body if isinstance(x, nn.Linear)][0].in_features == 10 * 2 * 2
+
+
+def test_the_width_search_keeps_the_first_of_two_equally_close_widths():
+    counts = {w: C.count_parameters(A.addition_model("FCN", width=w)) for w in range(5, 9)}
+    pairs = [(w, counts[w] + counts[w + 1]) for w in range(5, 8) if (counts[w] + counts[w + 1]) % 2 == 0]
+    assert pairs  # an exact midpoint exists
+    w, total = pairs[0]
+    assert A.addition_model("FCN", params=total // 2).body.hidden == w
+
+
+def test_wangs_st_model_uses_the_tutorials_localization_body_on_both_channels():
+    body = A.wang_addition_model().transformer.loc[0].body
+    convs = [m for m in body if isinstance(m, nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [(2, 8, (7, 7)), (8, 10, (5, 5))]
+    assert any(isinstance(m, nn.AdaptiveMaxPool2d) for m in body)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: A.TwoDigitCNNBody()(torch.rand(28, 56)), "x must be a 4-D tensor N×1×28×56, got shape (28, 56)"),
+    (lambda: A.TwoDigitCNNBody()([1]), "x must be a torch.Tensor N×1×28×56, got list"),
+    (lambda: A.init_two_digit_head(nn.Linear(32, 12), "zeros"),
+     "unknown init 'zeros'; expected one of 'left-right', 'identity', 'random'"),
+    (lambda: A.two_digit_model(padding_mode="reflection"),
+     "unknown padding_mode 'reflection'; expected one of 'border', 'zeros'"),
+])
+def test_exact_messages_of_the_two_digit_models(make, message):
+    with pytest.raises((TypeError, ValueError), match="^" + re.escape(message) + "$"):
+        make()
