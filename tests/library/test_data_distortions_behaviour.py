@@ -1,0 +1,366 @@
+"""stnlib.data.distortions against references written out here (issue 25, mutation run of 2026-12-05):
+the time warp as numpy interpolation with border values, the cyclic roll, ink boxes of known pictures,
+placement θ as the documented forward map inverted, the affine distortion's pixels against a warp of
+the source by its recorded θ, clutter pieces cut from the recorded digits at the recorded places,
+elastic and projective draws within their documented ranges, the shape test of projective frames,
+every spec's checks with their exact messages, and the draws' statistics (all values reachable)."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from stnlib.data import distortions as D
+
+
+def g(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------- time warp
+
+
+def timewarp_by_hand(series, s, t, a, b):
+    """x_out(t_i) = a · U(s · t_i + τ) + b, t_i on [−1, 1] with the end samples' centres at ±1, border."""
+    N, C, L = series.shape
+    ti = np.linspace(-1, 1, L)
+    out = np.empty((N, C, L))
+    for n in range(N):
+        pos = (s[n] * ti + t[n] + 1) / 2 * (L - 1)
+        for c in range(C):
+            out[n, c] = a[n] * np.interp(pos, np.arange(L), series[n, c].numpy()) + b[n]
+    return torch.as_tensor(out, dtype=torch.float32)
+
+
+@pytest.mark.parametrize("spec", [D.TimeWarp(), D.TimeWarp(scale=(0.5, 0.6), shift=0.5, amplitude=(2.0, 3.0), offset=1.0),
+                                  D.TimeWarp(scale=(1.5, 2.0), shift=0.0, amplitude=(-1.0, -0.5), offset=0.0)],
+                         ids=["default", "zoom-in-shift", "zoom-out-flip"])
+def test_the_time_warp_is_interpolation_with_border_values(spec):
+    series = torch.randn(6, 2, 30, generator=g(1))
+    out, p = D.timewarp(series, spec, g(2))
+    torch.testing.assert_close(out, timewarp_by_hand(series, p["scale"].double().numpy(), p["shift"].double().numpy(),
+                                                     p["amplitude"].double().numpy(),
+                                                     p["offset"].double().numpy()), rtol=0, atol=2e-5)
+    assert set(p) == {"scale", "shift", "amplitude", "offset"}
+    assert ((p["scale"] >= spec.scale[0]) & (p["scale"] <= spec.scale[1])).all()
+    assert ((p["amplitude"] >= spec.amplitude[0]) & (p["amplitude"] <= spec.amplitude[1])).all()
+    assert p["shift"].abs().max() <= spec.shift and p["offset"].abs().max() <= spec.offset
+    assert p["scale"].dtype == p["amplitude"].dtype == torch.float32
+
+
+def test_the_time_warp_draws_span_their_ranges():
+    out, p = D.timewarp(torch.zeros(400, 1, 8), D.TimeWarp(scale=(0.5, 1.5), shift=0.3, amplitude=(1.0, 2.0), offset=0.4), g(3))
+    for key, lo, hi in (("scale", 0.5, 1.5), ("shift", -0.3, 0.3), ("amplitude", 1.0, 2.0), ("offset", -0.4, 0.4)):
+        v = p[key]
+        assert v.min() < lo + 0.05 * (hi - lo) and v.max() > hi - 0.05 * (hi - lo), key
+    torch.testing.assert_close(out[:, 0, 0], p["offset"])  # a zero signal becomes its offset
+
+
+def test_the_cyclic_warp_rolls_and_scales():
+    series = torch.randn(50, 1, 12, generator=g(4))
+    out, p = D.timewarp(series, D.TimeWarp(cyclic=True, amplitude=(2.0, 2.0), offset=0.5), g(5))
+    assert set(p) == {"roll", "amplitude", "offset"}
+    for i in range(50):
+        torch.testing.assert_close(out[i], 2.0 * series[i].roll(int(p["roll"][i]), -1) + p["offset"][i])
+    assert p["roll"].min() == 0 and p["roll"].max() == 11  # every shift of the outline, both ends
+    assert (p["amplitude"] == 2.0).all() and p["offset"].abs().max() <= 0.5
+
+
+@pytest.mark.parametrize("bad, shape", [(torch.zeros(2, 5), "(2, 5)"), (torch.zeros(2, 1, 5, dtype=torch.long), "(2, 1, 5)"),
+                                        ([1.0], "list")], ids=["2d", "integer", "list"])
+def test_the_time_warp_names_its_input(bad, shape):
+    with pytest.raises(ValueError, match="^" + re.escape(f"series must be a float N×C×L tensor, got {shape}") + "$"):
+        D.timewarp(bad, D.TimeWarp(), g())
+
+
+# ----------------------------------------------------------------------------- ink boxes, placement
+
+
+def test_ink_box_of_known_pictures():
+    x = torch.zeros(4, 2, 6, 8)
+    x[0, 1, 2, 3] = 0.5          # one pixel, in the second channel
+    x[1, 0, 0, 0] = 1.0          # the top-left corner ...
+    x[1, 0, 5, 7] = 1.0          # ... and the bottom-right one
+    x[2, 0, 1:3, 5:7] = 1.0      # a 2×2 block
+    box = D.ink_box(x)           # x3: no ink, the whole frame
+    cx, cy = (8 - 1) / 2, (6 - 1) / 2
+    expected = torch.tensor([[3 - 0.5 - cx, 2 - 0.5 - cy, 3 + 0.5 - cx, 2 + 0.5 - cy],
+                             [-0.5 - cx, -0.5 - cy, 7.5 - cx, 5.5 - cy],
+                             [5 - 0.5 - cx, 1 - 0.5 - cy, 6 + 0.5 - cx, 2 + 0.5 - cy],
+                             [-0.5 - cx, -0.5 - cy, 7.5 - cx, 5.5 - cy]])
+    torch.testing.assert_close(box, expected)
+    assert box.dtype == torch.float32
+
+
+def test_placement_theta_inverts_the_documented_forward_map():
+    angle, scale = torch.tensor([30.0, -75.0, 0.0]), torch.tensor([1.3, 0.7, 1.0])
+    shift = torch.tensor([[3.0, -2.0], [0.0, 5.5], [0.0, 0.0]])
+    th = D.placement_theta(angle, scale, shift, 28, 42)
+    assert th.dtype == torch.float64 and th.shape == (3, 2, 3)
+    for i in range(3):
+        a = math.radians(float(angle[i]))
+        # forward (pixels from the centres, y down): q = scale · R(angle) · p + shift, R counter-clockwise on screen
+        R = torch.tensor([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]], dtype=torch.float64)
+        p = torch.tensor([4.0, -6.0], dtype=torch.float64)
+        q = float(scale[i]) * R @ p + shift[i].double()
+        back = th[i, :, :2] @ (q / 21) + th[i, :, 2]  # output normalized → source normalized
+        torch.testing.assert_close(back, p / 14)
+    torch.testing.assert_close(th[2], torch.tensor([[1.5, 0, 0], [0, 1.5, 0]], dtype=torch.float64))
+
+
+def test_affine_pixels_are_the_source_warped_by_the_recorded_theta():
+    x = torch.zeros(6, 1, 12, 12)
+    x[:, 0, 3:9, 5:7] = torch.linspace(0.2, 1.0, 6)[:, None, None]
+    x[:, 0, 3, 5:9] = 1.0
+    spec = D.Affine(angle=40.0, scale=(0.8, 1.2), shift=2.0, canvas=16)
+    out, p = D.affine(x, spec, g(6))
+    grid = F.affine_grid(p["theta"], [6, 1, 16, 16], align_corners=False)
+    ref = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    torch.testing.assert_close(out, torch.round(ref.clamp(0, 1) * 255) / 255, rtol=0, atol=1 / 255 + 1e-6)
+    torch.testing.assert_close(p["theta"], D.placement_theta(p["angle"], p["scale"], p["shift"], 12, 16).float())
+    assert set(p) == {"angle", "scale", "shift", "theta"}
+    assert p["angle"].abs().max() <= 40 and ((p["scale"] >= 0.8) & (p["scale"] <= 1.2)).all()
+    assert p["shift"].abs().max() <= 2.0
+
+
+def test_affine_draws_span_their_ranges():
+    x = torch.zeros(300, 1, 8, 8)
+    x[:, :, 3:5, 3:5] = 1.0
+    _, p = D.affine(x, D.Affine(angle=60.0, scale=(0.5, 1.5), shift=3.0, canvas=16), g(7))
+    assert p["angle"].min() < -55 and p["angle"].max() > 55
+    assert p["scale"].min() < 0.55 and p["scale"].max() > 1.45
+    assert p["shift"].min() < -2.8 and p["shift"].max() > 2.8
+    assert (p["shift"][:, 0] != p["shift"][:, 1]).all()  # each axis drawn on its own
+
+
+def test_placed_digits_use_the_whole_room_of_the_canvas():
+    x = torch.zeros(300, 1, 8, 8)
+    x[:, :, 2:6, 2:6] = 1.0  # a 4×4 ink box: at scale 1 and angle 0 it can move ±(12 − 2) px in a 24 canvas
+    out, p = D.affine(x, D.Affine(place=True, canvas=24), g(8))
+    assert p["shift"].abs().max() <= 10 + 1e-6 and p["shift"].min() < -9.5 and p["shift"].max() > 9.5
+    assert out[:, :, 0, :].sum() + out[:, :, :, 0].sum() + out[:, :, -1, :].sum() + out[:, :, :, -1].sum() >= 0
+    assert (out.flatten(1).sum(1) > 15).all()  # every digit whole on the canvas
+
+
+def test_affine_canvas_checks_name_the_numbers():
+    x = torch.zeros(2, 1, 10, 10)
+    x[:, :, 1:9, 1:9] = 1.0  # 8 px of ink
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "canvas 6 is smaller than the digit (7.2 px at the smallest scale 0.9); use a canvas of at least 8") + "$"):
+        D.affine(x, D.Affine(scale=(0.9, 1.0), canvas=6), g())
+    assert D.affine(x, D.Affine(scale=(0.9, 1.0), canvas=8), g())[0].shape == (2, 1, 8, 8)
+    with pytest.raises(ValueError, match="^" + re.escape("canvas 7 is smaller than digit 0 after scaling by 1.000 and turning by 0.0°")):
+        D.affine(x, D.Affine(place=True, canvas=7), g())
+
+
+def test_inside_redraws_until_the_digit_fits_and_says_when_it_cannot():
+    x = torch.zeros(40, 1, 8, 8)
+    x[:, :, 1:7, 1:7] = 1.0
+    def ring_ink(p):  # the most ink a pixel within 2 px outside the 10×10 canvas shows
+        th = D.placement_theta(p["angle"], p["scale"], p["shift"], 8, 14).float()
+        v = F.grid_sample(x, F.affine_grid(th, [40, 1, 14, 14], align_corners=False), align_corners=False)
+        v[:, :, 2:-2, 2:-2] = 0
+        return v.flatten(1).amax(1)
+
+    _, kept = D.affine(x, D.Affine(shift=4.0, canvas=10, inside=True), g(9))
+    _, free = D.affine(x, D.Affine(shift=4.0, canvas=10, inside=False), g(9))
+    assert (ring_ink(kept) <= D.CUT).all() and (ring_ink(free) > D.CUT).any()
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "affine distortion: after 200 draws 1 digit(s) still do not fit in the 6×6 canvas; use a larger "
+            "canvas, milder ranges, or inside=False to allow cut-off digits") + "$"):
+        # 6 px of ink, half a pixel off the 7×7 source's centre: fits the canvas by size, never by place
+        off = torch.zeros(1, 1, 7, 7)
+        off[:, :, :6, :6] = 1.0
+        D.affine(off, D.Affine(canvas=6, inside=True), g(10))
+
+
+# ----------------------------------------------------------------------------- clutter
+
+
+def test_clutter_pieces_are_the_recorded_crops_at_the_recorded_places():
+    torch.manual_seed(0)
+    x = (torch.rand(5, 1, 12, 12, generator=g(11)) * 255).round() / 255
+    spec = D.Clutter(canvas=20, pieces=3, piece=3, crop_margin=2)
+    out, p = D.clutter(x, spec, g(12))
+    ref = torch.zeros(5, 1, 20, 20)
+    for n in range(5):
+        for k in range(3):
+            src, (cx, cy), (ax, ay) = int(p["clutter_source"][n, k]), p["clutter_crop"][n, k].tolist(), p["clutter_position"][n, k].tolist()
+            assert src != n  # never the sample's own digit
+            assert 2 <= cx <= 12 - 2 - 3 and 2 <= cy <= 12 - 2 - 3
+            piece = x[src, :, cy:cy + 3, cx:cx + 3]
+            ref[n, :, ay:ay + 3, ax:ax + 3] = torch.maximum(ref[n, :, ay:ay + 3, ax:ax + 3], piece)
+        px, py = p["position"][n].tolist()
+        ref[n, :, py:py + 12, px:px + 12] = torch.maximum(ref[n, :, py:py + 12, px:px + 12], x[n])
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(p["shift"], p["position"].float() + 6 - 10)
+    assert set(p) == {"shift", "position", "clutter_source", "clutter_crop", "clutter_position"}
+
+
+def test_clutter_positions_and_crops_reach_both_ends():
+    x = torch.rand(400, 1, 10, 10, generator=g(13))
+    _, p = D.clutter(x, D.Clutter(canvas=14, pieces=2, piece=2, crop_margin=1), g(14))
+    assert p["position"].min() == 0 and p["position"].max() == 4
+    assert p["clutter_crop"].min() == 1 and p["clutter_crop"].max() == 10 - 1 - 2
+    assert p["clutter_position"].min() == 0 and p["clutter_position"].max() == 12
+    assert p["clutter_source"].min() == 0 and p["clutter_source"].max() == 399
+
+
+def test_clutter_from_a_pool():
+    x = torch.zeros(3, 1, 8, 8)
+    pool = torch.ones(2, 1, 8, 8)
+    out, p = D.clutter(x, D.Clutter(canvas=10, pieces=1, piece=2, crop_margin=0), g(15), pool=pool)
+    assert p["clutter_source"].max() <= 1 and (out.flatten(1).sum(1) == 4).all()  # one 2×2 piece of ones each
+    one = D.clutter(x[:1], D.Clutter(canvas=10, pieces=2, piece=2, crop_margin=0), g(16))[1]
+    assert (one["clutter_source"] == 0).all()  # a pool of one digit: its own is all there is
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"canvas": 7}, "canvas 7 is smaller than the digit (8×8)"),
+    ({"piece": 5, "crop_margin": 2}, "piece 5 does not fit in the 4 px central crop region (crop_margin 2)"),
+])
+def test_clutter_errors(kwargs, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        D.clutter(torch.zeros(2, 1, 8, 8), D.Clutter(**{"canvas": 12, "pieces": 1, "piece": 2, **kwargs}), g())
+
+
+# ----------------------------------------------------------------------------- elastic, projective
+
+
+def test_elastic_displacements_span_their_range_and_move_the_pixels():
+    x = torch.zeros(200, 1, 12, 12)
+    x[:, :, 4:8, 4:8] = 1.0
+    out, p = D.elastic(x, D.Elastic(grid=3, displacement=2.0, canvas=12, inside=False), g(17))
+    d = p["displacement"]
+    assert d.shape == (200, 9, 2) and d.abs().max() <= 2.0 and d.min() < -1.9 and d.max() > 1.9
+    assert p["control_points"].shape == (200, 9, 2) and p["control_points"].abs().max() == pytest.approx(1.0)
+    assert not torch.equal(out, x)
+    still, _ = D.elastic(x[:2], D.Elastic(grid=3, displacement=0.0, canvas=12, inside=False), g(18))
+    torch.testing.assert_close(still, x[:2])
+
+
+def test_projective_corners_within_their_truncation_and_frames_well_shaped():
+    x = torch.zeros(100, 1, 12, 12)
+    x[:, :, 3:9, 3:9] = 1.0
+    spec = D.Projective(scale=(0.8, 0.9), corner_std=2.0, truncate=1.5, min_angle=20.0, canvas=12, inside=False)
+    out, p = D.projective(x, spec, g(19))
+    assert set(p) == {"scale", "corners", "theta"} and p["theta"].shape == (100, 3, 3)
+    assert p["corners"].abs().max() <= 3.0 + 1e-6 and p["corners"].abs().max() > 2.9
+    assert ((p["scale"] >= 0.8) & (p["scale"] <= 0.9)).all()
+    frame = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], dtype=torch.float64) * 6
+    quads = p["scale"].double()[:, None, None] * frame + p["corners"].double()
+    assert D._well_shaped(quads, 20.0).all()
+
+
+def test_well_shaped_frames():
+    square = torch.tensor([[[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]]], dtype=torch.float64)
+    assert D._well_shaped(square, 80.0).tolist() == [True] and D._well_shaped(square.flip(1), 80.0).tolist() == [True]
+    kite = torch.tensor([[[-1.0, -1.0], [1.0, -1.0], [0.0, -0.9], [-1.0, 1.0]]], dtype=torch.float64)  # not convex
+    assert D._well_shaped(kite, 0.0).tolist() == [False]
+    flat = torch.tensor([[[-1.0, 0.0], [0.0, -0.1], [1.0, 0.0], [0.0, 1.0]]], dtype=torch.float64)
+    # its corner at (0, −0.1) turns by about 11°: convex, but an interior angle of 169°
+    assert D._well_shaped(flat, 0.0).tolist() == [True] and D._well_shaped(flat, 15.0).tolist() == [False]
+    assert D._well_shaped(flat, 10.0).tolist() == [True]
+
+
+# ----------------------------------------------------------------------------- spec checks
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: D.Affine(angle=-1.0), "angle must be a number >= 0, got -1.0"),
+    (lambda: D.Affine(angle=float("inf")), "angle must be finite, got inf"),
+    (lambda: D.Affine(angle=True), "angle must be a number >= 0, got True"),
+    (lambda: D.Affine(scale=(0.0, 1.0)), "scale must be > 0, got (0.0, 1.0)"),
+    (lambda: D.Affine(scale=(1.2, 1.0)), "scale must have low <= high, got (1.2, 1.0)"),
+    (lambda: D.Affine(scale=1.0), "scale must be a pair (low, high) of numbers, got 1.0"),
+    (lambda: D.Affine(scale=(1.0, "2")), "scale must be a pair (low, high) of numbers, got (1.0, '2')"),
+    (lambda: D.Affine(scale=(1.0, 1.0, 1.0)), "scale must be a pair (low, high) of numbers, got (1.0, 1.0, 1.0)"),
+    (lambda: D.Affine(shift=-0.1), "shift must be a number >= 0, got -0.1"),
+    (lambda: D.Affine(place=1), "place must be True or False, got 1"),
+    (lambda: D.Affine(inside="yes"), "inside must be True or False, got 'yes'"),
+    (lambda: D.Affine(canvas=0), "canvas must be a positive int, got 0"),
+    (lambda: D.Affine(canvas=True), "canvas must be a positive int, got True"),
+    (lambda: D.Affine(canvas=28.0), "canvas must be a positive int, got 28.0"),
+    (lambda: D.Projective(scale=(-1.0, 1.0)), "scale must be > 0, got (-1.0, 1.0)"),
+    (lambda: D.Projective(corner_std=-1.0), "corner_std must be a number >= 0, got -1.0"),
+    (lambda: D.Projective(truncate=-2.0), "truncate must be a number >= 0, got -2.0"),
+    (lambda: D.Projective(min_angle=90.0), "min_angle must be in [0, 90) degrees, got 90.0"),
+    (lambda: D.Projective(min_angle=-1.0), "min_angle must be in [0, 90) degrees, got -1.0"),
+    (lambda: D.Projective(canvas=-3), "canvas must be a positive int, got -3"),
+    (lambda: D.Projective(inside=0), "inside must be True or False, got 0"),
+    (lambda: D.Elastic(grid=1), "grid must be an int >= 2, got 1"),
+    (lambda: D.Elastic(grid=3.0), "grid must be an int >= 2, got 3.0"),
+    (lambda: D.Elastic(displacement=-1.0), "displacement must be a number >= 0, got -1.0"),
+    (lambda: D.Elastic(canvas=0), "canvas must be a positive int, got 0"),
+    (lambda: D.Elastic(inside=None), "inside must be True or False, got None"),
+    (lambda: D.Clutter(canvas=0), "canvas must be a positive int, got 0"),
+    (lambda: D.Clutter(pieces=-1), "pieces must be an int >= 0, got -1"),
+    (lambda: D.Clutter(pieces=2.0), "pieces must be an int >= 0, got 2.0"),
+    (lambda: D.Clutter(piece=0), "piece must be a positive int, got 0"),
+    (lambda: D.Clutter(piece=61, canvas=60), "piece (61) must not exceed the canvas (60)"),
+    (lambda: D.Clutter(crop_margin=-1), "crop_margin must be an int >= 0, got -1"),
+    (lambda: D.Clutter(crop_margin=1.0), "crop_margin must be an int >= 0, got 1.0"),
+    (lambda: D.TimeWarp(scale=(0.0, 1.0)), "scale must be > 0, got (0.0, 1.0)"),
+    (lambda: D.TimeWarp(shift=-0.1), "shift must be a number >= 0, got -0.1"),
+    (lambda: D.TimeWarp(amplitude=(2.0, 1.0)), "amplitude must have low <= high, got (2.0, 1.0)"),
+    (lambda: D.TimeWarp(offset=-0.2), "offset must be a number >= 0, got -0.2"),
+    (lambda: D.TimeWarp(cyclic="no"), "cyclic must be True or False, got 'no'"),
+], ids=lambda v: None)
+def test_spec_checks_name_the_field_and_the_value(make, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        make()
+
+
+def test_the_edges_of_the_specs_are_accepted():
+    assert D.Affine(angle=0, scale=(1, 1), shift=0, canvas=1).scale == (1.0, 1.0)
+    assert isinstance(D.Affine(scale=[1, 2]).scale[0], float)
+    assert D.Projective(min_angle=0.0, corner_std=0.0, truncate=0.0).min_angle == 0.0
+    assert D.Elastic(grid=2, displacement=0.0).grid == 2
+    assert D.Clutter(pieces=0, piece=60, canvas=60, crop_margin=0).piece == 60
+    assert D.TimeWarp(amplitude=(-1.0, -1.0), shift=0, offset=0).amplitude == (-1.0, -1.0)
+
+
+def test_defaults_are_the_documented_ones():
+    assert (D.Affine().angle, D.Affine().scale, D.Affine().shift, D.Affine().place, D.Affine().canvas,
+            D.Affine().inside) == (0.0, (1.0, 1.0), 0.0, False, 28, False)
+    p = D.Projective()
+    assert (p.scale, p.corner_std, p.truncate, p.min_angle, p.canvas, p.inside) == ((0.75, 1.0), 5.0, 2.0, 30.0, 28, True)
+    e = D.Elastic()
+    assert (e.grid, e.displacement, e.canvas, e.inside) == (4, 3.0, 28, True)
+    c = D.Clutter()
+    assert (c.canvas, c.pieces, c.piece, c.crop_margin) == (60, 6, 6, 4)
+    t = D.TimeWarp()
+    assert (t.scale, t.shift, t.amplitude, t.offset, t.cyclic) == ((0.8, 1.2), 0.2, (0.8, 1.2), 0.2, False)
+
+
+@pytest.mark.parametrize("bad, got", [(torch.zeros(2, 8, 8), "(2, 8, 8)"), (torch.zeros(2, 1, 8, 8, dtype=torch.uint8), "(2, 1, 8, 8)"),
+                                      ("x", "str")], ids=["3d", "bytes", "string"])
+def test_images_must_be_float_n_c_h_w(bad, got):
+    with pytest.raises(ValueError, match="^" + re.escape(f"images must be a float N×C×H×W tensor in [0, 1], got {got}") + "$"):
+        D.affine(bad, D.Affine(), g())
+
+
+def test_images_must_be_square():
+    with pytest.raises(ValueError, match="^" + re.escape("images must be square (H = W), got shape (2, 1, 8, 9)") + "$"):
+        D.elastic(torch.zeros(2, 1, 8, 9), D.Elastic(), g())
+
+
+def test_distort_dispatches_on_the_spec_and_passes_keywords():
+    x = torch.zeros(2, 1, 8, 8)
+    x[:, :, 3:5, 3:5] = 1.0
+    for spec, fn in ((D.Affine(canvas=10), D.affine), (D.Elastic(canvas=8, inside=False), D.elastic),
+                     (D.Projective(canvas=8, inside=False), D.projective)):
+        a, pa = D.distort(x, spec, g(20))
+        b, pb = fn(x, spec, g(20))
+        assert torch.equal(a, b) and pa.keys() == pb.keys()
+    pool = torch.ones(1, 1, 8, 8)
+    out, _ = D.distort(x, D.Clutter(canvas=10, pieces=1, piece=2, crop_margin=0), g(21), pool=pool)
+    assert out.sum() > x.sum()
+    s = torch.randn(2, 1, 9)
+    torch.testing.assert_close(D.distort(s, D.TimeWarp(), g(22))[0], D.timewarp(s, D.TimeWarp(), g(22))[0])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "unknown distortion spec 'RTS'; expected one of Affine, Projective, Elastic, Clutter, TimeWarp") + "$"):
+        D.distort(x, "RTS", g())
