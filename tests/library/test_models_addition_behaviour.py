@@ -358,3 +358,11 @@ def test_wangs_st_model_uses_the_tutorials_localization_body_on_both_channels():
 def test_exact_messages_of_the_two_digit_models(make, message):
     with pytest.raises((TypeError, ValueError), match="^" + re.escape(message) + "$"):
         make()
+
+
+def test_a_large_budget_fits_an_fcn_wider_than_the_cnns_range():
+    m = A.addition_model("FCN", params=1_200_000)  # about 340 hidden units: past the CNN's 256 channels
+    w = m.body.hidden
+    assert w > 256
+    counts = [C.count_parameters(A.addition_model("FCN", width=v)) for v in (w - 1, w, w + 1)]
+    assert abs(counts[1] - 1_200_000) <= min(abs(counts[0] - 1_200_000), abs(counts[2] - 1_200_000))
