@@ -204,3 +204,43 @@ def test_files_that_are_not_results(tmp_path):
             f"no results file at {tmp_path / 'results.json'}; run `stn-course run` first, or pass the run "
             "folder (e.g. runs/standard)") + "$"):
         R.report(tmp_path)
+
+
+def test_the_default_results_file_and_report_without_a_path(tmp_path, monkeypatch):
+    monkeypatch.delenv("STN_RESULTS", raising=False)
+    assert R.results_path().parts[-3:] == ("runs", "interactive", "results.json")
+    target = tmp_path / "r.json"
+    R.record("k", 1.0, lesson="01", budget="smoke", path=target)
+    monkeypatch.setenv("STN_RESULTS", str(target))
+    assert R.report().splitlines()[4] == "| 01 | k | – | 1 | smoke | n=1 |"
+
+
+def test_the_file_is_indented_by_one_and_keeps_its_characters(path):
+    R.record("error × 2 ↓", 1.0, lesson="01", budget="smoke", path=path)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith('{\n "schema": 1,\n "results": [\n  {\n   "lesson": "01",\n')
+    assert '"key": "error × 2 ↓"' in text and text.endswith("}\n")
+
+
+def test_a_bad_file_says_what_to_do(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(ValueError) as err:
+        R.load_results(bad)
+    assert str(err.value).endswith("); delete it or point STN_RESULTS elsewhere")
+
+
+def test_entries_written_by_hand_without_a_unit_print_plain_numbers(path):
+    R.save_results(path, {"schema": 1, "results": [
+        {"lesson": "03", "key": "k", "value": 2.0, "values": [2.0], "paper": 3.0, "budget": "smoke",
+         "seeds": None, "higher_is_better": True, "note": ""}]})
+    assert R.report(path).splitlines()[4] == "| 03 | k ↑ | 3 | 2 | smoke | n=1 |"
+    assert R.summary(["03"], path=path).splitlines()[1] == "  k ↑: 2 (paper 3)"
+
+
+def test_the_summary_points_to_the_full_table(path):
+    rows(path)
+    lines = R.summary(["02"], path=path).splitlines()
+    assert lines[1:3] == ["  a key ↑: 7", "  d key: 1 ± 0"]
+    assert lines[-1] == (f"The full table, with each number's recipe: `stn-course report {path.parent}` (the course "
+                         "site's replication report shows the committed `standard` run).")
