@@ -22,7 +22,7 @@ Y = torch.tensor([0, 1, 1, 1] * 10)  # the most frequent label is 75 %: majority
 
 
 def exp(**kw):
-    return E.Experiment(progress=False, recipe=RECIPE, train_data=(X, Y), test_data=(X, Y), **kw)
+    return E.Experiment(**{"progress": False, "recipe": RECIPE, "train_data": (X, Y), "test_data": (X, Y), **kw})
 
 
 def put(e, name, seed, value, *, spread=None, at_chance=False, scores=None):
@@ -257,3 +257,144 @@ def test_construction_errors_are_exact():
             "is the most-frequent-label error)") + "$"):
         E.Experiment(recipe=RECIPE, train_data=(X, Y), test_data=(X, Y), higher_is_better=True)
     assert math.isclose(E.majority_error(torch.tensor([[2, 2], [0, 2]])), 25.0)
+
+
+# ----------------------------------------------------------------------------- training through run()
+
+
+def mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+
+
+def metric_pos(out, y):  # a second metric: % of answers "1"
+    return 100.0 * float((out.argmax(1) == 1).float().mean())
+
+
+class WithLoc(nn.Module):
+    """A model whose parameters include a localization net's (named transformer.loc.0.…)."""
+
+    def __init__(self):
+        super().__init__()
+        from stnlib.grids import make_grid_generator
+        from stnlib.localization import LocalizationNet, fc_body
+        self.transformer = nn.Module()
+        self.transformer.loc = nn.ModuleList([LocalizationNet(fc_body(16, hidden=4, layers=1), 4,
+                                                              make_grid_generator("affine"))])
+        self.body = mlp()
+
+    def forward(self, x):
+        return self.body(x) + self.transformer.loc[0](x).flatten(1)[:, :2]
+
+
+def test_run_passes_the_recipe_metrics_hook_time_budget_and_label(capsys):
+    e = exp(metrics={"error": __import__("stnlib").metrics.error, "pos": metric_pos}, progress="log")
+    steps = []
+    run = e.run("A B", mlp, 0, recipe=Recipe(epochs=2, lr=0.02, batch_size=16), on_step=lambda i: steps.append(i.step))
+    assert len(run.history) == 2 and "train_pos" in run.history.last and set(run.scores) == {"error", "pos"}
+    assert steps == list(range(6))  # 40 examples in batches of 16: 3 steps per epoch
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("A B, seed 0: epoch 1/2  train loss ")
+    stopped = e.run("T", mlp, 0, max_seconds=1e-9)
+    assert stopped.history.last.get("stopped") == 1
+    own = exp(score=lambda m: {"error": float(m[1].bias.detach().abs().sum())})
+    r = own.run("S", mlp, 3)
+    assert r.scores["error"] == pytest.approx(float(r.model[1].bias.detach().abs().sum()))
+
+
+def test_a_primary_score_missing_from_the_scores_is_named():
+    e = exp(score=lambda m: {"f1": 1.0, "iou": 2.0})
+    with pytest.raises(KeyError) as err:
+        e.run("A", mlp, 0)
+    assert err.value.args[0] == "the experiment's score gave f1, iou, not its primary score 'error'"
+
+
+def test_test_data_of_another_kind():
+    class Labelled:
+        def __init__(self):
+            self.images, self.labels = X, Y
+
+        def __len__(self):
+            return len(Y)
+
+        def __getitem__(self, i):
+            return X[i], Y[i]
+
+    assert E.Experiment(recipe=RECIPE, train_data=(X, Y), test_data=Labelled()).trivial == 25.0
+    assert E.Experiment(recipe=RECIPE, train_data=(X, Y), test_data=[X, Y]).trivial == 25.0
+    odd = E.Experiment(recipe=RECIPE, train_data=(X, Y), test_data=5, trivial=50.0)
+    with pytest.raises(TypeError, match="^" + re.escape(
+            "test_data must be a torch Dataset or an (images, labels) pair of tensors, got int") + "$"):
+        odd.spread(Watched())
+
+
+def test_the_disk_cache_keeps_every_field_and_tells_runs_apart(tmp_path):
+    cache = tmp_path / "a" / "b"  # made, parents and all
+    first = exp(cache_dir=cache)
+    seen = []
+    run = first.run("A B", mlp, 1, recipe=Recipe(epochs=2, lr=0.02, batch_size=16),
+                    on_step=lambda i: seen.append(sorted(p.name for p in cache.iterdir())))
+    assert seen[-1] and all(n.endswith(".ckpt.pt") for n in seen[-1])  # the checkpoint while it trains
+    assert [p.name.endswith(".run.pt") for p in cache.iterdir()] == [True]  # then only the finished run
+    again = exp(cache_dir=cache)
+    loaded = again.run("A B", mlp, 1, recipe=Recipe(epochs=2, lr=0.02, batch_size=16))
+    assert (loaded.name, loaded.seed, loaded.seconds, loaded.spread, loaded.at_chance, loaded.scores) == \
+        (run.name, run.seed, run.seconds, run.spread, run.at_chance, run.scores)
+    assert again.run("A B", mlp, 1) is loaded and again.runs["A B", 1] is loaded  # no second load
+    assert loaded.history.rows == run.history.rows
+    # the same slug, another name; another key: trained, not loaded
+    other = exp(cache_dir=cache).run("A-B", mlp, 1, recipe=Recipe(epochs=2, lr=0.02, batch_size=16))
+    keyed = exp(cache_dir=cache).run("A B", mlp, 1, recipe=Recipe(epochs=2, lr=0.02, batch_size=16), key="zeros")
+    assert len(list(cache.iterdir())) == 3
+    assert other.seconds != run.seconds and keyed.seconds != run.seconds  # trained anew, not loaded
+
+
+def test_an_interrupted_training_resumes_from_its_checkpoint(tmp_path):
+    recipe = Recipe(epochs=2, lr=0.02, batch_size=16)
+
+    def stop_in_epoch_2(info):
+        if info.epoch == 1:
+            raise RuntimeError("interrupted")
+
+    e = exp(cache_dir=tmp_path)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        e.run("A", mlp, 0, recipe=recipe, on_step=stop_in_epoch_2)
+    (ckpt,) = tmp_path.iterdir()
+    first_epoch = torch.load(ckpt, weights_only=False)["history"]
+    assert len(first_epoch) == 1
+    resumed = exp(cache_dir=tmp_path).run("A", mlp, 0, recipe=recipe)
+    assert resumed.history.rows[0] == first_epoch[0] and len(resumed.history) == 2
+    assert not ckpt.exists()
+
+
+def test_the_cache_key_is_the_documented_hash():
+    import hashlib
+    import json
+
+    e = exp()
+    text = json.dumps({"name": "A", "seed": 3, "recipe": RECIPE.as_dict(), "key": repr("k"), "n_train": 40},
+                      sort_keys=True)
+    assert e._fingerprint("A", 3, RECIPE, "k") == hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_run_seeds_vectorized_trains_as_run_would_with_the_whole_recipe(capsys):
+    recipe = Recipe(epochs=2, lr=0.05, batch_size=16, optimizer="sgd", momentum=0.9, weight_decay=0.01,
+                    schedule="constant", loc_lr_scale=0.1)
+    metrics = {"error": __import__("stnlib").metrics.error, "pos": metric_pos}
+    vec = exp(metrics=metrics, progress="log")
+    runs = vec.run_seeds("L", WithLoc, [0, 1], recipe=recipe, vectorized=True)
+    out = capsys.readouterr().out
+    assert out.startswith("L, seeds 0, 1 ×2 seeds: epoch 1/2  train loss ")
+    one = exp(metrics=metrics, progress=False)
+    for r in runs:
+        ref = one.run("L", WithLoc, r.seed, recipe=recipe)
+        assert len(r.history) == 2 and "train_pos" in r.history.last
+        for a, b in zip(r.model.parameters(), ref.model.parameters(), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    plain = exp(cache_dir=None)
+    assert [len(r.history) for r in plain.run_seeds("P", mlp, [0, 1], recipe=Recipe(epochs=3, batch_size=16))] == [3, 3]
+
+
+def test_run_seeds_is_one_by_one_by_default_and_for_one_seed(tmp_path):
+    cached = exp(cache_dir=tmp_path)
+    assert [r.seed for r in cached.run_seeds("A", mlp, [0, 1])] == [0, 1]  # with a cache: no vectorizing asked
+    assert [r.seed for r in cached.run_seeds("B", mlp, [2], vectorized=True)] == [2]  # one seed: nothing to vectorize
