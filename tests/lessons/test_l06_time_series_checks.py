@@ -127,3 +127,30 @@ def test_warp_head_init_passes_in_place_or_returned(capsys):
     with pytest.raises(TypeError, match="^" + "pass the function itself, check_warp_head_init\\(init_warp_head\\), "
                                               "got int$"):
         L.check_warp_head_init(3)
+
+
+def four_outputs_only(head):  # zeroes the weights of a one-series head only
+    with torch.no_grad():
+        if head.out_features == 4:
+            head.weight.zero_()
+        head.bias.copy_(torch.tensor(L.WARP_IDENTITY).repeat(head.out_features // 4))
+    return head
+
+
+def nearly(head):  # the identity, but 3e-6 off: more than the check's tolerance of 1e-6 + 1e-6 · |1|
+    L.init_warp_head_reference(head)
+    with torch.no_grad():
+        head.bias[0] += 3e-6
+    return head
+
+
+def test_warp_head_init_cases_and_tolerance_beyond_the_first_case():
+    with pytest.raises(CheckError) as err:
+        L.check_warp_head_init(four_outputs_only, verbose=False)
+    assert err.value.message == (
+        HEAD + "'two channels, each its own warp (8 outputs), 6 features from 3 inputs' (n_out=8): at input 0, "
+        "parameter 0 (scale s, channel 0): the head's output θ is 1.07868, expected 1 (24 of 24 entries differ)")
+    with pytest.raises(CheckError) as err:
+        L.check_warp_head_init(nearly, verbose=False)
+    assert err.value.message.startswith(HEAD + "'one series, 6 features from 5 inputs' (n_out=4): at input 0, "
+                                        "parameter 0 (scale s): the head's output θ is 1")
