@@ -1,0 +1,92 @@
+"""Lesson 08's exercise checks, case by case (issue 25, mutation run of 2026-12-05): an answer that is
+right except in one case, entry or pixel gets exactly the feedback naming it with the expected value, so
+every documented case is run with its documented inputs; the checks' tolerances accept rounding and
+nothing more; the right answers print exactly their ✓ line."""
+
+import pytest
+import torch
+
+from stnlib.course.checking import CheckError
+from stnlib.lessons import l08_segmentation as L
+
+
+def scores_wrong_at(case, where=(slice(None),), scale=None):
+    calls = []
+
+    def road_scores(pred, target):
+        calls.append(1)
+        out = torch.as_tensor(L.road_scores_reference(pred, target), dtype=torch.float64).clone()
+        if len(calls) == case + 1:
+            out[where] += 1
+        return out
+    return road_scores
+
+
+def round_trip_wrong_at(case, where=(slice(None),)):
+    calls = []
+
+    def round_trip(U, theta):
+        calls.append(1)
+        out = L.round_trip_reference(U, theta).clone()
+        if len(calls) == case + 1:
+            out[where] += 1
+        return out
+    return round_trip
+
+
+def message(check, student):
+    with pytest.raises(CheckError) as err:
+        check(student, verbose=False)
+    return err.value.message
+
+
+@pytest.mark.parametrize("case, where, expected", [
+    (0, (slice(None),), "'3 images, 20 % of the pixels flipped': at entry 0 (precision): your score is 80.2079, "
+                        "expected 79.2079 (4 of 4 entries differ)"),
+    (0, (2,), "'3 images, 20 % of the pixels flipped': at entry 2 (FPR): your score is 22.875, expected 21.875 (1 of "
+              "4 entries differ)"),
+    (1, (slice(None),), "'3 images, road predicted one row too low': at entry 0 (precision): your score is 76, "
+                        "expected 75 (4 of 4 entries differ)"),
+    (2, (slice(None),), "'image 0 all road, images 1-2 exact': at entry 0 (precision): your score is 76, expected 75 "
+                        "(4 of 4 entries differ)"),
+], ids=["noisy", "noisy-fpr", "shifted", "all-road"])
+def test_each_road_scores_case_is_run_with_its_inputs(case, where, expected):
+    assert message(L.check_road_scores, scores_wrong_at(case, where)) == "road_scores, case " + expected
+
+
+@pytest.mark.parametrize("case, where, expected", [
+    (0, (slice(None),), "'θ = the picture shifted 2 pixels to the right': at image 0, channel 0, pixel (row 0, column "
+                        "0): your decoded map is 1.89835, expected 0.898348 (864 of 864 entries differ)"),
+    (0, (1, 2, 3, 4), "'θ = the picture shifted 2 pixels to the right': at image 1, channel 2, pixel (row 3, column "
+                      "4): your decoded map is 1.09733, expected 0.097334 (1 of 864 entries differ)"),
+    (1, (slice(None),), "'θ = zoom in 2× (the output reads the middle half)': at image 0, channel 0, pixel (row 0, "
+                        "column 0): your decoded map is 1, expected 0 (864 of 864 entries differ)"),
+    (2, (slice(None),), "'θ = 30° rotation': at image 0, channel 0, pixel (row 0, column 0): your decoded map is 1, "
+                        "expected 0 (864 of 864 entries differ)"),
+    (3, (slice(None),), "'θ = 20° rotation, zoom out 1.25×, shift': at image 0, channel 0, pixel (row 0, column 0): "
+                        "your decoded map is 1.63454, expected 0.63454 (864 of 864 entries differ)"),
+], ids=["shift", "shift-pixel", "zoom", "rotation", "all"])
+def test_each_round_trip_case_is_run_with_its_inputs(case, where, expected):
+    assert message(L.check_round_trip, round_trip_wrong_at(case, where)) == "round_trip, case " + expected
+
+
+def test_the_tolerances_are_the_checks_own():
+    # road_scores: rtol 1e-6 (a default 1e-5 would let a 5e-6 relative error through)
+    with pytest.raises(CheckError):
+        L.check_road_scores(lambda pred, target: torch.as_tensor(L.road_scores_reference(pred, target),
+                                                                 dtype=torch.float64) * (1 + 5e-6), verbose=False)
+    assert L.check_road_scores(lambda pred, target: torch.as_tensor(L.road_scores_reference(pred, target),
+                                                                    dtype=torch.float64) * (1 + 1e-8), verbose=False)
+    # round_trip: atol 1e-9 and rtol 1e-6 (the defaults, 1e-6 and 1e-5, would pass both of these)
+    with pytest.raises(CheckError):
+        L.check_round_trip(lambda U, theta: L.round_trip_reference(U, theta) + 1e-7, verbose=False)
+    with pytest.raises(CheckError):
+        L.check_round_trip(lambda U, theta: L.round_trip_reference(U, theta) * (1 + 5e-6), verbose=False)
+    assert L.check_round_trip(lambda U, theta: L.round_trip_reference(U, theta) * (1 + 1e-8), verbose=False)
+
+
+def test_the_right_answers_print_their_line(capsys):
+    assert L.check_road_scores(L.road_scores_reference) and L.check_round_trip(L.round_trip_reference)
+    assert capsys.readouterr().out == ("✓ road_scores is correct (values match the reference on 3 cases)\n"
+                                       "✓ round_trip is correct (values and gradients match the reference on 4 "
+                                       "cases)\n")
