@@ -244,3 +244,10 @@ def test_the_summary_points_to_the_full_table(path):
     assert lines[1:3] == ["  a key ↑: 7", "  d key: 1 ± 0"]
     assert lines[-1] == (f"The full table, with each number's recipe: `stn-course report {path.parent}` (the course "
                          "site's replication report shows the committed `standard` run).")
+
+
+def test_the_committed_results_live_in_results_standard_json():
+    from stnlib.course.paths import course_root
+
+    assert R.committed_results_path() == course_root() / "results" / "standard.json"
+    assert R.committed_results_path().exists()
