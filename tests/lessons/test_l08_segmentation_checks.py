@@ -90,3 +90,63 @@ def test_the_right_answers_print_their_line(capsys):
     assert capsys.readouterr().out == ("✓ road_scores is correct (values match the reference on 3 cases)\n"
                                        "✓ round_trip is correct (values and gradients match the reference on 4 "
                                        "cases)\n")
+
+
+@pytest.mark.parametrize("case, expected", [
+    (0, "'θ = the picture shifted 2 pixels to the right': at image 0, channel 0, pixel (row 6, column 6): your "
+        "decoded map is 1.63971, expected 0.639711 (1 of 864 entries differ)"),
+    (1, "'θ = zoom in 2× (the output reads the middle half)': at image 0, channel 0, pixel (row 6, column 6): your "
+        "decoded map is 1.70576, expected 0.705763 (1 of 864 entries differ)"),
+    (2, "'θ = 30° rotation': at image 0, channel 0, pixel (row 6, column 6): your decoded map is 1.70735, expected "
+        "0.707351 (1 of 864 entries differ)"),
+    (3, "'θ = 20° rotation, zoom out 1.25×, shift': at image 0, channel 0, pixel (row 6, column 6): your decoded map "
+        "is 1.73645, expected 0.73645 (1 of 864 entries differ)"),
+], ids=["shift", "zoom", "rotation", "all"])
+def test_each_round_trip_case_has_its_own_warp_inside_the_picture(case, expected):
+    assert message(L.check_round_trip, round_trip_wrong_at(case, (0, 0, 6, 6))) == "round_trip, case " + expected
+
+
+@pytest.mark.parametrize("entry, expected", [
+    (1, "at entry 1 (recall): your score is 84.3333, expected 83.3333 (1 of 4 entries differ)"),
+    (3, "at entry 3 (F1): your score is 82.2183, expected 81.2183 (1 of 4 entries differ)"),
+])
+def test_each_score_is_named(entry, expected):
+    assert message(L.check_road_scores, scores_wrong_at(0, (entry,))) == (
+        "road_scores, case '3 images, 20 % of the pixels flipped': " + expected)
+
+
+def encoded(U, theta):
+    from stnlib.grids import affine_grid
+    from stnlib.sampler import sample
+
+    return sample(U, affine_grid(theta, tuple(U.shape[2:]), align_corners=False), padding_mode="border",
+                  align_corners=False)
+
+
+class Undecoded:
+    """A callable object (no __globals__) that returns the encoder's V as it is."""
+
+    def __call__(self, U, theta):
+        return encoded(U, theta)
+
+
+def hint_of(student):
+    with pytest.raises(CheckError) as err:
+        L.check_round_trip(student, verbose=False)
+    return err.value.hint
+
+
+def test_the_returned_v_hints_fire_for_v_and_only_for_v():
+    assert hint_of(Undecoded()) == L.UNDECODED_HINT
+    for near_v in (lambda U, theta: 1.5 * encoded(U, theta), lambda U, theta: encoded(U, theta) + 0.5,
+                   lambda U, theta: encoded(U, theta) * (1 + 5e-6)):
+        assert hint_of(near_v) is None
+
+    def decodes_then_adds_one(U, theta):
+        from stnlib import decoder
+        from stnlib.grids import affine_grid
+
+        grid = affine_grid(theta, tuple(U.shape[2:]), align_corners=False)
+        return decoder.scatter_decode(encoded(U, theta), grid, tuple(U.shape[2:]), align_corners=False) + 1
+
+    assert hint_of(decodes_then_adds_one) is None  # it calls the decoder, but does not return V
