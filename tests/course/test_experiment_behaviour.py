@@ -398,3 +398,107 @@ def test_run_seeds_is_one_by_one_by_default_and_for_one_seed(tmp_path):
     cached = exp(cache_dir=tmp_path)
     assert [r.seed for r in cached.run_seeds("A", mlp, [0, 1])] == [0, 1]  # with a cache: no vectorizing asked
     assert [r.seed for r in cached.run_seeds("B", mlp, [2], vectorized=True)] == [2]  # one seed: nothing to vectorize
+
+
+# ----------------------------------------------------------------------------- edges (second pass)
+
+
+def test_edges_of_the_helpers():
+    assert E.theta_spread(torch.tensor([[0.0, 1.0], [2.0, 1.0]])) == pytest.approx(math.sqrt(2.0))  # two inputs suffice
+    assert E.majority_error(torch.tensor([3])) == 0.0
+    with pytest.raises(ValueError, match="^" + re.escape("labels must be a non-empty tensor of class indices (>= 0)") + "$"):
+        E.majority_error(torch.tensor([], dtype=torch.long))
+    assert E._slug("X-ray XX") == "X-ray-XX"
+
+    class OnlyTransformed(nn.Module):  # an accessor, but no transformer attribute
+        def transformed(self, x):
+            return x, x
+
+    assert E.transformer_theta(OnlyTransformed(), X) is None
+
+
+def test_labels_are_read_from_pairs_and_label_attributes_only():
+    class NotIndexable:
+        labels = Y
+        images = X
+
+    assert E.Experiment(recipe=RECIPE, train_data=(X, Y), test_data=NotIndexable()).trivial == 25.0
+    for no_labels in ((X, Y, Y), type("L", (), {"labels": Y.tolist(), "images": X})()):
+        with pytest.raises(ValueError, match="^trivial: give the trivial predictor's score; the test data has no labels"):
+            E.Experiment(recipe=RECIPE, train_data=(X, Y), test_data=no_labels)
+
+
+def test_the_lessons_context_gives_device_and_progress():
+    ctx = type("Ctx", (), {"device": torch.device("cpu"), "progress": "log"})()
+    e = E.Experiment(ctx, recipe=RECIPE, train_data=(X, Y), test_data=(X, Y))
+    assert e.ctx is ctx and e.device == torch.device("cpu") and e.progress == "log"
+    assert E.Experiment(ctx, recipe=RECIPE, train_data=(X, Y), test_data=(X, Y), progress=False).progress is False
+    plain = E.Experiment(recipe=RECIPE, train_data=(X, Y), test_data=(X, Y))
+    assert plain.ctx is None and plain.progress is True and plain.device == torch.device("cpu")
+
+
+def test_at_chance_is_strict_at_the_boundary():
+    assert not exp().is_at_chance(22.5)  # exactly 10 % of the way from 25 to 0: no longer at chance
+
+
+def test_make_must_return_a_module():
+    with pytest.raises(TypeError, match="^make\\(\\) must return an nn.Module, got int$"):
+        exp().run("A", lambda: 3, 0)
+
+
+def double_loss(out, y):
+    return 2 * torch.nn.functional.cross_entropy(out, y)
+
+
+def test_the_experiments_loss_is_the_one_trained_and_progress_off_is_silent(capsys):
+    plain = exp().run("A", mlp, 0)
+    doubled = exp(loss=double_loss).run("A", mlp, 0)
+    assert doubled.history.rows[0]["train_loss"] == pytest.approx(2 * plain.history.rows[0]["train_loss"], rel=1e-3)
+    vec = exp(loss=double_loss).run_seeds("A", mlp, [0, 1], vectorized=True)
+    assert vec[0].history.rows[0]["train_loss"] == pytest.approx(2 * plain.history.rows[0]["train_loss"], rel=1e-3)
+    assert vec[0].seconds == pytest.approx(sum(r["seconds"] for r in vec[0].history.rows) / 2)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_cached_run_keeps_its_theta_spread(tmp_path):
+    from stnlib.transformer import SpatialTransformer
+
+    class ST(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = SpatialTransformer(1, align_corners=False)
+            self.body = mlp()
+
+        def transformed(self, x):
+            return self.transformer(x)
+
+        def forward(self, x):
+            return self.body(self.transformer(x)[0])
+
+    first = exp(cache_dir=tmp_path).run("ST", ST, 0)
+    again = exp(cache_dir=tmp_path).run("ST", ST, 0)
+    assert first.spread is not None and again.spread == first.spread
+
+
+def test_comparisons_and_notes_of_several_models():
+    e = exp()
+    for s in (0, 1, 2):
+        put(e, "P", s, 1.0, scores={"error": 1.0 + s, "f1": 90.0 + s})
+        put(e, "Q", s, 2.0, scores={"error": 3.0 + s, "f1": 80.0 + 2 * s})
+    put(e, "Q", 7, 2.0, scores={"error": 9.0, "f1": 1.0})  # a seed only Q has: left out of the pairs
+    c = e.compare("P", "Q", "f1", higher_is_better=True)
+    assert c.names == ("P", "Q") and c.b[0] == pytest.approx(82.0) and c.n == 3
+    assert e.compare("P", "Q").b[0] == pytest.approx(4.0)
+    f = exp()
+    put(f, "A", 0, 1.0, spread=0.001, at_chance=True)
+    put(f, "B", 1, 1.0, spread=0.001, at_chance=True)
+    assert f.flag_lines() == ["collapsed: A (seed 0), B (seed 1)", "transformer never moved: A (seed 0), B (seed 1)"]
+
+
+def test_a_note_with_two_flags(tmp_path, monkeypatch):
+    monkeypatch.setenv("STN_RESULTS", str(tmp_path / "r.json"))
+    monkeypatch.setenv("STN_LESSON", "04")
+    e = exp()
+    put(e, "A", 0, 1.0, spread=0.001, at_chance=True)
+    put(e, "A", 1, 2.0, spread=0.5)
+    assert e.record("k", "A")["note"] == "collapsed: A (seed 0); transformer never moved: A (seed 0)"
