@@ -79,3 +79,22 @@ def test_the_class_names():
     assert D.MNIST_CLASSES == ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
     assert D.FASHION_CLASSES[0] == "T-shirt/top" and D.FASHION_CLASSES[-1] == "Ankle boot"
     assert len(D.FASHION_CLASSES) == 10 and D.SPLITS == ("train", "test")
+
+
+def test_the_dataset_name_and_root_reach_the_reader(monkeypatch, tmp_path):
+    seen = []
+
+    def arrays(dataset, train, root):
+        seen.append((dataset, train, root))
+        return torch.zeros(4, 28, 28, dtype=torch.uint8), torch.tensor([1, 2, 3, 4])
+
+    monkeypatch.setattr(D, "_arrays", arrays)
+    D.raw_digits("test", dataset="fashion-mnist", root=tmp_path)
+    assert seen == [("fashion-mnist", False, str(fetch.data_root(tmp_path)))]
+    s = D.mnist("train", n=2, seed=1, root=tmp_path, dataset="fashion-mnist")
+    assert seen[-1] == ("fashion-mnist", True, str(fetch.data_root(tmp_path)))
+    assert s.classes == D.FASHION_CLASSES and s.name == "fashion-mnist" and len(s) == 2
+    f = D.fashion_mnist("test", n=3, seed=2, root=tmp_path)
+    assert seen[-1] == ("fashion-mnist", False, str(fetch.data_root(tmp_path)))
+    assert f.name == "fashion-mnist" and f.split == "test" and torch.equal(f.params["index"], D.subset_index(4, 3, 2))
+    assert len(D.fashion_mnist(root=tmp_path)) == 4 and seen[-1][1] is True
