@@ -364,3 +364,179 @@ def test_distort_dispatches_on_the_spec_and_passes_keywords():
     with pytest.raises(ValueError, match="^" + re.escape(
             "unknown distortion spec 'RTS'; expected one of Affine, Projective, Elastic, Clutter, TimeWarp") + "$"):
         D.distort(x, "RTS", g())
+
+
+# ----------------------------------------------------------------------------- second pass: draws, shapes, edges
+
+
+def test_the_draws_are_the_documented_ones():
+    # a seed fixes every sample (cached sets are compared bit for bit): the order and precision of the draws
+    x = torch.zeros(5, 1, 8, 8)
+    x[:, :, 3:5, 3:5] = 1.0
+    _, p = D.affine(x, D.Affine(angle=30.0, scale=(0.8, 1.2), shift=2.0, canvas=12), g(30))
+    ref = g(30)
+    angle = -30 + 60 * torch.rand(5, generator=ref, dtype=torch.float64)
+    scale = 0.8 + 0.4 * torch.rand(5, generator=ref, dtype=torch.float64)
+    shift = (torch.rand(5, 2, generator=ref, dtype=torch.float64) * 2 - 1) * 2.0
+    assert torch.equal(p["angle"], angle.float()) and torch.equal(p["scale"], scale.float())
+    assert torch.equal(p["shift"], shift.float())
+    _, e = D.elastic(x, D.Elastic(grid=2, displacement=1.5, canvas=8, inside=False), g(31))
+    d = (torch.rand(5, 4, 2, generator=g(31), dtype=torch.float64) * 2 - 1) * 1.5
+    assert torch.equal(e["displacement"], d.float())
+    s = torch.randn(4, 1, 10, generator=g(0))
+    _, t = D.timewarp(s, D.TimeWarp(), g(32))
+    ref = g(32)
+    amp = (0.8 + 0.4 * torch.rand(4, generator=ref, dtype=torch.float64)).float()
+    off = ((torch.rand(4, generator=ref, dtype=torch.float64) * 2 - 1) * 0.2).float()
+    sc = (0.8 + 0.4 * torch.rand(4, generator=ref, dtype=torch.float64)).float()
+    sh = ((torch.rand(4, generator=ref, dtype=torch.float64) * 2 - 1) * 0.2).float()
+    assert [torch.equal(t[k], v) for k, v in (("amplitude", amp), ("offset", off), ("scale", sc), ("shift", sh))] == [True] * 4
+    _, c = D.timewarp(s, D.TimeWarp(cyclic=True), g(33))
+    ref = g(33)
+    torch.rand(4, generator=ref, dtype=torch.float64)
+    torch.rand(4, generator=ref, dtype=torch.float64)
+    assert torch.equal(c["roll"], torch.randint(0, 10, (4,), generator=ref))
+
+
+def test_clutter_draws_are_the_documented_ones():
+    x = torch.rand(6, 1, 10, 10, generator=g(34))
+    _, p = D.clutter(x, D.Clutter(canvas=16, pieces=2, piece=3, crop_margin=1), g(35))
+    ref = g(35)
+    pos = torch.stack([torch.randint(0, 7, (6,), generator=ref), torch.randint(0, 7, (6,), generator=ref)], 1)
+    src = torch.randint(0, 6, (6, 2), generator=ref)
+    own = torch.arange(6)[:, None]
+    src = torch.where(src == own, (src + 1) % 6, src)
+    assert torch.equal(p["position"], pos) and torch.equal(p["clutter_source"], src)
+
+
+def test_placement_theta_is_computed_in_double_precision():
+    angle, scale = torch.tensor([33.3]), torch.tensor([1.1])  # float32 inputs
+    shift = torch.tensor([[1.7, -2.3]])
+    th = D.placement_theta(angle, scale, shift, 28, 40)
+    a = math.radians(float(angle.double()))
+    s = float(scale.double())
+    ref = torch.tensor([[math.cos(a) / s, -math.sin(a) / s], [math.sin(a) / s, math.cos(a) / s]], dtype=torch.float64)
+    torch.testing.assert_close(th[0, :, :2], ref * 40 / 28, rtol=0, atol=1e-12)
+
+
+def test_rotated_extent_of_an_asymmetric_box():
+    box = torch.tensor([[-3.0, -1.0, 5.0, 2.0]], dtype=torch.float64)
+    for angle, scale in ((30.0, 1.5), (-70.0, 0.8), (0.0, 2.0)):
+        a = math.radians(angle)
+        corners = [(x, y) for x in (-3.0, 5.0) for y in (-1.0, 2.0)]
+        xs = [scale * (math.cos(a) * x + math.sin(a) * y) for x, y in corners]
+        ys = [scale * (-math.sin(a) * x + math.cos(a) * y) for x, y in corners]
+        got = D._rotated_extent(box, torch.tensor([angle], dtype=torch.float64), torch.tensor([scale], dtype=torch.float64))
+        torch.testing.assert_close(got[0], torch.tensor([min(xs), min(ys), max(xs), max(ys)], dtype=torch.float64))
+
+
+def test_quantize_clamps_to_0_1_and_rounds_to_8_bits():
+    x = torch.tensor([-0.5, 0.2, 0.5004, 1.7])
+    assert torch.equal(D._quantize_(x.clone()), torch.tensor([0.0, 51 / 255, 128 / 255, 1.0]))
+
+
+def test_range_checks_and_conversions():
+    assert D._range((0, 1), "x", low=0) == (0.0, 1.0)  # the lowest value allowed is allowed
+    with pytest.raises(ValueError, match="^" + re.escape("x must be >= 0, got (-1, 1)") + "$"):
+        D._range((-1, 1), "x", low=0)
+    assert D.Projective(scale=[1, 1]).scale == (1.0, 1.0)
+    assert D.TimeWarp(scale=[1, 2], amplitude=[1, 1]).scale == (1.0, 2.0)
+    assert D.TimeWarp(scale=[1, 2], amplitude=[1, 1]).amplitude == (1.0, 1.0)
+
+
+def test_a_digit_that_exactly_fits_is_placed_without_room():
+    x = torch.zeros(20, 1, 8, 8)
+    x[:, :, 1:7, 1:7] = 1.0  # 6 px of ink in a 6 px canvas: no room to move
+    out, p = D.affine(x, D.Affine(place=True, canvas=6), g(36))
+    assert torch.equal(p["shift"], torch.zeros(20, 2)) and (out.flatten(1).sum(1) == 36).all()
+    fits = torch.zeros(1, 1, 8, 8)
+    fits[:, :, 0:8, 0:8] = 1.0
+    assert D.affine(fits, D.Affine(place=True, canvas=8), g())[1]["shift"].abs().max() == 0
+
+
+def test_the_placement_error_says_what_the_digit_needs():
+    x = torch.zeros(2, 1, 10, 10)
+    x[:, :, 1:9, 1:9] = 1.0
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "canvas 7 is smaller than digit 0 after scaling by 1.000 and turning by 0.0° (needs 8.0 px); use a larger "
+            "canvas or a smaller scale range than (1.0, 1.0)") + "$"):
+        D.affine(x, D.Affine(place=True, canvas=7), g())
+
+
+def test_projective_pixels_are_the_source_warped_by_the_recorded_homography():
+    from stnlib import grids
+
+    x = torch.zeros(6, 1, 12, 12)
+    x[:, 0, 3:9, 4:8] = torch.linspace(0.3, 1.0, 6)[:, None, None]
+    out, p = D.projective(x, D.Projective(corner_std=1.5, canvas=16, inside=False), g(37))
+    grid = grids.projective_grid(p["theta"], (16, 16), align_corners=False)
+    ref = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    torch.testing.assert_close(out, torch.round(ref.clamp(0, 1) * 255) / 255, rtol=0, atol=1 / 255 + 1e-6)
+    assert not torch.equal(p["corners"][0], p["corners"][1])  # every image its own corners
+
+
+def test_projective_that_always_folds_says_so():
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "corner_std 1000.0 folds the image too often; use a smaller value") + "$"):
+        D.projective(torch.zeros(2, 1, 8, 8), D.Projective(corner_std=1000.0, truncate=1000.0, min_angle=89.0), g())
+
+
+@pytest.mark.parametrize("fn, spec, name", [
+    (D.projective, D.Projective(scale=(1.0, 1.0), corner_std=0.0, canvas=6, inside=True), "projective distortion"),
+    (D.elastic, D.Elastic(displacement=0.0, canvas=6, inside=True), "elastic distortion"),
+], ids=["projective", "elastic"])
+def test_inside_redraws_for_projective_and_elastic_and_names_them(fn, spec, name):
+    off = torch.zeros(1, 1, 7, 7)
+    off[:, :, :6, :6] = 1.0  # fits by size, never by place
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"{name}: after 200 draws 1 digit(s) still do not fit in the 6×6 canvas; use a larger canvas, milder "
+            "ranges, or inside=False to allow cut-off digits") + "$"):
+        fn(off, spec, g())
+
+
+def test_elastic_without_displacement_pastes_the_source_at_its_size():
+    x = torch.rand(3, 1, 10, 10, generator=g(38))
+    still, _ = D.elastic(x, D.Elastic(grid=3, displacement=0.0, canvas=14, inside=False), g())
+    placed, _ = D.affine(x, D.Affine(canvas=14), g())
+    torch.testing.assert_close(still, placed, rtol=0, atol=1 / 255 + 1e-6)
+
+
+def test_well_shaped_against_interior_angles():
+    gen = g(39)
+    quads = torch.randn(2000, 4, 2, generator=gen, dtype=torch.float64) * 0.1 + torch.tensor(
+        [[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], dtype=torch.float64) * 0.15
+    quads[::2] = quads[::2].flip(1)  # both orientations
+    got = D._well_shaped(quads, 30.0)
+
+    def ok(q):
+        turns = []
+        for i in range(4):
+            e1, e2 = q[(i + 1) % 4] - q[i], q[(i + 2) % 4] - q[(i + 1) % 4]
+            cross = float(e1[0] * e2[1] - e1[1] * e2[0])
+            turns.append(cross / (float(e1.norm()) * float(e2.norm())))
+        lim = math.sin(math.radians(30.0))
+        return all(t >= lim for t in turns) or all(t <= -lim for t in turns)
+
+    expected = torch.tensor([ok(q) for q in quads])
+    assert torch.equal(got, expected) and 100 < int(expected.sum()) < 1900
+
+
+def test_clutter_edges_and_pools():
+    x = torch.rand(2, 1, 8, 8, generator=g(40))
+    assert D.clutter(x, D.Clutter(canvas=8, pieces=1, piece=2, crop_margin=0), g())[0].shape == (2, 1, 8, 8)
+    assert D.clutter(x, D.Clutter(canvas=12, pieces=1, piece=4, crop_margin=2), g())[0].shape == (2, 1, 12, 12)
+    assert D.clutter(x, D.Clutter(canvas=12, pieces=1, piece=3, crop_margin=2), g())[0].shape == (2, 1, 12, 12)
+    _, two = D.clutter(x, D.Clutter(canvas=10, pieces=20, piece=2, crop_margin=0), g(41))
+    assert (two["clutter_source"] == torch.tensor([[1], [0]])).all()  # two digits: always the other one
+    pool = torch.rand(3, 1, 8, 8, generator=g(42))
+    _, p = D.clutter(torch.rand(3, 1, 8, 8), D.Clutter(canvas=10, pieces=30, piece=2, crop_margin=0), g(43), pool=pool)
+    assert (p["clutter_source"] == torch.arange(3)[:, None]).any()  # a pool's row may be the sample's own index
+
+
+def test_clutter_positions_reach_both_ends_on_each_axis():
+    x = torch.rand(400, 1, 10, 10, generator=g(13))
+    _, p = D.clutter(x, D.Clutter(canvas=14, pieces=2, piece=2, crop_margin=1), g(14))
+    for k in (0, 1):
+        assert p["position"][:, k].min() == 0 and p["position"][:, k].max() == 4
+        assert p["clutter_crop"][..., k].min() == 1 and p["clutter_crop"][..., k].max() == 7
+        assert p["clutter_position"][..., k].min() == 0 and p["clutter_position"][..., k].max() == 12
