@@ -99,3 +99,46 @@ def test_collapse_verdict_reads_outside_or_the_detectors_reasons():
     assert why.count("; ") == 1 and text == (f"the collapse detector fired at step 10 ({why}); after 40 steps mean scale √|det θ| = "
                             "1.23, |t| = 0.57, 20% read from outside")
     assert L._collapse_verdict(run_with([], None), {**last, "outside": 0.5}).startswith("after 40 steps 50% of the output")
+
+
+def test_the_second_theta_of_the_batch_and_the_probe_cases():
+    with pytest.raises(CheckError) as err:
+        L.check_outside_fraction(wrong_at(6, (1,)), verbose=False)
+    assert err.value.message == ("outside_fraction, case 'a batch of three θ, 5×7' (out_size=(5, 7)): at index (1,): "
+                                 "your output is 1.04286, expected 0.542857 (1 of 3 entries differ)")
+
+    def wrong_for_flips(theta, out_size):  # right except where θ₁₁ < 0: only the flip case can tell
+        return L.outside_fraction_reference(theta, out_size) + (theta[:, 0, 0] < 0).float()
+
+    def wrong_between_2_and_3(theta, out_size):  # right except for shifts in (2, 3): only the 2.5 case can tell
+        tx = theta[:, 0, 2]
+        return L.outside_fraction_reference(theta, out_size) + ((tx > 2) & (tx < 3)).float()
+
+    for student, case in ((wrong_for_flips, "'a horizontal flip, 8×8'"),
+                          (wrong_between_2_and_3, "'shifted by 2.5: the whole grid is off the input, 8×8'")):
+        with pytest.raises(CheckError) as err:
+            L.check_outside_fraction(student, verbose=False)
+        assert err.value.message.startswith(f"outside_fraction, case {case} ")
+
+
+def test_a_typical_mistake_gets_its_hint_and_quiet_means_quiet(capsys):
+    import torch
+
+    def all_instead_of_any(theta, out_size):
+        grid = torch.nn.functional.affine_grid(theta, (theta.shape[0], 1, *out_size), align_corners=False)
+        return (grid.abs() > 1).all(-1).flatten(1).float().mean(1)
+
+    with pytest.raises(CheckError) as err:
+        L.check_outside_fraction(all_instead_of_any, verbose=False)
+    assert err.value.hint == ("you counted a pixel only when both x and y are outside (`.all`); it reads padding as "
+                              "soon as one of them is (`.any(-1)`)")
+    assert L.check_outside_fraction(L.outside_fraction_reference, verbose=False) is True
+    assert capsys.readouterr().out == ""
+
+
+def test_the_verdict_rounds_the_outside_share_as_a_percentage():
+    last = {"step": 9, "scale_mean": 1.0, "translation_mean": 0.0, "outside": 0.245}
+    fired = {"step": 4, "det_mean": 1, "det_min": 1, "det_max": 1, "scale_mean": 30.0, "translation_mean": 3.0,
+             "outside": 0.9}
+    text = L._collapse_verdict(run_with([fired], 4), last)
+    assert text.endswith("after 10 steps mean scale √|det θ| = 1.00, |t| = 0.00, 24% read from outside")

@@ -141,3 +141,23 @@ def test_addition_transformers_passes_the_reference_with_either_padding(capsys):
     border = (SpatialTransformer(2, align_corners=False, out_size=28, per_channel=True, padding_mode="border"),
               SpatialTransformer(2, align_corners=False, out_size=28, n_transformers=2, padding_mode="border"))
     assert L.check_addition_transformers(lambda: border, verbose=False) is True
+
+
+@pytest.mark.parametrize("values, hint", [
+    ((0.5, 0, 0.5, 0, 1, 0, 0.5, 0, -0.5, 0, 1, 0), "the two windows are swapped"),
+    ((0.5, 0, -0.5, 0, 1, 0, 0.5, 0, -0.5, 0, 1, 0), "both windows read the left half"),
+    ((0.5, 0, -1, 0, 1, 0, 0.5, 0, 1, 0, 1, 0), "a shift of ±1 puts the window's centre"),
+    ((2, 0, -0.5, 0, 1, 0, 2, 0, 0.5, 0, 1, 0), "θ maps output coordinates to input coordinates"),
+    ((1, 0, -0.5, 0, 1, 0, 1, 0, 0.5, 0, 1, 0), "with θ₁₁ = 1 a window reads the whole width"),
+    ((0.5, 0, -2, 0, 1, 0, 0.5, 0, 2, 0, 1, 0), "the shifts look like pixels"),
+], ids=["swapped", "both-left", "edge", "two", "one", "pixels-2"])
+def test_a_mistake_is_recognized_up_to_rounding(values, hint):
+    noisy = torch.tensor(values, dtype=torch.float32) + 5e-6 * torch.tensor([1.0, -1.0] * 6)
+    assert hint in message(L.check_left_right_bias, lambda: noisy)
+
+
+def test_the_second_rows_hint_up_to_rounding():
+    b = L.left_right_bias_reference().clone()
+    b[4] = 0.5  # window 1 reads half the height
+    assert message(L.check_left_right_bias, lambda: b + 5e-6).endswith(
+        "the windows keep the full height and no shear: the second row of each θ is [0, 1, 0]")
