@@ -150,3 +150,10 @@ def test_the_returned_v_hints_fire_for_v_and_only_for_v():
         return decoder.scatter_decode(encoded(U, theta), grid, tuple(U.shape[2:]), align_corners=False) + 1
 
     assert hint_of(decodes_then_adds_one) is None  # it calls the decoder, but does not return V
+
+
+def test_the_shift_case_moves_the_picture_by_two_pixels():
+    # covered pixels come back as U; column 8 is covered after a 2-pixel shift (a 4-pixel one would leave it a hole)
+    assert message(L.check_round_trip, round_trip_wrong_at(0, (0, 0, 6, 8))) == (
+        "round_trip, case 'θ = the picture shifted 2 pixels to the right': at image 0, channel 0, pixel (row 6, "
+        "column 8): your decoded map is 1.22215, expected 0.222151 (1 of 864 entries differ)")
