@@ -502,3 +502,8 @@ def test_a_note_with_two_flags(tmp_path, monkeypatch):
     put(e, "A", 0, 1.0, spread=0.001, at_chance=True)
     put(e, "A", 1, 2.0, spread=0.5)
     assert e.record("k", "A")["note"] == "collapsed: A (seed 0); transformer never moved: A (seed 0)"
+
+
+def test_the_device_is_the_lessons_own():
+    ctx = type("Ctx", (), {"device": torch.device("cpu", 0), "progress": False})()
+    assert E.Experiment(ctx, recipe=RECIPE, train_data=(X, Y), test_data=(X, Y)).device == torch.device("cpu", 0)
