@@ -162,3 +162,11 @@ def test_ucr_missing_files_say_where_to_put_them(tmp_path):
     with pytest.raises(ValueError, match="^" + re.escape(
             "unknown split 'dev' for OSULeaf; expected one of 'train', 'test'") + "$"):
         T.ucr("OSULeaf", "dev", root=tmp_path)
+
+
+def test_mnist1d_defaults_are_the_published_recipe():
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    d = make_dataset(get_dataset_args())  # seed 42, 5000 samples
+    test = T.mnist1d("test")
+    assert len(test) == 1000 and torch.equal(test.series[:, 0], torch.tensor(d["x_test"], dtype=torch.float32))
