@@ -166,3 +166,67 @@ def test_stacked_models_mode_device_and_shared_inputs():
             "x must be S×N×… with S = 2 seeds (seed k's inputs in x[k]), got shape (3, 5, 3); pass shared=True for "
             "inputs every seed sees") + "$"):
         stack(torch.randn(3, 5, 3, dtype=torch.float64))
+
+
+def test_check_vectorizable_messages():
+    from stnlib.seeds import UnsupportedModelError, check_vectorizable
+
+    with pytest.raises(ValueError, match="^models must hold at least one model$"):
+        check_vectorizable([])
+    with pytest.raises(TypeError, match="^" + re.escape("models[1] must be an nn.Module, got int") + "$"):
+        check_vectorizable([build(), 3])
+    bn = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    with pytest.raises(UnsupportedModelError, match="^" + re.escape(
+            "Sequential has BatchNorm1d at '1': its running statistics are buffers every seed would update in place, "
+            "which a vectorized model cannot do; train these seeds one after another with stnlib.train.train") + "$"):
+        check_vectorizable([bn, bn])
+    check_vectorizable([nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2, track_running_stats=False))] * 2)
+    wide = nn.Sequential(nn.Linear(2, 3))
+    with pytest.raises(UnsupportedModelError, match="^" + re.escape(
+            "models[2] differs from models[0] in its parameters' names or shapes: every seed must be the same "
+            "architecture") + "$"):
+        check_vectorizable([nn.Sequential(nn.Linear(2, 2)), nn.Sequential(nn.Linear(2, 2)), wide])
+
+    def with_buffer(value):
+        m = nn.Linear(2, 2)
+        m.register_buffer("points", torch.full((3,), value))
+        return m
+
+    check_vectorizable([with_buffer(1.0), with_buffer(1.0)])
+    with pytest.raises(UnsupportedModelError, match="^" + re.escape(
+            "buffer 'points' differs between models[0] and models[1]: only buffers that are constants shared by "
+            "every seed can be vectorized") + "$"):
+        check_vectorizable([with_buffer(1.0), with_buffer(2.0)])
+    other_shape = nn.Linear(2, 2)
+    other_shape.register_buffer("points", torch.zeros(4))
+    with pytest.raises(UnsupportedModelError, match="buffer 'points' differs"):
+        check_vectorizable([with_buffer(0.0), other_shape])
+    extra = nn.Linear(2, 2)
+    extra.register_buffer("more", torch.zeros(1))
+    with pytest.raises(UnsupportedModelError, match="buffer 'more' differs"):
+        check_vectorizable([nn.Linear(2, 2), extra])
+
+
+def test_the_progress_bar_counts_every_batch_of_every_epoch(capsys):
+    train_seeds(build, (X, Y), seeds=[0, 1], epochs=2, lr=0.02, batch_size=16, desc="ST")
+    err = capsys.readouterr().err
+    assert "ST ×2 seeds: 100%" in err and "6/6" in err and "batch" in err
+
+
+def test_dropout_is_on_while_training():
+    # with dropout p = 1 every input is zeroed in training mode: only the bias can learn
+    def dropped():
+        return nn.Sequential(nn.Flatten(), nn.Dropout(1.0), nn.Linear(9, 3)).double()
+
+    T.seed_everything(0)
+    start = dropped()[2].weight.detach().clone()
+    models, _ = train_seeds(dropped, (X, Y), seeds=[0, 1], epochs=1, lr=0.05, batch_size=16, progress=False)
+    assert torch.equal(models[0][2].weight, start) and not torch.equal(models[0][2].bias, dropped()[2].bias)
+
+
+@pytest.mark.parametrize("epochs, expected", [(3, [0.1, 0.01, 0.01]), (6, [1, 0.1, 0.1, 0.01, 0.01, 0.01])])
+def test_the_default_milestones_are_a_third_and_two_thirds(epochs, expected):
+    _, hs = train_seeds(build, (X, Y), seeds=[0], epochs=epochs, lr=1.0, batch_size=37, optimizer="sgd",
+                        schedule="step", progress=False)
+    assert [r["lr"] for r in hs[0].rows] == pytest.approx(expected)
+
