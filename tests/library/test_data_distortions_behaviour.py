@@ -540,3 +540,33 @@ def test_clutter_positions_reach_both_ends_on_each_axis():
         assert p["position"][:, k].min() == 0 and p["position"][:, k].max() == 4
         assert p["clutter_crop"][..., k].min() == 1 and p["clutter_crop"][..., k].max() == 7
         assert p["clutter_position"][..., k].min() == 0 and p["clutter_position"][..., k].max() == 12
+
+
+def test_the_placement_draws_and_the_needed_size_of_a_wide_digit():
+    x = torch.zeros(4, 1, 10, 10)
+    x[:, :, 2:8, 1:9] = 1.0  # 8 px wide, 6 px high
+    _, p = D.affine(x, D.Affine(angle=20.0, scale=(0.9, 1.0), place=True, canvas=16), g(44))
+    ref = g(44)
+    angle = -20 + 40 * torch.rand(4, generator=ref, dtype=torch.float64)
+    scale = 0.9 + 0.1 * torch.rand(4, generator=ref, dtype=torch.float64)
+    u = torch.rand(4, 2, generator=ref, dtype=torch.float64)
+    ext = D._rotated_extent(D.ink_box(x).double(), angle, scale)
+    low, high = -8 - ext[:, :2], 8 - ext[:, 2:]
+    assert torch.equal(p["shift"], (low + u * (high - low)).float())
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "canvas 7 is smaller than digit 0 after scaling by 1.000 and turning by 0.0° (needs 8.0 px); use a larger "
+            "canvas or a smaller scale range than (1.0, 1.0)") + "$"):
+        D.affine(x, D.Affine(place=True, canvas=7), g())
+
+
+def test_the_projective_theta_maps_the_moved_frame_onto_the_source_frame():
+    def apply_homography(H, pts):  # N×3×3 on N×K×2 points, then the perspective division
+        h = torch.cat([pts, torch.ones_like(pts[..., :1])], -1) @ H.transpose(1, 2)
+        return h[..., :2] / h[..., 2:]
+
+    x = torch.zeros(5, 1, 12, 12)
+    x[:, :, 3:9, 3:9] = 1.0
+    _, p = D.projective(x, D.Projective(scale=(0.8, 0.9), corner_std=1.0, canvas=16, inside=False), g(45))
+    frame = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], dtype=torch.float64)
+    moved = (p["scale"].double()[:, None, None] * frame * 6 + p["corners"].double()) / 8  # canvas-normalized
+    torch.testing.assert_close(apply_homography(p["theta"].double(), moved), frame.expand(5, 4, 2), rtol=0, atol=1e-5)
