@@ -152,12 +152,12 @@ def test_addition_transformers_passes_the_reference_with_either_padding(capsys):
     ((0.5, 0, -2, 0, 1, 0, 0.5, 0, 2, 0, 1, 0), "the shifts look like pixels"),
 ], ids=["swapped", "both-left", "edge", "two", "one", "pixels-2"])
 def test_a_mistake_is_recognized_up_to_rounding(values, hint):
-    noisy = torch.tensor(values, dtype=torch.float32) + 5e-6 * torch.tensor([1.0, -1.0] * 6)
+    noisy = torch.tensor(values, dtype=torch.float32) + 5e-5 * torch.tensor([1.0, -1.0] * 6)
     assert hint in message(L.check_left_right_bias, lambda: noisy)
 
 
 def test_the_second_rows_hint_up_to_rounding():
     b = L.left_right_bias_reference().clone()
     b[4] = 0.5  # window 1 reads half the height
-    assert message(L.check_left_right_bias, lambda: b + 5e-6).endswith(
+    assert message(L.check_left_right_bias, lambda: b + 5e-5).endswith(
         "the windows keep the full height and no shear: the second row of each θ is [0, 1, 0]")
