@@ -98,3 +98,4 @@ def test_the_dataset_name_and_root_reach_the_reader(monkeypatch, tmp_path):
     assert seen[-1] == ("fashion-mnist", False, str(fetch.data_root(tmp_path)))
     assert f.name == "fashion-mnist" and f.split == "test" and torch.equal(f.params["index"], D.subset_index(4, 3, 2))
     assert len(D.fashion_mnist(root=tmp_path)) == 4 and seen[-1][1] is True
+    assert torch.equal(D.fashion_mnist(n=2, root=tmp_path).params["index"], D.subset_index(4, 2, 0))  # seed 0
