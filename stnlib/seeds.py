@@ -56,6 +56,7 @@ from .train import (
     Loss,
     Metric,
     NonFiniteLossError,
+    _bar_class,
     _check_loss_and_metrics,
     _optimizer_and_schedule,
     _param_groups,
@@ -359,9 +360,7 @@ def train_seeds(build: Callable[[], nn.Module], train_data, *, seeds: Sequence[i
 
     bar = None
     if mode == "bar":
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs * steps_per_epoch, desc=f"{desc} ×{len(seeds)} seeds", unit="batch")
+        bar = _bar_class()(total=epochs * steps_per_epoch, desc=f"{desc} ×{len(seeds)} seeds", unit="batch")
     histories = [History() for _ in seeds]
     S = len(seeds)
     try:

@@ -208,9 +208,14 @@ def test_check_vectorizable_messages():
 
 
 def test_the_progress_bar_counts_every_batch_of_every_epoch(capsys):
+    # outside a kernel the text bar, on stderr, whatever was imported before: tqdm.auto would pick its
+    # notebook bar for good once ipykernel is imported (as a test of the lessons' language_info does)
+    import ipykernel.zmqshell  # noqa: F401
+
     train_seeds(build, (X, Y), seeds=[0, 1], epochs=2, lr=0.02, batch_size=16, desc="ST")
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "ST ×2 seeds: 100%" in err and "6/6" in err and "batch" in err
+    assert [line.split("  ")[0] for line in out.splitlines()] == ["ST ×2 seeds: epoch 1/2", "ST ×2 seeds: epoch 2/2"]
 
 
 def test_dropout_is_on_while_training():
