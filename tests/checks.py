@@ -31,12 +31,28 @@ import re
 from collections.abc import Callable, Sequence
 
 import pytest
+import torch
 
 from stnlib.course.checking import CheckError
 
 #: what a mistake's feedback must contain: a piece of its text (``"Hint: …"`` for the start of
 #: the hint), a pattern searched in it, or None for a mistake the check has no hint for
 Expected = str | re.Pattern | None
+
+
+def wrong_in_one_call(reference: Callable, call: int, where=(slice(None),), by: float = 1.0) -> Callable:
+    """An answer equal to ``reference`` except in its call number ``call`` (0-based: the check's case of that
+    number, for a check that calls the answer once per case), whose output entries ``where`` are off by
+    ``by``. A check's feedback for it must name that case, its inputs and the first wrong entry."""
+    calls = []
+
+    def answer(**kwargs):
+        calls.append(1)
+        out = torch.as_tensor(reference(**kwargs)).clone()
+        if len(calls) == call + 1:
+            out[where] += by
+        return out
+    return answer
 
 
 def not_yet(*args, **kwargs):

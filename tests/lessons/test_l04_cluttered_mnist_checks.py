@@ -5,21 +5,10 @@ words the fix check uses for what a run shows (`_collapse_verdict`) and for why 
 pass/fail behaviour is tested in test_l04_cluttered_mnist.py."""
 
 import pytest
+from checks import wrong_in_one_call
 
 from stnlib.course.checking import CheckError
 from stnlib.lessons import l04_cluttered_mnist as L
-
-
-def wrong_at(case, where=(slice(None),)):
-    calls = []
-
-    def outside_fraction(theta, out_size):
-        calls.append(1)
-        out = L.outside_fraction_reference(theta, out_size).clone()
-        if len(calls) == case + 1:
-            out[where] += 0.5
-        return out
-    return outside_fraction
 
 
 @pytest.mark.parametrize("case, where, expected", [
@@ -39,7 +28,7 @@ def wrong_at(case, where=(slice(None),)):
 ], ids=["identity", "zoom-out", "flip", "off", "edge", "x-only", "batch", "batch-third"])
 def test_each_outside_fraction_case_is_run_with_its_inputs(case, where, expected):
     with pytest.raises(CheckError) as err:
-        L.check_outside_fraction(wrong_at(case, where), verbose=False)
+        L.check_outside_fraction(wrong_in_one_call(L.outside_fraction_reference, case, where, by=0.5), verbose=False)
     assert err.value.message == "outside_fraction, case " + expected
 
 
@@ -103,7 +92,7 @@ def test_collapse_verdict_reads_outside_or_the_detectors_reasons():
 
 def test_the_second_theta_of_the_batch_and_the_probe_cases():
     with pytest.raises(CheckError) as err:
-        L.check_outside_fraction(wrong_at(6, (1,)), verbose=False)
+        L.check_outside_fraction(wrong_in_one_call(L.outside_fraction_reference, 6, (1,), by=0.5), verbose=False)
     assert err.value.message == ("outside_fraction, case 'a batch of three θ, 5×7' (out_size=(5, 7)): at index (1,): "
                                  "your output is 1.04286, expected 0.542857 (1 of 3 entries differ)")
 

@@ -4,36 +4,13 @@ its inputs and the first wrong entry, so every documented case is run with its d
 tolerances accept rounding and nothing more; the right answers print exactly their ✓ line."""
 
 import pytest
+from checks import wrong_in_one_call
 
 from stnlib.course.checking import CheckError
 from stnlib.lessons import l07_feature_maps as L
 
 GAMMA = "(gamma=Γ = conv 5×5 (4 channels, 'same' padding) → ReLU, seed 7)"
 PIECES = "(pieces=pieces of STN-SL1 (seed 7))"
-
-
-def misalignment_wrong_at(case, where=(slice(None),)):
-    calls = []
-
-    def misalignment(gamma, images, theta):
-        calls.append(1)
-        out = L.misalignment_reference(gamma, images, theta).clone()
-        if len(calls) == case + 1:
-            out[where] += 1
-        return out
-    return misalignment
-
-
-def sl_wrong_at(case, where=(slice(None),)):
-    calls = []
-
-    def sl_forward(x, pieces):
-        calls.append(1)
-        out = L.sl_forward_reference(x, pieces).clone()
-        if len(calls) == case + 1:
-            out[where] += 1
-        return out
-    return sl_forward
 
 
 def message(check, student):
@@ -54,11 +31,11 @@ def message(check, student):
         "0.865056 (3 of 3 entries differ)"),
 ])
 def test_each_misalignment_case_is_run_with_its_inputs(case, expected):
-    assert message(L.check_misalignment, misalignment_wrong_at(case)) == "misalignment, case " + expected
+    assert message(L.check_misalignment, wrong_in_one_call(L.misalignment_reference, case)) == "misalignment, case " + expected
 
 
 def test_the_third_image_of_a_case_is_its_own():
-    assert message(L.check_misalignment, misalignment_wrong_at(1, (2,))) == (
+    assert message(L.check_misalignment, wrong_in_one_call(L.misalignment_reference, 1, (2,))) == (
         "misalignment, case 'T_g = 30° rotation' " + GAMMA + ": at image 2: your misalignment is 1.76516, "
         "expected 0.765162 (1 of 3 entries differ)")
 
@@ -70,11 +47,11 @@ def test_the_third_image_of_a_case_is_its_own():
         "expected -0.248583 (20 of 20 entries differ)"),
 ])
 def test_each_sl_forward_case_is_run_with_its_inputs(case, expected):
-    assert message(L.check_sl_forward, sl_wrong_at(case)) == "sl_forward, case " + expected
+    assert message(L.check_sl_forward, wrong_in_one_call(L.sl_forward_reference, case)) == "sl_forward, case " + expected
 
 
 def test_one_wrong_logit_is_named_by_image_and_class():
-    assert message(L.check_sl_forward, sl_wrong_at(0, (1, 3))) == (
+    assert message(L.check_sl_forward, wrong_in_one_call(L.sl_forward_reference, 0, (1, 3))) == (
         "sl_forward, case '4 random 28×28 images' " + PIECES + ": at image 1, logit of class 3: your logits is "
         "0.847659, expected -0.152341 (1 of 40 entries differ)")
 

@@ -5,33 +5,10 @@ nothing more; the right answers print exactly their ✓ line."""
 
 import pytest
 import torch
+from checks import wrong_in_one_call
 
 from stnlib.course.checking import CheckError
 from stnlib.lessons import l08_segmentation as L
-
-
-def scores_wrong_at(case, where=(slice(None),), scale=None):
-    calls = []
-
-    def road_scores(pred, target):
-        calls.append(1)
-        out = torch.as_tensor(L.road_scores_reference(pred, target), dtype=torch.float64).clone()
-        if len(calls) == case + 1:
-            out[where] += 1
-        return out
-    return road_scores
-
-
-def round_trip_wrong_at(case, where=(slice(None),)):
-    calls = []
-
-    def round_trip(U, theta):
-        calls.append(1)
-        out = L.round_trip_reference(U, theta).clone()
-        if len(calls) == case + 1:
-            out[where] += 1
-        return out
-    return round_trip
 
 
 def message(check, student):
@@ -51,7 +28,7 @@ def message(check, student):
                         "(4 of 4 entries differ)"),
 ], ids=["noisy", "noisy-fpr", "shifted", "all-road"])
 def test_each_road_scores_case_is_run_with_its_inputs(case, where, expected):
-    assert message(L.check_road_scores, scores_wrong_at(case, where)) == "road_scores, case " + expected
+    assert message(L.check_road_scores, wrong_in_one_call(L.road_scores_reference, case, where)) == "road_scores, case " + expected
 
 
 @pytest.mark.parametrize("case, where, expected", [
@@ -67,7 +44,7 @@ def test_each_road_scores_case_is_run_with_its_inputs(case, where, expected):
                         "your decoded map is 1.63454, expected 0.63454 (864 of 864 entries differ)"),
 ], ids=["shift", "shift-pixel", "zoom", "rotation", "all"])
 def test_each_round_trip_case_is_run_with_its_inputs(case, where, expected):
-    assert message(L.check_round_trip, round_trip_wrong_at(case, where)) == "round_trip, case " + expected
+    assert message(L.check_round_trip, wrong_in_one_call(L.round_trip_reference, case, where)) == "round_trip, case " + expected
 
 
 def test_the_tolerances_are_the_checks_own():
@@ -103,7 +80,7 @@ def test_the_right_answers_print_their_line(capsys):
         "is 1.73645, expected 0.73645 (1 of 864 entries differ)"),
 ], ids=["shift", "zoom", "rotation", "all"])
 def test_each_round_trip_case_has_its_own_warp_inside_the_picture(case, expected):
-    assert message(L.check_round_trip, round_trip_wrong_at(case, (0, 0, 6, 6))) == "round_trip, case " + expected
+    assert message(L.check_round_trip, wrong_in_one_call(L.round_trip_reference, case, (0, 0, 6, 6))) == "round_trip, case " + expected
 
 
 @pytest.mark.parametrize("entry, expected", [
@@ -111,7 +88,7 @@ def test_each_round_trip_case_has_its_own_warp_inside_the_picture(case, expected
     (3, "at entry 3 (F1): your score is 82.2183, expected 81.2183 (1 of 4 entries differ)"),
 ])
 def test_each_score_is_named(entry, expected):
-    assert message(L.check_road_scores, scores_wrong_at(0, (entry,))) == (
+    assert message(L.check_road_scores, wrong_in_one_call(L.road_scores_reference, 0, (entry,))) == (
         "road_scores, case '3 images, 20 % of the pixels flipped': " + expected)
 
 
@@ -154,6 +131,6 @@ def test_the_returned_v_hints_fire_for_v_and_only_for_v():
 
 def test_the_shift_case_moves_the_picture_by_two_pixels():
     # covered pixels come back as U; column 8 is covered after a 2-pixel shift (a 4-pixel one would leave it a hole)
-    assert message(L.check_round_trip, round_trip_wrong_at(0, (0, 0, 6, 8))) == (
+    assert message(L.check_round_trip, wrong_in_one_call(L.round_trip_reference, 0, (0, 0, 6, 8))) == (
         "round_trip, case 'θ = the picture shifted 2 pixels to the right': at image 0, channel 0, pixel (row 6, "
         "column 8): your decoded map is 1.22215, expected 0.222151 (1 of 864 entries differ)")
