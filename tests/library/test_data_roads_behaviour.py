@@ -190,3 +190,54 @@ def test_texture_lookup_wraps_every_metres():
     z = torch.tensor([0.0, 1.0, 0.0, 2.5, 0.0])
     # n = 4 cells per 2 m: cell = floor(coord / 2 * 4) mod 4
     assert R._lookup(tex, x, z, 2.0).tolist() == [0.0, 9.0, 3.0, 4.0 * 1 + 0.0, 3.0]
+
+
+def level_camera_rays(S, fov, pitch):
+    """Per pixel of a camera with no roll or yaw: the ray's (down, forward, right) components and length."""
+    f = (S / 2) / math.tan(math.radians(fov) / 2)
+    p = math.radians(pitch)
+    v, u = torch.meshgrid(torch.arange(S) + 0.5, torch.arange(S) + 0.5, indexing="ij")
+    a, b = (u - S / 2) / f, (v - S / 2) / f
+    down, forward = b * math.cos(p) + math.sin(p), -b * math.sin(p) + math.cos(p)
+    return down, forward, a, torch.sqrt(a * a + down * down + forward * forward)
+
+
+def test_the_sky_is_the_documented_gradient_times_the_scenes_gain():
+    S = 40
+    spec = R.RoadScene(size=S, fov=90.0, pitch=(3.0, 3.0), roll=0.0, yaw=0.0, offset=0.0, curvature=0.0, **CALM)
+    s = R.road_scenes(4, spec=spec, generator=torch.Generator().manual_seed(7))
+    down, _, _, norm = level_camera_rays(S, 90.0, 3.0)
+    sky_mask = down <= 1e-4
+    elev = (-down / norm).clamp(0, 1)
+    top, low = torch.tensor([0.35, 0.55, 0.85]), torch.tensor([0.85, 0.9, 0.95])
+    sky = low[:, None, None] + (top - low)[:, None, None] * elev.sqrt()  # 3×S×S
+    assert sky_mask.sum() > 100
+    for k in range(4):
+        img = s.images[k]
+        ratio = (img / sky)[:, sky_mask]
+        gain = ratio.median()
+        unclamped = (sky * gain)[:, sky_mask] < 0.99
+        assert 0.75 <= gain <= 1.2
+        assert ((img[:, sky_mask] - sky[:, sky_mask] * gain).abs()[unclamped] <= 1 / 255).all()
+        assert (s.labels[k][sky_mask] == 0).all()
+
+
+def test_the_lane_markings_are_dashed_in_the_middle_and_solid_at_the_edges():
+    S = 96
+    spec = R.RoadScene(size=S, fov=60.0, height=(1.6, 1.6), pitch=(8.0, 8.0), roll=0.0, yaw=0.0, width=(8.0, 8.0),
+                       offset=0.0, curvature=0.0, **CALM)
+    s = R.road_scenes(2, spec=spec, generator=torch.Generator().manual_seed(8))
+    down, forward, right, _ = level_camera_rays(S, 60.0, 8.0)
+    t = 1.6 / down.clamp_min(1e-4)
+    X, Z = t * right, t * forward
+    road = (down > 1e-4) & (X.abs() < 4.0) & (Z < 120)
+    lum = s.images.mean(1)
+    for k in range(2):
+        asphalt = lum[k][road & ((X.abs() - 1.0).abs() < 0.5) & (Z < 40)].median()
+        centre = road & (X.abs() < 0.04) & (Z < 40)
+        dash = centre & (torch.remainder(Z, 9.0) < 2.8) & (torch.remainder(Z, 9.0) > 0.2)
+        gap = centre & (torch.remainder(Z, 9.0) > 3.4) & (torch.remainder(Z, 9.0) < 8.6)
+        edge = road & ((X.abs() - 3.75).abs() < 0.04) & (Z < 40)
+        assert dash.sum() > 3 and gap.sum() > 3 and edge.sum() > 3
+        assert lum[k][dash].min() > asphalt * 1.3 and lum[k][edge].min() > asphalt * 1.3
+        assert lum[k][gap].max() < asphalt * 1.3
