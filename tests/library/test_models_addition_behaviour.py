@@ -366,3 +366,87 @@ def test_a_large_budget_fits_an_fcn_wider_than_the_cnns_range():
     assert w > 256
     counts = [C.count_parameters(A.addition_model("FCN", width=v)) for v in (w - 1, w, w + 1)]
     assert abs(counts[1] - 1_200_000) <= min(abs(counts[0] - 1_200_000), abs(counts[2] - 1_200_000))
+
+
+def pair_cnn_by_hand(net: A.PairCNN, V: torch.Tensor) -> torch.Tensor:
+    f = torch.cat([digit_features_by_hand(net.features, V[:, k:k + 1]) for k in (0, 1)], 1)
+    a, b = [m for m in net.head if isinstance(m, nn.Linear)]
+    return F.linear(F.relu(F.linear(f, a.weight, a.bias)), b.weight, b.bias)
+
+
+def test_wang_st_warps_each_standardized_channel_with_its_own_theta_and_border_padding():
+    torch.manual_seed(0)
+    model = A.wang_addition_model().double()
+    with torch.no_grad():
+        model.transformer.loc[0].head.weight.zero_()
+        model.transformer.loc[0].head.bias.copy_(THETA2.flatten())
+    x = torch.rand(2, 2, 42, 42, dtype=torch.float64, generator=G)
+    u = (x - A.MNIST_MEAN) / A.MNIST_STD
+    V = torch.cat([sample(u[:, c:c + 1], THETA2[c].expand(2, 2, 3), (28, 28), "border") for c in (0, 1)], 1)
+    torch.testing.assert_close(model(x), pair_cnn_by_hand(model.body, V))
+    zeros = A.wang_addition_model(padding_mode="zeros").double()
+    zeros.load_state_dict(model.state_dict())
+    Vz = torch.cat([sample(u[:, c:c + 1], THETA2[c].expand(2, 2, 3), (28, 28), "zeros") for c in (0, 1)], 1)
+    torch.testing.assert_close(zeros(x), pair_cnn_by_hand(zeros.body, Vz))
+    assert not torch.allclose(zeros(x), model(x))  # the windows reach outside the canvas
+
+
+@pytest.mark.parametrize("name, classifier", [("2×ST-CNN", "shared"), ("ST-FCN per channel", "shared"),
+                                              ("ST-FCN", "joint"), ("2×ST-FCN", "joint")])
+def test_addition_models_classify_the_windows_their_transformers_cut(name, classifier):
+    torch.manual_seed(0)
+    model = A.addition_model(name, width=6, classifier=classifier).double()
+    st = model.transformer
+    x = torch.rand(2, 2, 42, 42, dtype=torch.float64, generator=G)
+    if st.per_channel:
+        with torch.no_grad():
+            st.loc[0].head.weight.zero_()
+            st.loc[0].head.bias.copy_(THETA2.flatten())
+        V = torch.cat([sample(x[:, c:c + 1], THETA2[c].expand(2, 2, 3), (28, 28), "zeros") for c in (0, 1)], 1)
+    else:
+        fixed_heads(st, THETA2)
+        V = torch.cat([sample(x, THETA2[k].expand(2, 2, 3), (28, 28), "zeros") for k in range(st.n_transformers)], 1)
+    expected = shared_by_hand(model.body, V) if classifier == "shared" else model.body(V)
+    torch.testing.assert_close(model(x), expected)
+    assert model.body.in_channels == V.shape[1]
+
+
+@pytest.mark.parametrize("kind", ["fcn", "cnn"])
+def test_swapping_the_channels_swaps_the_shared_digit_nets_features(kind):
+    torch.manual_seed(0)
+    body = A.SharedDigitBody(2, 12, 5, kind=kind, width=4).double()
+    x = torch.rand(3, 2, 12, 12, dtype=torch.float64, generator=G)
+    torch.testing.assert_close(body.features(x.flip(1)), body.features(x).flip(1))
+    a, b = body.head[0], body.head[-1]
+    swapped = torch.cat([body.features(x)[:, 1], body.features(x)[:, 0]], 1)
+    torch.testing.assert_close(body(x.flip(1)), F.linear(F.relu(F.linear(swapped, a.weight, a.bias)),
+                                                         b.weight, b.bias))
+    assert not torch.allclose(body(x.flip(1)), body(x))  # the head knows which channel a feature came from
+
+
+def test_swapping_the_channels_swaps_the_per_channel_windows():
+    torch.manual_seed(0)
+    per = A.addition_transformer("per channel").double()
+    same = THETA2[0].flatten().repeat(2)
+    with torch.no_grad():
+        per.loc[0].head.weight.zero_()
+        per.loc[0].head.bias.copy_(same)
+    x = torch.rand(2, 2, 42, 42, dtype=torch.float64, generator=G)
+    torch.testing.assert_close(per(x.flip(1))[0], per(x)[0].flip(1))
+    par = A.addition_transformer("parallel").double()
+    fixed_heads(par, THETA2)
+    V, Vs = par(x)[0], par(x.flip(1))[0]
+    torch.testing.assert_close(Vs, V[:, [1, 0, 3, 2]])  # each transformer warps both channels, in order
+
+
+def test_the_width_search_ends_at_2048_units_or_256_cnn_channels(monkeypatch):
+    # the search alone, with a stand-in model whose count is 10 per unit of width (the real models at
+    # these widths have millions of parameters each): the closest width within the documented range
+    monkeypatch.setattr(A, "_make_addition", lambda base, kind, width, *rest: width)
+    monkeypatch.setattr(A, "count_parameters", lambda width: 10 * width)
+    assert A.addition_model("FCN", params=10 ** 9) == 2048
+    assert A.addition_model("ST-CNN", params=10 ** 9, classifier="shared") == 2048
+    assert A.addition_model("CNN", params=10 ** 9) == 256
+    assert A.addition_model("2×ST-CNN", params=10 ** 9) == 256
+    assert A.addition_model("ST-CNN", params=1234) == 123 and A.addition_model("FCN", params=3004) == 300
+    assert A.addition_model("FCN", params=1) == 2

@@ -298,3 +298,33 @@ def test_normalizing_after_the_warp_keeps_the_transformer_and_the_classifier():
     assert model(x).shape == (2, 10)
     body = nn.Sequential(*list(model.body)[1:])
     torch.testing.assert_close(model(x), body((x - 0.25) / 0.5), rtol=1e-5, atol=1e-5)  # identity warp
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+@pytest.mark.parametrize("normalize_after", [False, True])
+def test_collapse_stn_with_a_fixed_theta_standardizes_before_or_after_the_warp(padding_mode, normalize_after):
+    torch.manual_seed(0)
+    model = fix(K.collapse_stn((0.25, 0.5), identity_init=True, padding_mode=padding_mode,
+                               normalize_after=normalize_after, in_size=32, out_size=16, n_classes=3).double())
+    x = torch.rand(2, 1, 32, 32, dtype=torch.float64)
+    layers = nn.Sequential(*list(model.body)[1:]) if normalize_after else model.body
+    before = body_by_hand(layers, warp((x - 0.25) / 0.5, 16, padding_mode))
+    after = body_by_hand(layers, (warp(x, 16, padding_mode) - 0.25) / 0.5)
+    torch.testing.assert_close(model(x), after if normalize_after else before)
+    # border padding commutes with standardizing; zero padding reads the mean (before) or black (after)
+    assert torch.allclose(before, after) == (padding_mode == "border")
+
+
+def test_collapse_stn_bounded_theta_is_bound_times_tanh_of_the_localization_features():
+    torch.manual_seed(0)
+    model = K.collapse_stn((0.0, 1.0), bounded=True, bound=(2.0, 0.5), in_size=32, out_size=16).double()
+    loc = model.transformer.loc[0]
+    x = torch.rand(3, 1, 32, 32, dtype=torch.float64)
+    f = loc_by_hand(loc.body, x, relu=True)
+    bound = torch.tensor([2.0, 2.0, 0.5, 2.0, 2.0, 0.5], dtype=torch.float64)
+    theta = bound * torch.tanh(F.linear(f, loc.head.linear.weight, loc.head.linear.bias))
+    V, got = model.transformed(x)
+    torch.testing.assert_close(got, theta.view(3, 2, 3))
+    grid = F.affine_grid(theta.view(3, 2, 3), [3, 1, 16, 16], align_corners=False)
+    torch.testing.assert_close(V, F.grid_sample(x, grid, padding_mode="zeros", align_corners=False))
+    assert loc.head.linear.weight.abs().sum() > 0  # a random W kept under the bound
