@@ -235,3 +235,71 @@ def test_the_default_milestones_are_a_third_and_two_thirds(epochs, expected):
                         schedule="step", progress=False)
     assert [r["lr"] for r in hs[0].rows] == pytest.approx(expected)
 
+
+
+class _Scale(nn.Module):
+    """y = w · x · gain: ``gain`` is a plain tensor attribute the forward reads, ``last`` one it sets."""
+
+    def __init__(self, w: float):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor(w, dtype=torch.float64))
+        self.gain = torch.tensor(3.0, dtype=torch.float64)
+        self.last = None
+
+    def forward(self, x):
+        self.last = x
+        return self.w * x * self.gain
+
+
+def test_one_input_per_seed_may_be_a_scalar():
+    stack = StackedModels([_Scale(2.0), _Scale(5.0)])
+    out = stack(torch.tensor([1.0, 10.0], dtype=torch.float64))  # S = 2 seeds, each sees one scalar
+    torch.testing.assert_close(out, torch.tensor([6.0, 150.0], dtype=torch.float64))
+    with pytest.raises(ValueError, match=re.escape("got shape ()")):
+        stack(torch.tensor(1.0, dtype=torch.float64))
+
+
+def test_the_attributes_a_forward_sets_are_restored_to_their_values():
+    stack = StackedModels([_Scale(2.0), _Scale(5.0)])
+    x = torch.ones(2, 4, dtype=torch.float64)
+    first = stack(x)
+    assert stack.base.last is None  # no vmapped tensor outlives the call
+    assert torch.equal(stack.base.gain, torch.tensor(3.0, dtype=torch.float64))  # kept, not set to None
+    torch.testing.assert_close(stack(x), first)  # so a second call still reads it
+
+
+class _ItemForward(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.lin(x) * float(x.sum().item())  # .item() cannot run under vmap
+
+
+def test_a_forward_that_vmap_cannot_run_names_the_model_and_the_fallback():
+    from stnlib.seeds import UnsupportedModelError
+
+    stack = StackedModels([_ItemForward(), _ItemForward()])
+    with pytest.raises(UnsupportedModelError) as info:
+        stack(torch.ones(2, 3, 2))
+    message = str(info.value)
+    cause = str(info.value.__cause__)
+    assert "vmap" in cause
+    assert message == ("_ItemForward's forward pass cannot run under torch.vmap (" + cause + "); "
+                       "train these seeds one after another with stnlib.train.train")
+
+
+class _Raises(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+
+    def forward(self, x):
+        raise RuntimeError("a plain failure of the model")
+
+
+def test_a_forward_that_fails_for_another_reason_raises_its_own_error():
+    stack = StackedModels([_Raises(), _Raises()])
+    with pytest.raises(RuntimeError, match="^a plain failure of the model$"):
+        stack(torch.ones(2, 3, 2))
