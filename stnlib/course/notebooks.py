@@ -117,14 +117,21 @@ def strip_solution(source: str, *, where: str = "cell") -> str:
     return "\n".join(out)
 
 
-def _comment_header(source: str) -> list[str]:
+def _header_lines(source: str) -> list[str]:
+    """The leading comment lines of ``source`` with the blank lines between them."""
     lines = []
     for line in source.splitlines():
         if line.startswith("#") or (not line.strip() and lines):
             lines.append(line)
         else:
             break
-    return [ln for ln in lines if ln.strip()]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _comment_header(source: str) -> list[str]:
+    return [ln for ln in _header_lines(source) if ln.strip()]
 
 
 def _tags(cell) -> list[str]:
@@ -209,7 +216,7 @@ def make_lesson(nb, *, name: str = "notebook", keep_solutions: bool = False):
             if cell.cell_type == "code":
                 header = (_comment_header(cell.source)
                           or ["# Exercise: write the code for this cell."])
-                body = ([BEGIN, *cell.source.splitlines()[len(_comment_header(cell.source)):], END]
+                body = ([BEGIN, *cell.source.splitlines()[len(_header_lines(cell.source)):], END]
                         if keep_solutions else [_stub("", None)])
                 cell.source = "\n".join([*header, *body])
                 exercise = True
