@@ -590,3 +590,27 @@ def test_store_run_outputs_names_the_notebook_whose_source_changed(tmp_path):
     write(sol / "05_b.ipynb", notebook(code("changed")))
     with pytest.raises(ValueError, match=f"^{re.escape('05_b.ipynb, cell 0: the source changed')}"):
         notebooks.store_run_outputs(run, sol)
+
+
+@pytest.fixture
+def ascii_locale(monkeypatch):
+    """A platform whose default text encoding is not UTF-8 (Windows' cp1252, an old C locale): a text
+    file opened without an explicit encoding then uses ASCII here, and every non-ASCII character fails."""
+    import io
+
+    real = io.text_encoding
+    monkeypatch.setattr(io, "text_encoding", lambda encoding, stacklevel=2: real(encoding) if encoding else "ascii")
+
+
+def test_make_lessons_compares_utf8_text_whatever_the_locale(tmp_path, ascii_locale):
+    write(tmp_path / "s" / "05_a.ipynb", notebook(markdown("# Lesson — θ"), code("x = 'é'")))
+    assert notebooks.make_lessons(tmp_path / "s", tmp_path / "l") == [f"{tmp_path / 'l' / '05_a.ipynb'}: missing"]
+    assert notebooks.make_lessons(tmp_path / "s", tmp_path / "l", check=True) == []
+
+
+def test_store_run_outputs_reads_run_json_as_utf8_whatever_the_locale(tmp_path, ascii_locale):
+    run, sol = _run_dir(tmp_path, ["05_b.ipynb"])
+    info = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    info["device"] = "cuda (Gé Force)"
+    (run / "run.json").write_bytes(json.dumps(info, ensure_ascii=False).encode("utf-8"))
+    assert notebooks.store_run_outputs(run, sol) == [sol / "05_b.ipynb"]
