@@ -241,3 +241,279 @@ def test_the_lane_markings_are_dashed_in_the_middle_and_solid_at_the_edges():
         assert dash.sum() > 3 and gap.sum() > 3 and edge.sum() > 3
         assert lum[k][dash].min() > asphalt * 1.3 and lum[k][edge].min() > asphalt * 1.3
         assert lum[k][gap].max() < asphalt * 1.3
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The whole scene pixel by pixel: the module docstring's renderer written out here, drawing the same random
+# stream in the documented order (the camera and road, the verge's hue, the asphalt's grey, [the paving],
+# [the edge-line coin], the markings' white, the shadows, the haze, the cars, the posts, the gain).
+# The geometry (the rays, the ground point of each pixel) is computed in float32 in the same order as the
+# renderer, so that the texture cells and the mask's border agree to the bit; the colours may differ by one
+# 8-bit level where float32 rounding straddles a level.
+# --------------------------------------------------------------------------------------------------------------
+
+def skimage_textures():
+    from skimage import data
+
+    return (torch.as_tensor(data.grass(), dtype=torch.float32) / 255,
+            torch.as_tensor(data.gravel(), dtype=torch.float32) / 255)
+
+
+def texture_at(tex, x, z, metres):
+    n = tex.shape[0]  # the texture tiles every `metres`, nearest cell, wrapped
+    return tex[torch.floor(z / metres * n).long() % n, torch.floor(x / metres * n).long() % n]
+
+
+def camera_to_world(pitch, roll, yaw):
+    p, r, y = (math.radians(a) for a in (pitch, roll, yaw))
+    c, s = math.cos, math.sin
+    pitch_m = torch.tensor([[1.0, 0.0, 0.0], [0.0, c(p), s(p)], [0.0, -s(p), c(p)]])
+    roll_m = torch.tensor([[c(r), -s(r), 0.0], [s(r), c(r), 0.0], [0.0, 0.0, 1.0]])
+    yaw_m = torch.tensor([[c(y), 0.0, s(y)], [0.0, 1.0, 0.0], [-s(y), 0.0, c(y)]])
+    return yaw_m @ pitch_m @ roll_m
+
+
+def reference_scene(spec, g, log=None):
+    """(image 3×S×S before quantizing, mask S×S) of one scene, as the module docstring describes it."""
+    S = spec.size
+
+    def u(lo, hi):
+        return lo + (hi - lo) * float(torch.rand((), generator=g))
+
+    def ri(lo, hi):
+        return int(torch.randint(lo, hi + 1, (), generator=g))
+
+    h, pitch, roll, yaw = u(*spec.height), u(*spec.pitch), u(-spec.roll, spec.roll), u(-spec.yaw, spec.yaw)
+    w, kappa = u(*spec.width), u(-spec.curvature, spec.curvature)
+    offset = u(-spec.offset, spec.offset) * w / 2
+    x0 = -offset  # the road's centre, seen from the camera
+    f = (S / 2) / math.tan(math.radians(spec.fov) / 2)
+    rot = camera_to_world(pitch, roll, yaw)
+    row, col = torch.meshgrid(torch.arange(S) + 0.5, torch.arange(S) + 0.5, indexing="ij")
+    ray = torch.stack([(col - S / 2) / f, (row - S / 2) / f, torch.ones(S, S)], -1) @ rot.T
+    t = h / ray[..., 1].clamp_min(1e-4)
+    X, Z = t * ray[..., 0], t * ray[..., 2]
+    ground = (ray[..., 1] > 1e-4) & (Z < 400)
+    lateral = X - (x0 + kappa * Z * Z / 2)
+    road = ground & (lateral.abs() < w / 2)
+    grass, gravel = skimage_textures()
+    # verge: grass, 3 m tiles, in a green hue; asphalt: gravel, 2 m tiles, in a grey
+    hue = torch.tensor([u(0.25, 0.45), u(0.45, 0.65), u(0.12, 0.25)], dtype=torch.float64)
+    verge = (0.35 + 0.9 * texture_at(grass, X, Z, 3.0).double())[..., None] * hue
+    grey = u(0.3, 0.5)
+    asphalt = (grey * (0.75 + 0.5 * texture_at(gravel, X, Z, 2.0).double()))[..., None].repeat(1, 1, 3)
+    paved = spec.paved > 0 and u(0, 1) < spec.paved
+    if paved:  # a finer gravel (0.8 m tiles, shifted by (0.37, 0.61) m), lighter or darker than the asphalt
+        lighter = u(0, 1) < 0.5
+        tone = grey + (1 if lighter else -1) * u(*spec.paved_tone)
+        paving = texture_at(gravel, X + 0.37, Z + 0.61, 0.8).double()
+        verge = (tone * (0.8 + 0.4 * paving))[..., None].repeat(1, 1, 3)
+    img = torch.where(road[..., None], asphalt, verge)
+    dashes = (lateral.abs() < 0.08) & (torch.remainder(Z, 9.0) < 3.0)  # 3 m painted every 9 m, 16 cm wide
+    edge_lines = (lateral.abs() - (w / 2 - 0.25)).abs() < 0.08  # 16 cm wide, 25 cm inside the road's edge
+    painted = not (spec.edge_lines < 1 and u(0, 1) >= spec.edge_lines)
+    lines = (dashes | edge_lines) if painted else dashes
+    white = u(0.8, 0.95)
+    img[road & lines & (Z < 120)] = white
+    shade = torch.ones(S, S, dtype=torch.float64)
+    n_shadows = ri(*spec.shadows)
+    for _ in range(n_shadows):  # an ellipse on the ground centred at (cx, cz), semi-axes a (x) and b (z)
+        cz, cx, a, b = u(4, 45), u(-12, 12), u(1.0, 5.0), u(1.0, 4.0)
+        inside = ((X - cx) / a) ** 2 + ((Z - cz) / b) ** 2 < 1
+        shade[ground & inside] *= u(0.4, 0.65)
+    img = img * shade[..., None]
+    sky_top = torch.tensor([0.35, 0.55, 0.85], dtype=torch.float64)
+    sky_low = torch.tensor([0.85, 0.9, 0.95], dtype=torch.float64)
+    elevation = (-ray[..., 1] / ray.norm(dim=-1)).clamp(0, 1).double()[..., None]
+    sky = sky_low + (sky_top - sky_low) * elevation.sqrt()
+    haze = torch.exp(-Z.clamp_min(0).double() / u(60, 150))[..., None]
+    img = torch.where(ground[..., None], haze * img + (1 - haze) * sky_low, sky)
+    boxes = []  # (distance, centre x, width, height, colour)
+    n_cars = ri(*spec.cars)
+    for _ in range(n_cars):  # on the road, within a quarter width of its centre
+        z = u(8, 60)
+        boxes.append((z, x0 + kappa * z * z / 2 + u(-w / 4, w / 4), u(1.6, 2.0), u(1.3, 1.7),
+                      (torch.rand(3, generator=g) * 0.7 + 0.1).double()))
+    n_posts = ri(*spec.posts)
+    for _ in range(n_posts):  # on the verge, 0.5 to 6 m beyond the road's edge on a random side
+        z = u(5, 60)
+        side = 1 if float(torch.rand((), generator=g)) < 0.5 else -1
+        x = x0 + kappa * z * z / 2 + side * (w / 2 + u(0.5, 6))
+        bw, bh = u(0.2, 1.5), u(1.5, 6.0)
+        boxes.append((z, x, bw, bh, torch.tensor([u(0.2, 0.4), u(0.25, 0.5), u(0.1, 0.25)],
+                                                 dtype=torch.float64)))
+    hidden = torch.zeros(S, S, dtype=torch.bool)
+    drawn = 0
+    for z, x, bw, bh, colour in sorted(boxes, key=lambda o: o[0], reverse=True):  # far to near
+        corners = torch.tensor([[x - bw / 2, h, z], [x + bw / 2, h, z], [x + bw / 2, h - bh, z],
+                                [x - bw / 2, h - bh, z]])
+        cam = corners @ rot
+        if (cam[:, 2] < 0.5).any():
+            continue
+        px = torch.stack([f * cam[:, 0] / cam[:, 2] + S / 2, f * cam[:, 1] / cam[:, 2] + S / 2], 1)
+        inside = torch.ones(S, S, dtype=torch.bool)
+        orient = None
+        for i in range(4):  # a convex quadrilateral: the pixel centre is on the inner side of every edge
+            a, b = px[i], px[(i + 1) % 4]
+            cross = (b[0] - a[0]) * (row - a[1]) - (b[1] - a[1]) * (col - a[0])
+            if orient is None:  # the corners go round clockwise on the screen (y down)
+                e1, e2 = px[1] - px[0], px[2] - px[1]
+                orient = 1.0 if float(e1[0] * e2[1] - e1[1] * e2[0]) >= 0 else -1.0
+            inside &= orient * cross >= 0
+        drawn += int(inside.any())
+        fade = math.exp(-z / 150)  # the box fades into the low sky with distance
+        img[inside] = colour * fade + sky_low * (1 - fade)
+        hidden |= inside
+    img = img * u(0.75, 1.2)  # the scene's gain
+    if log is not None:
+        log.append({"paved": paved, "lighter": paved and lighter, "painted": painted, "shadows": n_shadows,
+                    "cars": n_cars, "posts": n_posts, "drawn": drawn, "offset": offset, "roll": roll,
+                    "marks": road & lines & (Z < 120)})
+    return img.permute(2, 0, 1), (road & ~hidden).long()
+
+
+def assert_scenes_match(spec, n, seed, log=None):
+    got = R.road_scenes(n, spec=spec, generator=torch.Generator().manual_seed(seed))
+    g = torch.Generator().manual_seed(seed)
+    for k in range(n):
+        img, mask = reference_scene(spec, g, log)
+        assert torch.equal(got.labels[k], mask), k
+        expected = (img.clamp(0, 1) * 255).round() / 255
+        diff = (got.images[k].double() - expected).abs()
+        assert diff.max() <= 1 / 255 + 1e-6, (k, float(diff.max()))
+        assert (diff > 1e-6).sum() <= 3, (k, int((diff > 1e-6).sum()))  # a level straddled, rarely
+    return got
+
+
+BUSY = {"size": 40, "fov": 80.0, "shadows": (3, 6), "cars": (2, 3), "posts": (4, 6)}
+
+
+def test_busy_scenes_are_the_documented_rendering_pixel_by_pixel():
+    log = []
+    spec = R.RoadScene(**BUSY)
+    assert_scenes_match(spec, 5, 11, log)
+    assert sum(e["drawn"] for e in log) >= 20 and sum(e["shadows"] for e in log) >= 15
+
+
+def test_scenes_with_the_default_spec_at_a_small_size_are_the_documented_rendering():
+    log = []
+    assert_scenes_match(R.RoadScene(size=32), 6, 12, log)
+    assert any(e["cars"] for e in log) and any(e["posts"] for e in log) and any(e["shadows"] for e in log)
+
+
+def test_paved_verges_and_missing_edge_lines_are_the_documented_rendering():
+    log = []
+    spec = R.RoadScene(size=32, paved=0.5, edge_lines=0.5, paved_tone=(0.05, 0.15), shadows=(0, 2),
+                       cars=(0, 1), posts=(0, 2))
+    assert_scenes_match(spec, 10, 13, log)
+    seen = {(e["paved"], e["lighter"], e["painted"]) for e in log}
+    assert {e["paved"] for e in log} == {True, False} and {e["painted"] for e in log} == {True, False}
+    assert (True, True, True) in seen or (True, True, False) in seen
+    assert (True, False, True) in seen or (True, False, False) in seen
+
+
+def test_rendering_runs_on_one_thread_and_restores_the_callers_count(monkeypatch):
+    seen = []
+    real = R._render
+
+    def spy(spec, g):
+        seen.append(torch.get_num_threads())
+        return real(spec, g)
+
+    monkeypatch.setattr(R, "_render", spy)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)
+        R.road_scenes(2, spec=R.RoadScene(size=8))
+        assert seen == [1, 1] and torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_the_defaults_draw_from_their_own_seed_not_the_global_stream():
+    small = R.RoadScene(size=8)
+    seeded = R.road_scenes(3, spec=small, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(1234)
+    torch.rand(5)
+    assert torch.equal(R.road_scenes(3, spec=small).images, seeded.images)
+    torch.manual_seed(99)
+    one = R.road_scenes(1)  # the default spec: 256×256
+    assert one.images.shape == (1, 3, 256, 256)
+    assert torch.equal(one.images, R.road_scenes(1, spec=R.RoadScene(), generator=torch.Generator().manual_seed(0))
+                       .images)
+    assert all(v.dtype == torch.float32 for v in seeded.params.values())
+
+
+def test_the_ranges_are_stored_as_tuples_of_floats():
+    spec = R.RoadScene(height=[1, 2], pitch=[1, 5], width=[6, 7], paved_tone=[0, 1], shadows=[1.0, 3.0])
+    assert (spec.height, spec.pitch, spec.width, spec.paved_tone, spec.shadows) == \
+        ((1.0, 2.0), (1.0, 5.0), (6.0, 7.0), (0.0, 1.0), (1, 3))
+    for pair in (spec.height, spec.pitch, spec.width, spec.paved_tone):
+        assert type(pair) is tuple and all(type(v) is float for v in pair)
+
+
+def test_a_camera_turned_round_sees_the_ground_behind_it_and_skips_boxes_behind_it():
+    # yaw beyond ±90°: the ground behind the camera (Z < 0, no haze) is still ground, the sky there stays sky,
+    # and boxes with a corner less than 0.5 m in front of the camera are not drawn
+    log = []
+    spec = R.RoadScene(size=32, fov=120.0, yaw=175.0, shadows=(1, 3), cars=(1, 2), posts=(3, 6))
+    assert_scenes_match(spec, 8, 14, log)
+    s = R.road_scenes(8, spec=spec, generator=torch.Generator().manual_seed(14))
+    assert (s.params["yaw"].abs() > 120).sum() >= 2 and sum(e["drawn"] for e in log) >= 5
+
+
+def test_an_upside_down_camera_draws_its_boxes_with_the_corners_going_the_other_way_round():
+    log = []
+    spec = R.RoadScene(size=32, roll=178.0, shadows=(0, 2), cars=(2, 2), posts=(4, 6))
+    assert_scenes_match(spec, 8, 15, log)
+    upside_down = [e["drawn"] for e in log if abs(e["roll"]) > 90]
+    upright = [e["drawn"] for e in log if abs(e["roll"]) < 90]
+    assert sum(upside_down) >= 3 and sum(upright) >= 3
+
+
+def level_row_distance(S, fov, h, pitch, row):
+    """The forward distance at which the ray through a row's centre meets the ground (no roll, no yaw)."""
+    f = (S / 2) / math.tan(math.radians(fov) / 2)
+    p, b = math.radians(pitch), (row + 0.5 - S / 2) / f
+    down = b * math.cos(p) + math.sin(p)
+    return h * (-b * math.sin(p) + math.cos(p)) / down if down > 1e-4 else math.inf  # (sky)
+
+
+def pitch_for_distance(S, fov, h, row, distance):
+    lo, hi = 0.5, 30.0  # the distance falls as the pitch grows: bisect
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if level_row_distance(S, fov, h, mid, row) > distance else (lo, mid)
+    return (lo + hi) / 2
+
+
+@pytest.mark.parametrize("distance, ground", [(399.5, True), (400.5, False)])
+def test_the_ground_ends_400_m_away(distance, ground):
+    S, fov, h = 16, 20.0, 1.5
+    pitch = pitch_for_distance(S, fov, h, 7, distance)  # row 7 (the one above the centre) meets it
+    assert abs(level_row_distance(S, fov, h, pitch, 7) - distance) < 0.01
+    spec = R.RoadScene(size=S, fov=fov, height=(h, h), pitch=(pitch, pitch), roll=0.0, yaw=0.0,
+                       width=(5000.0, 5000.0), offset=0.0, curvature=0.0, **CALM)
+    s = R.road_scenes(1, spec=spec, generator=torch.Generator().manual_seed(16))
+    assert s.labels[0][7].tolist() == [int(ground)] * S  # the whole row is road, or none of it
+    assert s.labels[0][:7].sum() == 0 and s.labels[0][8:].sum() == 16 * 8
+
+
+@pytest.mark.parametrize("distance, painted", [(119.5, True), (120.5, False)])
+def test_the_lane_markings_end_120_m_away(distance, painted):
+    S, fov, h = 16, 20.0, 1.5
+    pitch = pitch_for_distance(S, fov, h, 7, distance)
+    assert abs(level_row_distance(S, fov, h, pitch, 7) - distance) < 0.01
+    f = (S / 2) / math.tan(math.radians(fov) / 2)
+    p, b = math.radians(pitch), -0.5 / f
+    down = b * math.cos(p) + math.sin(p)
+    x = h * (13.5 - S / 2) / f / down  # column 13's ground point on row 7
+    spec = R.RoadScene(size=S, fov=fov, height=(h, h), pitch=(pitch, pitch), roll=0.0, yaw=0.0,
+                       width=(2 * (x + 0.25), 2 * (x + 0.25)), offset=0.0, curvature=0.0, **CALM)
+    s = R.road_scenes(1, spec=spec, generator=torch.Generator().manual_seed(17))
+    g = torch.Generator().manual_seed(17)
+    log = []
+    img, _ = reference_scene(spec, g, log)
+    assert s.labels[0][7, 13] == 1 and s.labels[0][7, 14] == 0  # the edge line lies on the road's last column
+    assert bool(log[0]["marks"][7, 13]) == painted and int(log[0]["marks"][7].sum()) == (2 if painted else 0)
+    assert torch.allclose(s.images[0].double(), (img.clamp(0, 1) * 255).round() / 255, atol=1 / 255 + 1e-6)
