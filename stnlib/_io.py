@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,22 +29,31 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[Pa
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
+    tmp = _new_file(path.parent, f".{path.name}.", suffix)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_file(folder: Path, prefix: str, suffix: str) -> Path:
+    """Create an empty file ``folder/<prefix><16 hex digits><suffix>`` that did not exist before.
+
+    ``O_EXCL`` makes the creation fail when the name is taken (another name is
+    then drawn). Mode 0o666 lets the operating system apply the umask, so the
+    file gets the usual mode (0644 under umask 022), not ``tempfile.mkstemp``'s
+    0600, without reading the umask: ``os.umask`` can only read it by changing
+    it, for every thread of the process.
+    """
+    while True:
+        tmp = folder / f"{prefix}{secrets.token_hex(8)}{suffix}"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
 
 
 def save_figure(fig, path: str | os.PathLike, *, dpi: int = 90) -> Path:
@@ -58,7 +67,7 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 90) -> Path:
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (UTF-8)."""
+    """Write ``text`` to ``path`` atomically, as UTF-8 whatever the locale, newlines as given."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(text.encode())  # str.encode's codec is always UTF-8
     return Path(path)

@@ -27,7 +27,7 @@ def test_atomic_path_writes_through_a_temporary_file_next_to_the_target(tmp_path
     target = tmp_path / "a" / "b" / "out.txt"  # missing folders are created
     with _io.atomic_path(str(target)) as tmp:
         assert tmp.parent == target.parent
-        assert tmp.name.startswith(".out.txt.") and tmp.name.endswith(".tmp")
+        assert re.fullmatch(r"\.out\.txt\.[0-9a-f]{16}\.tmp", tmp.name)
         assert tmp.exists() and not target.exists()
         tmp.write_text("done")
         assert not target.exists()  # only renamed at the end
@@ -41,7 +41,7 @@ def test_atomic_path_suffix_mode_from_umask_and_replacing(tmp_path, umask):
     target = tmp_path / "n.ipynb"
     target.write_text("old")
     with _io.atomic_path(target, suffix=".ipynb") as tmp:
-        assert tmp.name.startswith(".n.ipynb.") and tmp.name.endswith(".ipynb")
+        assert re.fullmatch(r"\.n\.ipynb\.[0-9a-f]{16}\.ipynb", tmp.name)
         tmp.write_text("new")
     assert target.read_text() == "new"
     assert target.stat().st_mode & 0o777 == 0o640
@@ -64,12 +64,28 @@ def test_atomic_path_failure_leaves_nothing_and_keeps_the_old_file(tmp_path):
     assert os.listdir(tmp_path) == ["keep.txt"]
 
 
-def test_umask_is_read_without_changing_it(umask):
-    umask(0o027)
-    assert _io._umask() == 0o027
-    assert _io._umask() == 0o027
-    umask(0o002)
-    assert _io._umask() == 0o002
+def test_a_taken_temporary_name_is_skipped_and_left_alone(tmp_path, monkeypatch):
+    names = iter(["0" * 16, "0" * 16, "1" * 16])
+    monkeypatch.setattr(_io.secrets, "token_hex", lambda n: next(names))
+    taken = tmp_path / f".out.txt.{'0' * 16}.tmp"
+    taken.write_text("someone else's")
+    with _io.atomic_path(tmp_path / "out.txt") as tmp:
+        assert tmp.name == f".out.txt.{'1' * 16}.tmp"
+        tmp.write_text("mine")
+    assert taken.read_text() == "someone else's"
+    assert (tmp_path / "out.txt").read_text() == "mine"
+
+
+def test_the_process_umask_is_never_changed(tmp_path, monkeypatch, umask):
+    umask(0o077)
+
+    def no_umask(mask):
+        raise AssertionError("os.umask changes the mask of every thread")
+
+    monkeypatch.setattr(os, "umask", no_umask)
+    _io.write_text(tmp_path / "x.txt", "x")
+    monkeypatch.undo()
+    assert (tmp_path / "x.txt").stat().st_mode & 0o777 == 0o600  # 0666 less 077
 
 
 def test_save_figure_png_at_the_dpi_and_closed(tmp_path):

@@ -229,7 +229,7 @@ def test_dropout_is_on_while_training():
     assert torch.equal(models[0][2].weight, start) and not torch.equal(models[0][2].bias, dropped()[2].bias)
 
 
-@pytest.mark.parametrize("epochs, expected", [(3, [0.1, 0.01, 0.01]), (6, [1, 0.1, 0.1, 0.01, 0.01, 0.01])])
+@pytest.mark.parametrize("epochs, expected", [(1, [1.0]), (2, [0.1, 0.1]), (3, [0.1, 0.01, 0.01]), (6, [1, 0.1, 0.1, 0.01, 0.01, 0.01])])
 def test_the_default_milestones_are_a_third_and_two_thirds(epochs, expected):
     _, hs = train_seeds(build, (X, Y), seeds=[0], epochs=epochs, lr=1.0, batch_size=37, optimizer="sgd",
                         schedule="step", progress=False)
