@@ -123,6 +123,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "cifar": ("stnlib/data/cifar.py", ["tests/library/test_data_cifar_behaviour.py"]),
     "preview": ("stnlib/data/preview.py", ["tests/library/test_data_preview_behaviour.py"]),
     "data_cli": ("stnlib/data/cli.py", ["tests/library/test_data_cli_behaviour.py"]),
+    "data_shortcuts": ("stnlib/data/__init__.py", ["tests/library/test_data_shortcuts_behaviour.py"]),
     "notebooks": ("stnlib/course/notebooks.py", ["tests/course/test_make_lessons.py",
                                                   "tests/course/test_notebooks_behaviour.py"]),
     "book": ("stnlib/course/book.py", ["tests/course/test_book_behaviour.py"]),
