@@ -562,6 +562,12 @@ def test_only_value_changes_redraw(png, U):
     tp.dx.description = "dx!"
     tp.dy.description = "dy!"
     assert (ex.renders, tp.renders) == (1, 1)
+    ex.tabs.selected_index = 1  # on the raw tab the raw sliders drive θ: still only their values redraw
+    before = ex.renders
+    ex.raw["θ12"].description = "a12"
+    assert ex.renders == before
+    ex.raw["θ12"].value = 0.25
+    assert ex.renders == before + 1
 
 
 def test_set_params_selects_the_parameters_tab(png, U):
