@@ -1097,3 +1097,279 @@ def test_cli_runs_prints_and_reports(monkeypatch, capsys):
     assert bench._cli(parser.parse_args(["bench"])) == 2
     out = capsys.readouterr()
     assert out.err == "stn-course bench: error: no such device\n" and out.out == ""
+
+
+# --------------------------------------------------------------------------- defaults and arguments passed on
+
+
+def test_bench_sampler_draws_its_inputs_from_seed_0_by_default(T, dev_name, monkeypatch):
+    import stnlib.sampler as sampler_lib
+
+    real = F.grid_sample
+    seen = []
+
+    def ref(U, grid, *, align_corners, kernel):
+        seen.append((U.detach().clone(), grid.detach().clone()))
+        T.advance(0.5)
+        return real(U, grid, mode=kernel, align_corners=align_corners)
+
+    monkeypatch.setattr(sampler_lib, "grid_sample_reference", ref)
+    monkeypatch.setattr(torch.nn.functional, "grid_sample",
+                        lambda U, grid, *, mode, align_corners: (T.advance(0.25), real(
+                            U, grid, mode=mode, align_corners=align_corners))[1])
+    bench.bench_sampler(shapes=(((2, 1, 4, 4), (3, 3)),), kernels=("bilinear",), repeats=1, warmup=0)
+    g = torch.Generator().manual_seed(0)
+    U = torch.rand(2, 1, 4, 4, generator=g)
+    theta = torch.eye(2, 3).expand(2, 2, 3) + 0.15 * torch.randn(2, 2, 3, generator=g)
+    grid = F.affine_grid(theta, (2, 1, 3, 3), align_corners=False)
+    assert len(seen) == 2 and all(torch.equal(u, U) and torch.equal(gr, grid) for u, gr in seen)
+
+
+def test_bench_overhead_defaults_batch_64_seed_0_warmup_3_repeats_15(T, dev_name, monkeypatch):
+    seen, targets = [], []
+    real_ce = F.cross_entropy
+    monkeypatch.setattr(torch.nn.functional, "cross_entropy", lambda out, y: targets.append(y) or real_ce(out, y))
+    cnn, st = [], []
+    models = {"CNN": lambda: Net(T, lambda self: cnn.append(1) or 0.25, 42, seen),
+              "ST-CNN": lambda: Net(T, lambda self: st.append(1) or 0.5, 42, seen)}
+    rows = bench.bench_overhead(models=models)
+    assert len(cnn) == len(st) == 3 + 15  # warm-up rounds, then the timed ones
+    assert rows == [{"device": "dev cpu", "model": "ST-CNN (native sampler)", "batch": "64×1×42×42",
+                     "cnn": bench.summarize([0.25] * 15), "st_cnn": bench.summarize([0.5] * 15), "ratio": 2.0,
+                     "ratio_q1": 2.0, "ratio_q3": 2.0, "target": 1.25}]
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(64, 1, 42, 42, generator=g)
+    y = torch.randint(0, 10, (64,), generator=g)
+    assert len(seen) == len(targets) == 36
+    assert all(torch.equal(s, x) for s in seen) and all(torch.equal(t, y) for t in targets)
+
+
+def test_bench_overhead_times_both_rows_on_the_clock_asked_for(T, dev_name):
+    def make_st():
+        m = Net(T, lambda self: 1.0 if self.transformer.sampler == "reference" else 0.5, 2, [])
+        m.transformer = SimpleNamespace(sampler="native")
+        return m
+
+    models = {"CNN": lambda: Net(T, lambda self: 0.25, 2, []), "ST-CNN": make_st}
+    rows = bench.bench_overhead(batch_size=2, in_size=2, repeats=2, warmup=0, models=models, clock="cpu")
+    # the cpu clock runs at 2t: every figure is twice the wall time
+    assert [(r["model"], r["cnn"]["median_ms"], r["st_cnn"]["median_ms"], r["ratio"]) for r in rows] == [
+        ("ST-CNN (native sampler)", 500.0, 1000.0, 2.0), ("ST-CNN (reference sampler)", 500.0, 2000.0, 4.0)]
+
+
+def test_train_to_target_of_a_recipe_that_trains_no_step(T):
+    x, zeros, mixed = _data()
+    lines = []
+    r = bench._train_to_target("z", lambda: Counter(T), FakeRecipe(T, steps=0), (x, zeros), (x, mixed),
+                               (x, zeros), cap=10.0, target=0.0, eval_every=2, seed=0, clock="wall",
+                               log=lines.append)
+    assert r == {"seconds_to_target": None, "steps": 0, "time_cap_s": 10.0,
+                 "curve": [{"step": 0, "seconds": 0.0, "wall_s": 0.0, "cpu_s": 0.0, "val_error": 50.0}],
+                 "val_error_at_stop": 50.0, "test_error_at_stop": 100.0}
+    assert lines == ["z: stopped at step 0, 0 s; test error 100.00%"]
+
+
+def test_train_to_target_evaluates_a_step_that_lands_exactly_on_its_cap(T):
+    x, zeros, mixed = _data()
+    lines = []
+    # 0.5 s a step on the cpu clock: step 3 ends at 1.5 s, the cap, between two evaluations (every 2)
+    r = bench._train_to_target("c", lambda: Counter(T), FakeRecipe(T, steps=10), (x, zeros), (x, zeros),
+                               (x, zeros), cap=1.5, target=25.0, eval_every=2, seed=0, clock="cpu",
+                               log=lines.append)
+    assert r["seconds_to_target"] == 1.5 and r["steps"] == 3  # 25 % at the cap: reached
+    assert [(c["step"], c["seconds"], c["val_error"]) for c in r["curve"]] == [(2, 1.0, 50.0), (3, 1.5, 25.0)]
+    assert lines == ["c: step 2, 1 s, validation error 50.00%", "c: step 3, 2 s, validation error 25.00%",
+                     "c: stopped at step 3, 2 s; test error 25.00%"]
+
+
+def test_error_evaluates_at_most_1000_inputs_at_a_time():
+    sizes = []
+
+    class Sizes(nn.Module):
+        def forward(self, x):
+            sizes.append(len(x))
+            return torch.zeros(len(x), 10)
+
+    assert bench._error(Sizes(), torch.zeros(2001, 1), torch.zeros(2001, dtype=torch.long)) == 0.0
+    assert sizes == [1000, 1000, 1]
+
+
+def test_time_to_accuracy_defaults_reach_each_recipe(T, dev_name, monkeypatch):
+    seen = []
+
+    def fake_train(name, make, recipe, train, val, test, **kw):
+        seen.append((name, kw))
+        return {"seconds_to_target": None, "curve": [], "time_cap_s": kw["cap"]}
+
+    monkeypatch.setattr(bench, "_train_to_target", fake_train)
+    x, zeros, mixed = _data()
+    t = bench.bench_time_to_accuracy(data=(x, zeros, x, zeros, x, zeros), recipes={"r": (None, None),
+                                                                                  "s": (None, None)})
+    kw = {"cap": 900.0, "target": 1.5, "eval_every": 200, "seed": 0, "clock": "wall", "log": None}
+    assert seen == [("r", kw), ("s", kw)]
+    assert (t["time_cap_s"], t["budget_s"], t["target_error"]) == (900.0, 900.0, 1.5)
+    assert t["ratios"] == {"s": {"ratio": None, "bound": False}}
+
+
+def test_time_to_accuracy_holds_out_5000_validation_digits_by_default_and_accepts_one(T, dev_name, monkeypatch):
+    import stnlib.data as data_lib
+
+    sizes = {"train": 5001}
+    monkeypatch.setattr(data_lib, "load", lambda name, split, *, n, seed: SimpleNamespace(
+        images=torch.zeros(sizes.get(split, 2), 1, 1, 1), labels=torch.arange(sizes.get(split, 2))))
+    seen = {}
+
+    def fake_train(name, make, recipe, train, val, test, **kw):
+        seen.update(train=train[1].tolist(), val=val[1].tolist())
+        return {"seconds_to_target": None, "curve": [], "time_cap_s": kw["cap"]}
+
+    monkeypatch.setattr(bench, "_train_to_target", fake_train)
+    t = bench.bench_time_to_accuracy(recipes={"r": (None, None)})
+    assert seen == {"train": [0], "val": list(range(1, 5001))}
+    assert t["data"] == ("mnist-rts: 1 train, 5000 validation (the last training digits, held out), "
+                         "2 test images")
+    sizes["train"] = 3
+    t = bench.bench_time_to_accuracy(n_val=1, recipes={"r": (None, None)})
+    assert seen == {"train": [0, 1], "val": [2]}
+    assert t["data"].startswith("mnist-rts: 2 train, 1 validation ")
+
+
+def test_time_to_accuracy_sizes_the_default_recipes_by_the_image_width(T, dev_name, monkeypatch):
+    got = []
+    monkeypatch.setattr(bench, "_recipes", lambda size, epochs: got.append((size, epochs)) or {
+        "only": (lambda: Counter(T), FakeRecipe(T, 1))})
+    x = torch.zeros(4, 1, 5, 7)  # N×C×H×W, not square
+    zeros = torch.zeros(4, dtype=torch.long)
+    bench.bench_time_to_accuracy(data=(x, zeros, x, zeros, x, zeros), eval_every=1)
+    assert got == [(7, 4)]
+
+
+def test_time_to_accuracy_ratios_divide_by_the_first_recipes_time_and_name_each_recipe(T, dev_name):
+    x, zeros, mixed = _data()
+    recipes = {"first": (lambda: Counter(T), FakeRecipe(T, 10)),             # 50 % after 2 steps: 0.5 s
+               "slow": (lambda: Counter(T), FakeRecipe(T, 10, cost=1.0)),    # 2 s
+               "never": (lambda: Counter(T), FakeRecipe(T, 1))}              # ends at 75 %
+    lines = []
+    t = bench.bench_time_to_accuracy(time_cap_s=3.0, target=50.0, eval_every=1,
+                                     data=(x, zeros, x, zeros, x, zeros), recipes=recipes, log=lines.append)
+    assert [r["seconds_to_target"] for r in t["recipes"].values()] == [0.5, 2.0, None]
+    assert t["ratios"] == {"slow": {"ratio": 4.0, "bound": False}, "never": {"ratio": 6.0, "bound": True}}
+    assert [recipe.calls[0]["desc"] for _, recipe in recipes.values()] == ["first", "slow", "never"]
+    assert lines == ["first: step 1, 0 s, validation error 75.00%", "first: step 2, 0 s, validation error 50.00%",
+                     "first: stopped at step 2, 0 s; test error 50.00%",
+                     "slow: step 1, 1 s, validation error 75.00%", "slow: step 2, 2 s, validation error 50.00%",
+                     "slow: stopped at step 2, 2 s; test error 50.00%",
+                     "never: step 1, 0 s, validation error 75.00%",
+                     "never: stopped at step 1, 0 s; test error 75.00%"]
+
+
+def test_time_to_accuracy_counts_a_point_exactly_at_the_budget_tolerance(T, dev_name):
+    x, zeros, mixed = _data()
+    cap = 0.5 - 1e-9
+    assert cap + 1e-9 == 0.5  # the first recipe's cap is the budget; 0.5 s is its edge
+    recipes = {"a": (lambda: Counter(T), FakeRecipe(T, 10)), "b": (lambda: Counter(T), FakeRecipe(T, 10))}
+    t = bench.bench_time_to_accuracy(time_cap_s=9.0, target=0.0, eval_every=1, time_caps={"a": cap},
+                                     data=(x, zeros, x, zeros, x, zeros), recipes=recipes)
+    a, b = t["recipes"].values()
+    assert t["budget_s"] == cap and a["seconds_to_target"] is None and b["seconds_to_target"] == 1.0
+    assert a["curve"][-1]["seconds"] == b["curve"][1]["seconds"] == 0.5
+    assert a["val_error_at_budget"] == b["val_error_at_budget"] == 50.0  # the 0.5 s points count
+
+
+def test_bench_seeds_default_seed_and_what_both_rounds_train_with(T, dev_name, monkeypatch):
+    made = []
+
+    def sides(build, data, seeds, *, batch_size, lr, device):
+        made.append((build, data, seeds, batch_size, lr, device))
+        return (lambda: T.advance(0.5)), (lambda: T.advance(0.25))
+
+    monkeypatch.setattr(bench, "_seed_sides", sides)
+    models = {"m": {"build": "B", "shape": (2,), "batch_size": 3, "lr": 0.05}}
+    bench.bench_seeds(models=models, n_seeds=2, steps=4, repeats=1)
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(12, 2, generator=g), torch.randint(0, 10, (12,), generator=g)
+    (wb, warm, *warm_args), (b, data, *args) = made
+    assert warm_args == args == [[0, 1], 3, 0.05, torch.device("cpu")] and wb == b == "B"
+    assert torch.equal(data[0], x) and torch.equal(data[1], y)
+    assert torch.equal(warm[0], x[:6]) and torch.equal(warm[1], y[:6])
+
+
+def test_format_table_shows_the_overhead_device_before_its_first_comma():
+    t = {"median_ms": 1.0, "q1_ms": 0.5, "q3_ms": 2.0}
+    meta = {"date": "D", "torch": "t", "threads": 4, "clock": "wall", "loadavg_start": None}
+    row = {"device": "cpu: Y, 4 thread(s)", "model": "ST-CNN (native sampler)", "batch": "2×1×3×3", "cnn": t,
+           "st_cnn": t, "ratio": 1.0, "ratio_q1": 1.0, "ratio_q3": 1.0}
+    assert bench.format_table({"meta": meta, "overhead": [row]}).splitlines()[-1] == (
+        "| cpu: Y | ST-CNN (native sampler) | 2×1×3×3 | 1.00 [0.50–2.00] | 1.00 [0.50–2.00] | "
+        "1.00× [1.00–1.00] |")
+
+
+# --------------------------------------------------------------------------- the device asked for
+# "meta" stands in for an accelerator (CPU-only machines): tensors and models there keep their device
+
+
+def test_bench_sampler_samples_on_the_device_asked_for(T, dev_name, monkeypatch):
+    import stnlib.sampler as sampler_lib
+
+    seen = []
+
+    def sample(U, grid):
+        seen.append((U.device.type, grid.device.type))
+        return U[:, :, :2, :2] * grid[..., :1].permute(0, 3, 1, 2)
+
+    monkeypatch.setattr(sampler_lib, "grid_sample_reference",
+                        lambda U, grid, *, align_corners, kernel: (T.advance(0.5), sample(U, grid))[1])
+    monkeypatch.setattr(torch.nn.functional, "grid_sample",
+                        lambda U, grid, *, mode, align_corners: (T.advance(0.25), sample(U, grid))[1])
+    rows = bench.bench_sampler(shapes=(((2, 1, 4, 4), (2, 2)),), kernels=("bilinear",), devices=("meta",),
+                               repeats=1, warmup=0)
+    assert seen == [("meta", "meta")] * 4 and [r["device"] for r in rows] == ["dev meta"] * 2
+
+
+def test_bench_overhead_trains_on_the_device_asked_for(T, dev_name, monkeypatch):
+    targets = []
+    real_ce = F.cross_entropy
+    monkeypatch.setattr(torch.nn.functional, "cross_entropy", lambda out, y: targets.append(y) or real_ce(out, y))
+    seen, built = [], []
+    models = {name: (lambda cost=cost: built.append(Net(T, lambda self: cost, 2, seen)) or built[-1])
+              for name, cost in (("CNN", 0.25), ("ST-CNN", 0.5))}
+    rows = bench.bench_overhead(batch_size=2, in_size=2, repeats=1, warmup=0, models=models, devices=("meta",))
+    assert rows[0]["device"] == "dev meta" and rows[0]["ratio"] == 2.0
+    assert {x.device.type for x in seen} == {y.device.type for y in targets} == {"meta"}
+    assert [m.lin.weight.device.type for m in built] == ["meta", "meta"]
+
+
+def test_bench_seeds_times_a_cuda_device_with_synchronized_clocks(T, dev_name, monkeypatch):
+    events = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: events.append(("sync", device)))
+
+    def sides(build, data, seeds, *, batch_size, lr, device):
+        return (lambda: events.append("sequential") or T.advance(1.0)), (
+            lambda: events.append("vectorized") or T.advance(0.5))
+
+    monkeypatch.setattr(bench, "_seed_sides", sides)
+    models = {"m": {"build": "B", "shape": (1,), "batch_size": 1, "lr": 0.1}}
+    s = bench.bench_seeds(models=models, n_seeds=1, steps=1, repeats=2, devices=("cuda",))
+    cuda = torch.device("cuda")
+    warm_up = ["sequential", "vectorized"]
+    timed = [("sync", cuda), "sequential", ("sync", cuda), ("sync", cuda), "vectorized", ("sync", cuda)]
+    assert events == warm_up + timed * 2
+    assert s["rows"][0]["device"] == "dev cuda" and s["rows"][0]["ratio"] == 0.5
+
+
+def test_run_bench_device_cpu_leaves_out_an_available_cuda(parts, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    r = bench.run_bench(parts=["sampler", "seeds"], device="cpu", out=None)
+    assert parts["sampler"][1]["devices"] == parts["seeds"][1]["devices"] == [torch.device("cpu")]
+    assert r["meta"]["devices"] == ["dev cpu"]
+    r = bench.run_bench(parts=["sampler"], out=None)
+    assert parts["sampler"][1]["devices"] == [torch.device("cpu"), torch.device("cuda")]
+    assert r["meta"]["devices"] == ["dev cpu", "dev cuda"]
+
+
+def test_run_bench_flushes_each_time_to_accuracy_line(parts, monkeypatch):
+    bench.run_bench(parts=["time-to-accuracy"], out=None)
+    events = []
+    monkeypatch.setattr(sys, "stderr", SimpleNamespace(write=events.append, flush=lambda: events.append("FLUSH")))
+    parts["tta"][1]["log"]("a line")
+    assert events == ["a line", "\n", "FLUSH"]  # at once: a notebook's stderr would hold it back
