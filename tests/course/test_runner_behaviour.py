@@ -28,9 +28,13 @@ def _write(tmp_path, cells):
     return path
 
 
+def _bare():
+    cell = nbformat.v4.new_markdown_cell("no metadata at all")  # a new cell id each time
+    cell.metadata = {}
+    return cell
+
+
 def test_the_cell_that_raised_is_named_by_its_number_in_the_source(tmp_path):
-    bare = nbformat.v4.new_markdown_cell("no metadata at all")
-    bare.metadata = {}
     path = _write(tmp_path, [
         _cell("An Exception was encountered", tags=["papermill-error-cell-tag"], kind="markdown"),  # papermill's banner
         _cell("# Title", kind="markdown"),
@@ -38,12 +42,12 @@ def test_the_cell_that_raised_is_named_by_its_number_in_the_source(tmp_path):
         _cell('BUDGET = "smoke"', tags=["injected-parameters"], count=2, exception=False),  # papermill's
         _cell("x = 1", count=3, exception=False),
         _cell("\n\n   raise ValueError('boom')  \nmore()", count=4, exception=True),
-        bare,
+        _bare(),
         _cell("after()", count=5, exception=True),  # a later failure is not the first
     ])
     # cells: (banner and injected: not in the source) 1 markdown, 2 parameters, 3 x = 1, 4 the raise
     assert _failing_cell(path) == (4, 4, "raise ValueError('boom')")
-    path = _write(tmp_path, [bare, _cell("x = 1", count=1, exception=False), bare,
+    path = _write(tmp_path, [_bare(), _cell("x = 1", count=1, exception=False), _bare(),
                              _cell("fail()", count=2, exception=True)])
     assert _failing_cell(path) == (4, 2, "fail()")
 
