@@ -517,3 +517,236 @@ def test_the_lane_markings_end_120_m_away(distance, painted):
     assert s.labels[0][7, 13] == 1 and s.labels[0][7, 14] == 0  # the edge line lies on the road's last column
     assert bool(log[0]["marks"][7, 13]) == painted and int(log[0]["marks"][7].sum()) == (2 if painted else 0)
     assert torch.allclose(s.images[0].double(), (img.clamp(0, 1) * 255).round() / 255, atol=1 / 255 + 1e-6)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Scenes placed by hand: torch.rand and torch.randint answer from a script for the scene's generator (the same
+# script for the renderer and for the reference above), so that a box can be put where the window's clipping,
+# the "in front of the camera" test and the skipping of a box behind the camera decide its pixels, a coin can
+# land exactly on its probability, and a pixel can lie exactly on a boundary.
+# --------------------------------------------------------------------------------------------------------------
+
+def scripted_draws(monkeypatch, scripts):
+    """torch.rand / torch.randint give the generators of ``scripts`` ((generator, list) pairs) their listed values
+    in order: a float for a scalar draw, a list of floats for a vector, an int for randint; others draw as usual."""
+    rand, randint = torch.rand, torch.randint
+    left = [(generator, iter(values)) for generator, values in scripts]
+
+    def script(generator):
+        return next((rest for g, rest in left if g is generator), None)
+
+    def scripted_rand(*size, generator=None, **kwargs):
+        if script(generator) is None:
+            return rand(*size, generator=generator, **kwargs)
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        value = torch.tensor(next(script(generator)), dtype=torch.float32)
+        assert tuple(value.shape) == shape and ((value >= 0) & (value < 1)).all(), (value, shape)
+        return value
+
+    def scripted_randint(low, high, size, generator=None, **kwargs):
+        if script(generator) is None:
+            return randint(low, high, size, generator=generator, **kwargs)
+        value = next(script(generator))
+        assert isinstance(value, int) and low <= value < high and tuple(size) == ()
+        return torch.tensor(value)
+
+    monkeypatch.setattr(torch, "rand", scripted_rand)
+    monkeypatch.setattr(torch, "randint", scripted_randint)
+    return left
+
+
+def hand_placed_spec(fov=80.0, pitch=5.0, yaw=0.0, posts=0, cars=0, size=32, height=1.5, width=7.0, shadows=0,
+                     offset=0.0, **kwargs):
+    # a straight road, no roll: the camera's draws fix everything but the yaw and the lateral offset
+    return R.RoadScene(size=size, fov=fov, height=(height, height), pitch=(pitch, pitch), roll=0.0, yaw=yaw,
+                       width=(width, width), offset=offset, curvature=0.0, shadows=(shadows, shadows),
+                       cars=(cars, cars), posts=(posts, posts), **kwargs)
+
+
+def hand_placed_draws(posts=(), cars=(), surface=(), shadows=(), offset=0.5):
+    """The draws of a hand_placed_spec scene: the yaw at −yaw (draw 0), the offset's draw, every other uniform at
+    its middle (hue (0.35, 0.55, 0.185), grey 0.4, white 0.875, haze 105 m, gain 0.975); ``surface``: the paving's
+    and the edge lines' draws where the spec makes them; the shadows, each [z, x, x semi-axis, z semi-axis,
+    darkening]; the cars, each [z, from the centre line, width, height, colour (3)]; the posts, each [z, side
+    (< 0.5: right), beyond the edge, width, height, colour × 3]; all as draws in [0, 1)."""
+    draws = [0.5, 0.5, 0.5, 0.0, 0.5, 0.5, offset, 0.5, 0.5, 0.5, 0.5, *surface, 0.5, len(shadows)]
+    for shadow in shadows:
+        draws += shadow
+    draws += [0.5, len(cars)]
+    for car in cars:
+        draws += car
+    draws.append(len(posts))
+    for post in posts:
+        draws += post
+    return draws + [0.5]
+
+
+def box_pixel(colour, z, gain=0.975):
+    """A box's 8-bit RGB: its colour faded into the low sky with distance, times the gain."""
+    fade = math.exp(-z / 150)
+    value = (torch.tensor(colour, dtype=torch.float64) * fade + torch.tensor([0.85, 0.9, 0.95]).double() * (1 - fade))
+    return (value * gain * 255).round() / 255
+
+
+def assert_hand_placed_scene(monkeypatch, spec, draws, log=None):
+    ours, theirs = torch.Generator(), torch.Generator()
+    left = scripted_draws(monkeypatch, [(ours, draws), (theirs, draws)])
+    got = R.road_scenes(1, spec=spec, generator=ours)
+    img, mask = reference_scene(spec, theirs, log)
+    assert all(next(rest, None) is None for _, rest in left)  # every scripted draw was used
+    assert torch.equal(got.labels[0], mask)
+    expected = (img.clamp(0, 1) * 255).round() / 255
+    diff = (got.images[0].double() - expected).abs()
+    assert diff.max() <= 1 / 255 + 1e-6 and (diff > 1e-6).sum() <= 3
+    return got.images[0].double(), got.labels[0]
+
+
+def is_box(image, colour, z):
+    return ((image - box_pixel(colour, z)[:, None, None]).abs() <= 1 / 255 + 1e-6).all(0)
+
+
+def test_a_box_reaching_past_the_first_column_and_row_is_drawn_there(monkeypatch):
+    # a post 5.96 m tall and 1.49 m wide 5 m ahead, 4 m left of the road's centre (0.5 m beyond its edge): its
+    # corners project to columns -3.7 … 3.9 and rows -4.2 … 19.9, so that it covers column 0 and row 0
+    colour = [0.3, 0.375, 0.175]
+    image, _ = assert_hand_placed_scene(monkeypatch, hand_placed_spec(posts=1),
+                                        hand_placed_draws(posts=[[0.0, 0.75, 0.0, 0.99, 0.99, 0.5, 0.5, 0.5]]))
+    box = is_box(image, colour, 5.0)
+    assert box[:20, :3].all() and box[14:20, 3].all() and box.sum() == 66  # rows 0-19, columns 0-2 (3 below 14)
+
+
+def test_a_box_with_a_corner_between_half_a_metre_and_one_and_a_half_metres_ahead_is_drawn(monkeypatch):
+    # a camera looking 80° down (fov 150°) and a post 1.5 m tall 5 m ahead, 4 m right: its top corners, level with
+    # the camera, lie 5 · cos 80° = 0.87 m ahead of it (its foot 2.35 m): in front (≥ 0.5 m), so that it is drawn
+    colour = [0.2, 0.25, 0.1]
+    image, _ = assert_hand_placed_scene(monkeypatch, hand_placed_spec(150.0, 80.0, posts=1),
+                                        hand_placed_draws(posts=[[0.0, 0.0, 0.0, 0.99, 0.0, 0.0, 0.0, 0.0]]))
+    assert 0.5 < 5 * math.cos(math.radians(80)) < 1.5
+    box = is_box(image, colour, 5.0)
+    assert box.sum() == 26 and box[:7, 23:].sum() == 26  # the top right corner of the picture
+
+
+def test_a_box_exactly_half_a_metre_ahead_is_drawn(monkeypatch):
+    # a camera 2 m up looking straight down (pitch 90°) and a post 1.5 m tall: its top corners lie exactly 0.5 m ahead
+    # of the camera (the limit: a box is skipped only with a corner less than 0.5 m ahead), its foot 2 m
+    colour = [0.2, 0.25, 0.1]
+    spec = hand_placed_spec(150.0, 90.0, posts=1, height=2.0, width=1.0)
+    post = [0.0, 0.0, 0.0, 0.99, 0.0, 0.0, 0.0, 0.0]
+    image, _ = assert_hand_placed_scene(monkeypatch, spec, hand_placed_draws(posts=[post]))
+    half = (0.2 + 1.3 * 0.99) / 2  # the post stands at x = 0.5 + 0.5 m, 1.487 m wide
+    top = torch.tensor([[1 - half, 0.5, 5.0], [1 + half, 0.5, 5.0]]) @ camera_to_world(90.0, 0.0, 0.0)
+    assert top[:, 2].tolist() == [0.5, 0.5]
+    box = is_box(image, colour, 5.0)
+    assert box.sum() == 18 and box[:5, 17:21].sum() == 18
+
+
+def test_a_box_behind_the_camera_is_skipped_and_the_nearer_boxes_are_still_drawn(monkeypatch):
+    # a camera turned 120° left (fov 150°): a post 59.45 m down the road and 9.4 m left lies 21 to 22.5 m behind it
+    # and is skipped (seen through the camera from behind, it would land on columns 4-5, rows 15-16); the post 5 m
+    # down the road and 6.75 m left, drawn after it (far to near), lies 2.3 to 4.1 m in front of it and is drawn:
+    # a skipped box does not end the drawing
+    far, near = [0.398, 0.4975, 0.2485], [0.2, 0.25, 0.1]
+    draws = hand_placed_draws(posts=[[0.99, 0.75, 0.99, 0.99, 0.99, 0.99, 0.99, 0.99],   # z 59.45, 5.9 m out
+                                     [0.0, 0.75, 0.5, 0.99, 0.99, 0.0, 0.0, 0.0]])       # z 5, 3.25 m out
+    image, _ = assert_hand_placed_scene(monkeypatch, hand_placed_spec(150.0, 5.0, 120.0, posts=2), draws)
+    box = is_box(image, near, 5.0)
+    assert box.sum() == 26 and box[7:18, 25:30].sum() == 26
+    assert not is_box(image, far, 59.45).any()
+
+
+def test_a_pixel_centre_on_a_box_edge_is_inside(monkeypatch):
+    # a car 1.6 m wide 8 m ahead with its right side on the camera's axis (x = -0.8 + 0.8 = 0 m): on a 31 px picture
+    # that side projects to x = 15.5 px exactly, through the centres of column 15, which are drawn
+    colour = [0.45, 0.45, 0.45]
+    image, _ = assert_hand_placed_scene(monkeypatch, hand_placed_spec(cars=1, size=31, width=3.2),
+                                        hand_placed_draws(cars=[[0.0, 0.0, 0.0, 0.5, [0.5, 0.5, 0.5]]]))
+    box = is_box(image, colour, 8.0)
+    assert box[14:17, 12:16].all() and box.sum() == 12 and not box[:, 16:].any()
+
+
+def test_a_pixel_on_the_roads_edge_is_not_road(monkeypatch):
+    # a camera 1 m up looking straight down (fov 90°, 32 px): column c sees the ground at x = (c + 0.5 - 16) / 16 m,
+    # exactly; a road 1.9375 m wide ends at ±0.96875 m, the ground of columns 0 and 31: outside (|x| < w/2 is road)
+    spec = hand_placed_spec(90.0, 90.0, height=1.0, width=1.9375)
+    _, mask = assert_hand_placed_scene(monkeypatch, spec, hand_placed_draws())
+    expected = torch.ones(32, 32, dtype=torch.long)
+    expected[:, [0, 31]] = 0
+    assert torch.equal(mask, expected)
+
+
+def test_coins_that_land_on_their_probability_come_up_no(monkeypatch):
+    # a uniform draw u in [0, 1) says yes when u < p, which happens with probability p exactly: a draw of exactly
+    # p = 0.5 leaves the verge unpaved, takes the edge lines away (they stay when u < edge_lines), puts the post on
+    # the left (right when u < 0.5) and, on a paved verge, makes the paving darker (lighter when u < 0.5)
+    log = []
+    colour = [0.3, 0.375, 0.175]
+    spec = hand_placed_spec(posts=1, paved=0.5, edge_lines=0.5)
+    post = [0.0, 0.5, 0.0, 0.5, 0.5, 0.5, 0.5, 0.5]  # side: exactly 0.5
+    image, _ = assert_hand_placed_scene(monkeypatch, spec, hand_placed_draws(posts=[post], surface=[0.5, 0.5]), log)
+    assert (log[0]["paved"], log[0]["painted"]) == (False, False)
+    box = is_box(image, colour, 5.0)
+    assert box.sum() > 10 and not box[:, 16:].any()  # the left half
+    assert_hand_placed_scene(monkeypatch, hand_placed_spec(paved=0.75), hand_placed_draws(surface=[0.5, 0.5, 0.5]),
+                             log)
+    assert (log[1]["paved"], log[1]["lighter"]) == (True, False)
+
+
+# A camera looking straight down (pitch 90°) with f = 16 px on 32 px (fov 90°): column c sees the ground at
+# x = h (c + 0.5 − 16) / 16 and row r at z = h (15.5 − r) / 16 (behind the camera below the middle), exactly in
+# float32 for the heights below, so that a pixel can lie exactly on a boundary.
+
+def straight_down(height, **kwargs):
+    return hand_placed_spec(90.0, 90.0, height=height, **kwargs)
+
+
+def test_lane_lines_end_exactly_at_their_half_width(monkeypatch):
+    # h = 32 · 0.08 (in float32): the pixels next to the middle see x = ±0.08 m, the row above it z = 0.08 m; on a
+    # road 0.5 m wide the edge lines' centre is the centre line: both lines are 0.16 m wide (|lateral| < 0.08 m),
+    # so that nothing is painted, though every dash and line reaches those pixels' edges
+    h = 32 * float(torch.tensor(0.08))
+    log = []
+    _, mask = assert_hand_placed_scene(monkeypatch, straight_down(h, width=0.5), hand_placed_draws(), log)
+    assert not log[0]["marks"].any()
+    assert mask[:, 14:18].all() and mask.sum() == 4 * 32  # |x| = 0.08 or 0.24 m: road
+
+
+def test_a_dash_ends_exactly_3_m_into_each_9_m(monkeypatch):
+    # h = 96 m, the road's centre 3 m right of the camera (offset draw 0: −0.75 · 8 / 2 m): column 16 sees the centre
+    # line (x = 3 m); row 14 sees z = 9 m, where a dash starts, row 15 z = 3 m, where it has ended (a dash covers
+    # remainder(z, 9 m) < 3 m)
+    log = []
+    _, mask = assert_hand_placed_scene(monkeypatch, straight_down(96.0, width=8.0, offset=0.75),
+                                       hand_placed_draws(offset=0.0), log)
+    assert bool(log[0]["marks"][14, 16]) and not bool(log[0]["marks"][15, 16])
+    assert mask[14, 16] == 1 and mask[15, 16] == 1
+
+
+def test_lane_markings_exactly_120_m_away_are_not_painted(monkeypatch):
+    # h = 3840 m: row 15 sees z = 120 m, column 16 x = 120 m; the road's centre 116.25 m right of the camera
+    # (offset draw 0: −29.0625 · 8 / 2 m) puts the right edge line's centre (3.75 m out) there: road, not painted
+    log = []
+    _, mask = assert_hand_placed_scene(monkeypatch, straight_down(3840.0, width=8.0, offset=29.0625),
+                                       hand_placed_draws(offset=0.0), log)
+    assert mask[15, 16] == 1 and not log[0]["marks"][:16].any()
+
+
+def test_ground_exactly_400_m_away_is_not_ground(monkeypatch):
+    # h = 12800 m: row 15 sees z = 400 m, column 16 x = 400 m, where the road's centre lies (offset draw 0: −100 ·
+    # 8 / 2 m): sky there (the sky's lowest colour, times the gain), no road; row 14 (z = 1200 m) as well
+    image, mask = assert_hand_placed_scene(monkeypatch, straight_down(12800.0, width=8.0, offset=100.0),
+                                           hand_placed_draws(offset=0.0))
+    assert mask[:16].sum() == 0
+    sky = (torch.tensor([0.85, 0.9, 0.95], dtype=torch.float64) * 0.975 * 255).round() / 255
+    assert (image[:, :16] - sky[:, None, None]).abs().max() <= 1 / 255 + 1e-6
+
+
+def test_a_pixel_on_a_shadows_rim_is_not_shaded(monkeypatch):
+    # h = 192 m: column 16 sees x = 6 m, row 14 z = 18 m; a shadow centred at x = 6 m, z = 19.375 m with semi-axes
+    # 1 m (x) and 1.375 m (z) has that ground point on its rim ((18 − 19.375) / 1.375 = −1): not inside (< 1), and
+    # no other pixel's point is inside it: the scene has no shade
+    log = []
+    shadow = [0.375, 0.75, 0.0, 0.125, 0.5]  # z 4 + 41 · 0.375, x −12 + 24 · 0.75, 1 + 4 · 0, 1 + 3 · 0.125
+    shaded, _ = assert_hand_placed_scene(monkeypatch, straight_down(192.0, shadows=1),
+                                         hand_placed_draws(shadows=[shadow]), log)
+    plain, _ = assert_hand_placed_scene(monkeypatch, straight_down(192.0), hand_placed_draws(), log)
+    assert log[0]["shadows"] == 1 and torch.equal(shaded, plain)
