@@ -570,3 +570,68 @@ def test_the_projective_theta_maps_the_moved_frame_onto_the_source_frame():
     frame = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], dtype=torch.float64)
     moved = (p["scale"].double()[:, None, None] * frame * 6 + p["corners"].double()) / 8  # canvas-normalized
     torch.testing.assert_close(apply_homography(p["theta"].double(), moved), frame.expand(5, 4, 2), rtol=0, atol=1e-5)
+
+
+def test_the_projective_shape_test_is_made_on_the_moved_frame(monkeypatch):
+    # torch.randn answers the generator's first draw with chosen corner moves (in units of corner_std = 6 px), then
+    # no move at all. On the 28 px frame (corners ±14 px, scale 1): image 0's top-left corner moved 10.5 px out
+    # along the diagonal, to (−24.5, −24.5), leaves interior angles of 59.5°, 105°, 90°, 105°: kept. Image 1's moved
+    # 10.5 px in, to (−3.5, −3.5), opens that corner to 152° > 180° − 30°: drawn again, and the redraw does not
+    # move. A shape test of scale · frame − noise would swap the two verdicts, one of scale / frame + noise (a
+    # frame 0.14 px wide) would reject image 0's draw.
+    randn = torch.randn
+    gen = g(46)
+    first = torch.zeros(2, 4, 2, dtype=torch.float64)
+    first[0, 0], first[1, 0] = -1.75, 1.75
+    calls = []
+
+    def scripted_randn(*size, generator=None, **kwargs):
+        if generator is not gen:
+            return randn(*size, generator=generator, **kwargs)
+        calls.append(size)
+        assert kwargs == {"dtype": torch.float64}
+        return first.clone() if len(calls) == 1 else torch.zeros(*size, dtype=torch.float64)
+
+    monkeypatch.setattr(torch, "randn", scripted_randn)
+    x = torch.zeros(2, 1, 28, 28)
+    x[:, :, 6:22, 9:19] = torch.arange(30.0, 250.0, 22.0) / 255  # 8-bit levels
+    spec = D.Projective(scale=(1.0, 1.0), corner_std=6.0, truncate=2.0, min_angle=30.0, canvas=28, inside=False)
+    out, p = D.projective(x, spec, gen)
+    assert calls == [(2, 4, 2), (1, 4, 2)]  # one redraw, of image 1 only
+    expected = torch.zeros(2, 4, 2)
+    expected[0, 0] = -10.5
+    assert torch.equal(p["corners"], expected) and torch.equal(p["scale"], torch.ones(2))
+    frame = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], dtype=torch.float64)
+    moved = (frame * 14 + expected[0].double()) / 14
+    h = torch.cat([moved, torch.ones(4, 1, dtype=torch.float64)], -1) @ p["theta"][0].double().T
+    torch.testing.assert_close(h[:, :2] / h[:, 2:], frame, rtol=0, atol=1e-5)  # the moved frame shows the source's
+    torch.testing.assert_close(p["theta"][1], torch.eye(3), rtol=0, atol=1e-6)  # the redraw: the source as it is
+    torch.testing.assert_close(out[1], x[1], rtol=0, atol=1e-6)
+    assert not torch.equal(out[0], x[0])
+
+
+def test_well_shaped_limits_are_inclusive():
+    # interior angles in [min_angle, 180° − min_angle], ends included: at min_angle 0 a frame with a straight angle
+    # (the top edge's middle point on the line between its neighbours: a turn of exactly 0) is accepted, in both
+    # orientations; the same frame with the middle point 0.01 past that line (a reflex corner) is not
+    straight = torch.tensor([[[-1.0, -1.0], [0.0, -1.0], [1.0, -1.0], [0.0, 1.0]]], dtype=torch.float64)
+    bent = straight.clone()
+    bent[0, 1, 1] = -0.99
+    for quad in (straight, straight.flip(1)):
+        assert D._well_shaped(quad, 0.0).tolist() == [True]
+    for quad in (bent, bent.flip(1)):
+        assert D._well_shaped(quad, 0.0).tolist() == [False]
+
+
+def test_ink_just_outside_the_canvas_at_the_cut_level_is_not_a_cut():
+    # a 16 px source shown at its pixel size on a 12 px canvas (projective, no corner moves, scale 1): the 2 px ring
+    # just outside the canvas samples the source's outer 2 px exactly; a frame of exactly 0.25 there is not "more
+    # ink than" the cut level and the draw is kept; a frame of 0.25 + 1/255 is a cut, made again until it gives up
+    x = torch.full((1, 1, 16, 16), 0.25)
+    x[:, :, 2:14, 2:14] = torch.arange(144.0).view(12, 12) / 255
+    spec = D.Projective(scale=(1.0, 1.0), corner_std=0.0, canvas=12, inside=True)
+    out, _ = D.projective(x, spec, g(47))
+    assert torch.equal(out, x[:, :, 2:14, 2:14])
+    x[:, :, :2] = 0.25 + 1 / 255
+    with pytest.raises(ValueError, match="^projective distortion: after 200 draws 1 digit"):
+        D.projective(x, spec, g(47))
