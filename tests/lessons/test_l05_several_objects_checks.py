@@ -161,3 +161,27 @@ def test_the_second_rows_hint_up_to_rounding():
     b[4] = 0.5  # window 1 reads half the height
     assert message(L.check_left_right_bias, lambda: b + 5e-5).endswith(
         "the windows keep the full height and no shear: the second row of each θ is [0, 1, 0]")
+
+
+def test_a_second_row_within_the_checks_tolerance_is_not_named():
+    # window 1 shifted to -0.4 (wrong), both second rows 5e-5 off [0, 1, 0]: inside the hint's atol 1e-4,
+    # so the feedback is the general one for window 1, not the second-row hint
+    b = L.left_right_bias_reference().clone()
+    b[2] = -0.4
+    b[[3, 4, 5, 9, 10, 11]] += 5e-5
+    assert message(L.check_left_right_bias, lambda: b).endswith(
+        "window 1 must read exactly the left half: θ₁₁ = 0.5, θ₁₃ = −0.5, second row [0, 1, 0]")
+
+
+def nudged(which, shift):
+    per, par = good()
+    with torch.no_grad():
+        (per.loc[0] if which == "per" else par.loc[1]).head.bias[2] += shift
+    return per, par
+
+
+@pytest.mark.parametrize("which", ["per", "par"])
+def test_an_identity_start_is_accepted_up_to_the_checks_tolerance(which):
+    # a translation of 3e-7 moves V by a few 1e-6: inside the identity check's atol 1e-5, outside torch's default
+    assert L.check_addition_transformers(lambda: nudged(which, 3e-7), verbose=False) is True
+    assert "does not start as the identity" in message(L.check_addition_transformers, lambda: nudged(which, 1e-3))
