@@ -401,3 +401,43 @@ def test_index_hint_general_when_no_kernel_reads_right():
     def gather_sample(U, x, y, kernel="bilinear"):  # unclamped, and 1.5× the values besides
         return unclamped(U, x, y, kernel) * 1.5
     assert L._index_hint(gather_sample, 5, 9) == GENERAL
+
+
+@pytest.mark.parametrize("swap", [True, False], ids=["swapped", "unclamped"])
+@pytest.mark.parametrize("off", [lambda v: v * (1 + 5e-6), lambda v: v + 1e-6 * v.abs() + 5e-7],
+                         ids=["relative", "absolute"])
+def test_index_hint_reads_right_only_within_its_own_tolerance(swap, off):
+    # 5e-6 relative, or 5e-7 beyond rtol 1e-6: inside torch-like defaults (1e-5, 1e-6), outside the hint's (1e-6, 1e-9)
+    def gather_sample(U, x, y, kernel="bilinear"):
+        return off(L.gather_reference(U, y, x, kernel) if swap else L.gather_reference(U, x, y, kernel))
+    assert L._index_hint(gather_sample, 5, 9) == GENERAL
+
+
+def test_no_zero_padding_hint_when_inside_entries_are_off_by_more_than_atol():
+    # inside entries 5e-9 beyond rtol 1e-6 (within isclose's default atol 1e-8, not the hint's 1e-9)
+    def gather_sample(U, x, y, kernel="bilinear"):
+        ref = L.gather_reference(U, x, y, kernel)
+        out = ref + 1e-6 * ref.abs() + 5e-9
+        out[0, 0, 0, 3] += 1.0  # reads U at (7.894, 5.199), below the last row
+        return out
+    assert feedback(L.check_gather_sample, gather_sample)[1] is None
+
+
+def test_the_kink_and_outside_hints_need_the_expected_shape():
+    # an answer of another shape that broadcasts against the expected one gets neither hint
+    d = L._kink_points()
+    expected = ((d >= -1) & (d < 0)).double() - ((d >= 0) & (d < 1)).double()  # the right derivative
+    wrong_at_zero = expected.clone()
+    wrong_at_zero[d == 0] = 0.5
+    assert L._only_at_kinks({"d": d}, wrong_at_zero, expected)  # the same answer in the right shape
+    assert not L._only_at_kinks({"d": d}, wrong_at_zero[None], expected)
+    g = torch.Generator().manual_seed(0)
+    U = torch.rand(1, 1, 4, 5, generator=g, dtype=torch.float64).repeat(2, 1, 1, 1)  # two equal images,
+    x = torch.tensor([[[0.5, -1.5]], [[0.5, -1.5]]], dtype=torch.float64)  # read alike; column -1.5 is outside
+    y = torch.full_like(x, 1.5)
+    case = {"U": U, "x": x, "y": y, "kernel": "bilinear"}
+    ref = L.gather_reference(U, x, y, "bilinear")
+    answer = ref.clone()
+    answer[0, 0, 0, 1] += 1.0
+    assert L._reads_outside(case, answer, ref)
+    assert not L._reads_outside(case, answer[:1], ref)
