@@ -197,3 +197,21 @@ def test_cv2_variant_builds_each_mistake(align, inverse):
                                                          inverse_map=inverse))
     if not align and not inverse:  # the right answer: a 3-pixel shift right reads 3 · 2 / 12 to the left
         torch.testing.assert_close(expected, torch.tensor([[1.0, 0, -0.5], [0, 1, -0.2]], dtype=torch.float64))
+
+
+def test_every_case_hands_the_answer_float64_inputs():
+    # the checks compare in float64: every θ and M the student's function receives is float64, as documented
+    seen = []
+
+    def invert_theta(theta):
+        seen.append(("invert", tuple(theta.shape), theta.dtype))
+        return T.invert(theta)
+
+    def theta_from_cv2(M, in_size, out_size):
+        seen.append(("cv2", tuple(M.shape), M.dtype))
+        return L.cv2_reference(M, in_size, out_size)
+
+    assert L.check_invert_theta(invert_theta, verbose=False) is True
+    assert L.check_theta_from_cv2(theta_from_cv2, verbose=False) is True
+    assert {(w, shape) for w, shape, _ in seen} == {("invert", (1, 2, 3)), ("invert", (4, 2, 3)), ("cv2", (2, 3))}
+    assert {dtype for *_, dtype in seen} == {torch.float64}
