@@ -3,11 +3,13 @@ in one case or entry gets exactly the feedback naming that case, its arguments, 
 so every documented case runs with its documented inputs; wrong gradients are caught in every case of the
 inverse; the checks' tolerances accept rounding and nothing more."""
 
+import math
+
 import pytest
 import torch
 
 from stnlib import theta as T
-from stnlib.course.checking import CheckError
+from stnlib.course.checking import CheckError, matches
 from stnlib.lessons import l02_grids_and_theta as L
 
 
@@ -215,3 +217,43 @@ def test_every_case_hands_the_answer_float64_inputs():
     assert L.check_theta_from_cv2(theta_from_cv2, verbose=False) is True
     assert {(w, shape) for w, shape, _ in seen} == {("invert", (1, 2, 3)), ("invert", (4, 2, 3)), ("cv2", (2, 3))}
     assert {dtype for *_, dtype in seen} == {torch.float64}
+
+
+def just_inside(reference, rtol, atol):
+    """``reference``, every entry moved down by 0.9999 of the tolerance ``atol + rtol·|θ|``, computed in the
+    dtype of the inputs: on float64 inputs it passes; on float32 ones, rounding carries it over the edge."""
+    def answer(*args):
+        out = reference(*args)
+        return out - ((atol + rtol * out.abs()) * (1 - 1e-4)).detach()
+    return answer
+
+
+@pytest.mark.parametrize("check, reference, rtol, atol, float32_cases", [
+    (L.check_invert_theta, T.invert, 1e-5, 1e-6,
+     [(torch.eye(2, 3)[None],), (torch.tensor([[[0.5, 0.0, 0.2], [0.0, 0.5, -0.4]]]),)]),
+    (L.check_theta_from_cv2, L.cv2_reference, 1e-6, 1e-8,
+     [(torch.tensor([[1.0, 0, 0], [0, 1, 0]]), (8, 8), (8, 8)),
+      (torch.tensor([[1.0, 0, 3], [0, 1, 1]]), (10, 12), (10, 12)),
+      (torch.tensor([[2 * math.cos(math.radians(20)), 2 * math.sin(math.radians(20)), 1.0],
+                     [-2 * math.sin(math.radians(20)), 2 * math.cos(math.radians(20)), 3.0]]), (8, 10), (16, 20))]),
+], ids=["invert", "cv2"])
+def test_an_answer_just_inside_the_tolerance_passes_on_the_float64_cases(check, reference, rtol, atol,
+                                                                        float32_cases):
+    answer = just_inside(reference, rtol, atol)
+    assert check(answer, verbose=False) is True
+    for args in float32_cases:  # the same answer on each case built in float32 is over the edge
+        assert not matches(answer(*args), reference(*args), rtol=rtol, atol=atol)
+
+
+def test_a_theta_from_cv2_with_float64_pixel_matrices_passes():
+    # M is documented float64: pixel matrices built in float64 and M's row (0, 0, 1) appended without a dtype
+    # (cat promotes it to M's float64) multiply without a dtype error
+    def to_pixels(size):  # normalized → pixel coordinates, x_pix = ((x + 1) W − 1) / 2
+        H, W = size
+        return torch.tensor([[W / 2, 0, (W - 1) / 2], [0, H / 2, (H - 1) / 2], [0, 0, 1]], dtype=torch.float64)
+
+    def theta_from_cv2(M, in_size, out_size):
+        M3 = torch.cat([M, torch.tensor([[0.0, 0.0, 1.0]])])
+        return (torch.linalg.inv(to_pixels(in_size)) @ torch.linalg.inv(M3) @ to_pixels(out_size))[:2]
+
+    assert L.check_theta_from_cv2(theta_from_cv2, verbose=False) is True
