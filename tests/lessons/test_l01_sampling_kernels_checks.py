@@ -441,3 +441,17 @@ def test_the_kink_and_outside_hints_need_the_expected_shape():
     answer[0, 0, 0, 1] += 1.0
     assert L._reads_outside(case, answer, ref)
     assert not L._reads_outside(case, answer[:1], ref)
+
+
+@pytest.mark.parametrize("swap", [True, False], ids=["swapped", "unclamped"])
+def test_index_hint_reads_right_up_to_its_own_tolerance_on_its_float64_probe(swap):
+    # nearest raises, so bilinear decides; a gather computed in float64, 0.9999 of the hint's tolerance
+    # (rtol 1e-6, atol 1e-9) off, still reads right on the float64 probe (a float32 one would round past the edge)
+    def gather_sample(U, x, y, kernel="bilinear"):
+        if kernel == "nearest":
+            raise IndexError("index 8 is out of bounds for dimension 1 with size 5")
+        U, x, y = U.double(), x.double(), y.double()
+        out = L.gather_reference(U, y, x, kernel) if swap else L.gather_reference(U, x, y, kernel)
+        return out + (1e-9 + 1e-6 * out.abs()) * (1 - 1e-4)
+    assert L._index_hint(gather_sample, 5, 9).startswith(
+        "x and y are swapped in your index" if swap else "a tap outside the image was used as an index")
