@@ -288,3 +288,72 @@ def test_the_pass_line_rounds_the_percentage_of_the_last_row(monkeypatch, capsys
     Stand(monkeypatch, [row(0), row(1, outside=0.485)])
     assert L.check_fix(identity_fix, budget=budget()) is True
     assert "in 2 steps: 48% of the output read from outside" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fix, kind", [
+    (identity_fix, "identity"), (theta_zero, "theta 0"), (bias_left_random, "bias random"),
+    (weights_left_random, "weights random"), (lambda m: m, "random"),
+], ids=["identity", "theta0", "bias-random", "weights-random", "random"])
+def test_fix_start_reads_each_kind_of_plain_head(fix, kind):
+    assert start_of(fix) == {"kind": kind, "border": False, "scaled": False, "frozen": False}
+
+
+def test_fix_start_calls_a_model_without_localization_parameters_not_frozen():
+    def constants(model):  # the localization net's weights turned into buffers: nothing to train, nothing frozen
+        identity_fix(model)
+        for module in model.transformer.loc.modules():
+            for name, p in list(module._parameters.items()):
+                del module._parameters[name]
+                module.register_buffer(name, p.detach())
+        assert not list(model.transformer.loc.parameters())
+        return model
+    assert start_of(constants) == {"kind": "identity", "border": False, "scaled": False, "frozen": False}
+
+
+@pytest.mark.parametrize("fix, kind", [
+    (identity_fix, "identity"), (theta_zero, "theta 0"), (weights_left_random, "weights random"),
+    (lambda m: zoo.bound_theta(identity_fix(m).transformer) and m, "bounded"),
+], ids=["identity", "theta0", "weights-random", "bounded"])
+def test_fix_start_reads_a_float64_model_as_a_float32_one(fix, kind):
+    # the identity bias is built in the head's own dtype: a double model is read, not refused
+    assert start_of(lambda m: fix(m).double())["kind"] == kind
+
+
+def test_fix_start_on_another_bound_reads_its_atanh_identity():
+    fix = lambda m: zoo.bound_theta(identity_fix(m).transformer, bound=(2.0, 0.5)) and m  # noqa: E731
+    assert start_of(fix)["kind"] == "bounded"
+
+    def identity_as_bias(model):  # a bounded head whose bias is the identity itself, not atanh(identity / bound)
+        zoo.bound_theta(identity_fix(model).transformer)
+        with torch.no_grad():
+            model.transformer.loc[0].head.linear.bias.copy_(torch.tensor([1.0, 0, 0, 0, 1, 0]))
+        return model
+    assert start_of(identity_as_bias)["kind"] == "bias random"
+
+
+def test_the_fix_s_typical_mistakes_get_their_hints(monkeypatch):
+    Stand(monkeypatch, [row(0)])
+
+    def in_place(model):
+        model.transformer.loc[0].head.bias.zero_()  # outside torch.no_grad()
+        return model
+
+    def assigned(model):
+        model.transformer.loc[0].head.bias = torch.zeros(6)  # a plain tensor for a parameter
+        return model
+
+    for fix, hint, line in ((in_place, RAISED_HINTS[4][1], "bias.zero_()"),
+                            (assigned, RAISED_HINTS[5][1], "bias = torch.zeros(6)")):
+        with pytest.raises(CheckError) as err:
+            L.check_fix(fix, budget=budget(), verbose=False)
+        assert err.value.message.startswith(("fix(model) raised RuntimeError: a leaf Variable",
+                                             "fix(model) raised TypeError: cannot assign"))
+        assert err.value.hint == hint and line in err.value.your_line
+
+
+def test_a_non_module_with_a_transformer_is_not_a_model(monkeypatch):
+    Stand(monkeypatch, [row(0)])
+    returned = types.SimpleNamespace(transformer=zoo.collapse_stn((0.1, 0.3)).transformer)
+    with pytest.raises(CheckError) as err:
+        L.check_fix(lambda m: returned, budget=budget(), verbose=False)
+    assert err.value.message == "fix must return the model it was given (an ST classifier), got SimpleNamespace"
