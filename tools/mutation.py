@@ -146,10 +146,6 @@ MODULES: dict[str, tuple[str, list[str]]] = {
 # against the checks file and the fix check's stand-in tests, so a mutant costs seconds, not minutes
 MODULES["l04"] = (MODULES["l04"][0], ["tests/lessons/test_l04_cluttered_mnist_checks.py",
                                       "tests/lessons/test_l04_fix_check_behaviour.py"])
-# the fix check alone (--only its three functions): the checks file and the stand-in tests
-MODULES["l04_fix"] = ("stnlib/lessons/l04_cluttered_mnist.py",
-                      ["tests/lessons/test_l04_cluttered_mnist_checks.py",
-                       "tests/lessons/test_l04_fix_check_behaviour.py"])
 
 
 def _toml_list(items: list[str]) -> str:

@@ -178,7 +178,7 @@ def _install(src: Path, dest: Path, dataset: str, name: str) -> None:
         raise ValueError(f"{name} from this source fails verification (sha256 {got})")
     with atomic_path(dest / name) as tmp:
         shutil.copyfile(src, tmp)
-        os.chmod(tmp, 0o644)  # readable like any downloaded file (mkstemp makes it 0600)
+        os.chmod(tmp, 0o644)  # readable like any downloaded file, whatever the umask
     if not verify_file(dest / name, dataset, name):  # pragma: no cover - disk trouble
         raise OSError(f"{dest / name} changed while being written")
 

@@ -747,14 +747,20 @@ def test_seed_sides_train_sequentially_and_vectorized(monkeypatch):
     assert calls == [("train_seeds", build, "data", {**kw, "seeds": [3, 4]})]
 
 
-def test_bench_seeds_rows_on_a_fake_clock(T, dev_name, monkeypatch):
+def _recording_sides(monkeypatch, T, sequential_s, vectorized_s):
+    """Replace bench._seed_sides: each side advances the fake clock; returns the list of calls made."""
     made = []
 
     def sides(build, data, seeds, *, batch_size, lr, device):
         made.append((build, data, seeds, batch_size, lr, device))
-        return (lambda: T.advance(1.0)), (lambda: T.advance(0.25))
+        return (lambda: T.advance(sequential_s)), (lambda: T.advance(vectorized_s))
 
     monkeypatch.setattr(bench, "_seed_sides", sides)
+    return made
+
+
+def test_bench_seeds_rows_on_a_fake_clock(T, dev_name, monkeypatch):
+    made = _recording_sides(monkeypatch, T, 1.0, 0.25)
     models = {"m": {"build": "B", "shape": (1, 3), "batch_size": 2, "lr": 0.1}}
     s = bench.bench_seeds(models=models, n_seeds=3, steps=4, repeats=2, seed=6)
     assert s == {"n_seeds": 3, "steps": 4, "threads": torch.get_num_threads(), "rows": [
@@ -1277,13 +1283,7 @@ def test_time_to_accuracy_counts_a_point_exactly_at_the_budget_tolerance(T, dev_
 
 
 def test_bench_seeds_default_seed_and_what_both_rounds_train_with(T, dev_name, monkeypatch):
-    made = []
-
-    def sides(build, data, seeds, *, batch_size, lr, device):
-        made.append((build, data, seeds, batch_size, lr, device))
-        return (lambda: T.advance(0.5)), (lambda: T.advance(0.25))
-
-    monkeypatch.setattr(bench, "_seed_sides", sides)
+    made = _recording_sides(monkeypatch, T, 0.5, 0.25)
     models = {"m": {"build": "B", "shape": (2,), "batch_size": 3, "lr": 0.05}}
     bench.bench_seeds(models=models, n_seeds=2, steps=4, repeats=1)
     g = torch.Generator().manual_seed(0)
